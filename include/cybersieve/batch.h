@@ -1,0 +1,83 @@
+/* Batch scan of log inputs: the pipeline from ingest to evidence.
+ *
+ * The calling thread reads each input (decompressing gzip) into large
+ * newline-aligned chunks; worker threads scan chunks with their own scratch
+ * against the shared read-only matcher; one emitter thread turns hits into
+ * records in input order, so output is deterministic whatever the thread count.
+ * The caller owns the matcher, the input list, the writer and the result. */
+#ifndef CYBERSIEVE_BATCH_H
+#define CYBERSIEVE_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cybersieve/error.h"
+#include "cybersieve/evidence.h"
+#include "cybersieve/ingest.h"
+#include "cybersieve/matcher.h"
+
+enum input_status { INPUT_COMPLETE = 0, INPUT_PARTIAL, INPUT_FAILED };
+
+struct batch_input {
+	char *path;
+	enum input_status status;
+	char *reason;           /* first problem, NULL when complete */
+	bool gzip;
+	bool binary;            /* NUL bytes seen in the first chunk */
+	bool have_sha256;
+	uint8_t sha256[32];     /* of the raw bytes as read */
+	uint64_t raw_bytes;
+	uint64_t bytes;         /* decompressed bytes scanned */
+	uint64_t lines;
+	uint64_t matches;       /* records written for this input */
+	uint64_t lines_split;   /* lines longer than the cap, scanned in pieces */
+	uint64_t hits_dropped;  /* hits beyond the per-chunk cap */
+	uint32_t gz_members;
+	uint32_t gz_resyncs;
+};
+
+struct batch_progress {
+	uint64_t raw_done;
+	uint64_t raw_total;     /* 0 when unknown (stdin) */
+	uint64_t bytes_done;    /* decompressed */
+	uint64_t matches;
+	double seconds;
+};
+
+struct batch_opts {
+	unsigned threads;       /* worker threads, >= 1 */
+	size_t chunk_size;      /* bytes per chunk */
+	size_t max_line;        /* longest line scanned whole; longer ones are split */
+	size_t context;         /* bytes of context each side of a match (0 allowed) */
+	size_t max_text;        /* longest matched text kept in a record */
+	size_t pending_cap;     /* records of one input held in memory before spilling */
+	const char *spill_dir;
+	const char *run_id;
+	/* Set (by a signal handler) to stop reading; the input being read becomes partial. */
+	const volatile int *stop;
+	/* Called from the reading or emitting thread; may be NULL. */
+	void (*on_event)(void *ctx, const struct cs_diag *d);
+	void (*on_progress)(void *ctx, const struct batch_progress *p);
+	void *cb_ctx;
+};
+
+struct batch_result {
+	struct batch_input *inputs;
+	size_t n_inputs;
+	uint64_t *ind_matches;  /* records per matcher indicator index */
+	uint64_t matches;
+	uint64_t raw_bytes, bytes, lines;
+	double seconds;
+	bool output_failed;     /* the run stopped: the records file could not be written */
+	struct cs_diag output_diag;
+};
+
+enum cs_err batch_run(const struct matcher *m, const struct walk_list *inputs,
+		      struct ev_writer *w, const struct batch_opts *opts, struct batch_result *res);
+
+void batch_result_fini(struct batch_result *res);
+
+const char *input_status_name(enum input_status s);
+
+#endif

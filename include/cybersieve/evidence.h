@@ -1,0 +1,67 @@
+/* Evidence: match records as NDJSON, and the file they are written to.
+ *
+ * struct ev_writer owns the output descriptor (records.ndjson or stdout). A
+ * write either lands whole or is rolled back (the file is truncated to the last
+ * complete record), so what was written stays valid NDJSON when the disk fills.
+ * struct ev_pending holds the records of one input until the input's SHA-256 is
+ * known (the digest goes in every record): in memory up to a cap, beyond it in
+ * an unlinked spill file. Both are owned by the one thread that emits records. */
+#ifndef CYBERSIEVE_EVIDENCE_H
+#define CYBERSIEVE_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cybersieve/error.h"
+#include "cybersieve/json.h"
+#include "cybersieve/matcher.h"
+
+#define EV_TOOL_NAME "cybersieve"
+/* Stands in for an input's SHA-256 until the input has been read to the end. */
+#define EV_SHA256_PLACEHOLDER "????????????????????????????????????????????????????????????????"
+
+struct ev_record {
+	const char *run_id;
+	uint64_t seq;                 /* 1-based number of the record in the run */
+	struct timespec detected;
+	const struct matcher_ind *mi;
+	const char *path;             /* input as named on the command line / walk */
+	bool gzip;
+	uint64_t line;                /* 1-based */
+	uint64_t offset;              /* byte offset in the decompressed stream */
+	const uint8_t *text;
+	size_t text_len;
+	const uint8_t *before;        /* context before the match, within the line */
+	size_t before_len;
+	const uint8_t *after;
+	size_t after_len;
+	uint32_t count;               /* occurrences of the indicator on the line */
+	bool line_split;              /* the line was longer than the cap and split */
+};
+
+/* True when the category's records must carry no content (csam). */
+bool ev_category_withholds_content(const char *category);
+
+/* Render one record (no trailing newline) into j; source.sha256 holds the placeholder. */
+void ev_record_render(struct jbuf *j, const struct ev_record *r);
+
+struct ev_writer;
+/* path NULL = stdout. A new file is created with mode 0600 and must not exist. */
+enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_diag *d);
+enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d);
+uint64_t ev_writer_bytes(const struct ev_writer *w);
+enum cs_err ev_writer_close(struct ev_writer *w, struct cs_diag *d);
+
+struct ev_pending;
+/* spill_dir: where the spill file goes once mem_cap bytes are pending. */
+enum cs_err ev_pending_create(const char *spill_dir, size_t mem_cap, struct ev_pending **out);
+enum cs_err ev_pending_add(struct ev_pending *p, const char *rec, size_t len, struct cs_diag *d);
+size_t ev_pending_count(const struct ev_pending *p);
+/* Replace the placeholder with sha256_hex in every pending record, write them, empty p. */
+enum cs_err ev_pending_flush(struct ev_pending *p, const char *sha256_hex, struct ev_writer *w,
+			     struct cs_diag *d);
+void ev_pending_destroy(struct ev_pending *p);
+
+#endif

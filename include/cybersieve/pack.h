@@ -1,0 +1,92 @@
+/* Indicator packs: the line-oriented text format of rules/README.md.
+ *
+ * A struct pack owns its metadata strings and its indicators. Packs are
+ * built once at start-up and read-only afterwards (shared by all threads).
+ * A pack file with any error is refused whole: pack_load_file() returns the
+ * first error as "file:line: reason" in the diag and gives no pack. */
+#ifndef CYBERSIEVE_PACK_H
+#define CYBERSIEVE_PACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cybersieve/error.h"
+
+enum ind_type {
+	IND_LITERAL = 0,
+	IND_REGEX,
+	IND_DOMAIN,
+	IND_URL,
+	IND_EMAIL,
+	IND_MD5,
+	IND_SHA1,
+	IND_SHA256,
+	IND_TYPE_COUNT
+};
+
+#define IND_F_CASELESS 0x1u /* literal, regex: match ignoring ASCII case */
+#define IND_F_DOTALL 0x2u   /* regex: '.' also matches '\n' (still one line) */
+
+struct indicator {
+	char *id;          /* stable id, unique within its pack */
+	enum ind_type type;
+	unsigned flags;    /* IND_F_* */
+	char *value;       /* normalised value, NUL-terminated (may hold NULs for literals) */
+	size_t value_len;
+	uint8_t confidence; /* 0-100; pack default unless the line sets it */
+	uint32_t line;      /* line in the pack file, 0 for ad-hoc */
+};
+
+struct pack {
+	char *path;        /* file it came from, or a label such as "-e" */
+	char *name;
+	char *category;    /* scam, csam, laundering, grooming, or the user's own */
+	char *source;
+	char *licence;
+	char *tlp;         /* clear, green, amber, amber+strict, red */
+	char *legal;       /* legal heading; defaults from the category */
+	char *date;        /* optional: date of the source snapshot */
+	uint8_t confidence;
+	uint8_t digest[32]; /* SHA-256 of the pack file's bytes (or of the ad-hoc lines) */
+	struct indicator *ind;
+	size_t n_ind;
+	size_t cap_ind;
+};
+
+/* "literal" -> IND_LITERAL ...; returns false for an unknown name. */
+bool ind_type_parse(const char *name, size_t len, enum ind_type *out);
+const char *ind_type_name(enum ind_type t);
+
+/* Default legal heading for a category, NULL when the category has none. */
+const char *pack_legal_default(const char *category);
+
+/* Check and normalise one value of a type (domains lower-cased, hex lower-cased,
+ * URL scheme and host lower-cased, regex checked by the pattern engine's parser).
+ * On success *out is a new NUL-terminated string of *out_len bytes. On failure
+ * returns CS_ERR_PARSE with a reason in d->msg (file/line left for the caller). */
+enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size_t len,
+			  char **out, size_t *out_len, struct cs_diag *d);
+
+/* Parse a pack from memory; `label` names it in diagnostics. */
+enum cs_err pack_parse(const char *label, const char *buf, size_t len, struct pack **out,
+		       struct cs_diag *d);
+
+/* Read and parse a pack file. */
+enum cs_err pack_load_file(const char *path, struct pack **out, struct cs_diag *d);
+
+/* An empty pack for ad-hoc indicators (-e / -f); category "adhoc". */
+enum cs_err pack_create_adhoc(const char *label, struct pack **out);
+
+/* Add one ad-hoc indicator "TYPE:VALUE"-style after the caller split it;
+ * the value is normalised; the pack digest is updated when the caller
+ * calls pack_seal(). */
+enum cs_err pack_add(struct pack *p, const char *id, enum ind_type t, unsigned flags,
+		     const char *value, size_t len, uint32_t line, struct cs_diag *d);
+
+/* Compute the digest of an ad-hoc pack from its indicators (type, flags, value). */
+void pack_seal(struct pack *p);
+
+void pack_destroy(struct pack *p);
+
+#endif

@@ -1,0 +1,26 @@
+/* Small shared pieces: time stamps, random ids, hex. Thread-safe, no state. */
+#ifndef CYBERSIEVE_UTIL_H
+#define CYBERSIEVE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* "2026-11-30T03:14:39.123Z" (RFC 3339, UTC, milliseconds); out >= 32 bytes. */
+void util_rfc3339(const struct timespec *ts, char *out, size_t cap);
+/* Same from nanoseconds since the epoch, with nanosecond precision. */
+void util_rfc3339_ns(uint64_t ns, char *out, size_t cap);
+
+/* Random UUID version 4 in canonical text form; out >= 37 bytes. */
+void util_uuid4(char *out, size_t cap);
+
+/* Lower-case hex of n bytes; out >= 2n + 1. */
+void util_hex(const uint8_t *b, size_t n, char *out);
+
+double util_now_mono(void);
+
+
+
+/* Number of '\n' bytes in p[0..n). */
+uint64_t util_count_nl(const uint8_t *p, size_t n);
+#endif

@@ -1,0 +1,432 @@
+/* Front end: `cybersieve scan`. Parses options, loads packs, builds the matcher,
+ * expands inputs, opens the evidence folder, runs the batch pipeline, writes the
+ * summary and maps the outcome to the exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_rules.h"
+#include "cybersieve/batch.h"
+#include "cybersieve/summary.h"
+#include "cybersieve/util.h"
+
+struct scan_cfg {
+	const char *out;        /* NULL = default folder, "-" = stdout */
+	const char *summary_path;
+	unsigned threads;
+	unsigned shard_k, shard_n;
+	bool strict, quiet;
+	size_t context, chunk_size, max_line;
+};
+
+static volatile sig_atomic_t g_stop;
+static pthread_mutex_t g_print_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool g_progress_shown;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return false;
+	unsigned long long mul = 1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1ull << 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1ull << 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1ull << 30, end++;
+	if (*end || v > SIZE_MAX / mul)
+		return false;
+	*out = (size_t)(v * mul);
+	return true;
+}
+
+static bool parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+	unsigned a, b;
+	char tail;
+	if (sscanf(s, "%u/%u%c", &a, &b, &tail) != 2 || b == 0 || a < 1 || a > b)
+		return false;
+	*k = a - 1;
+	*n = b;
+	return true;
+}
+
+static void clear_progress(void)
+{
+	if (g_progress_shown) {
+		fputs("\r\033[K", stderr);
+		g_progress_shown = false;
+	}
+}
+
+static void on_event(void *ctx, const struct cs_diag *d)
+{
+	(void)ctx;
+	char tmp[1600];
+	cs_diag_format(d, tmp, sizeof(tmp));
+	pthread_mutex_lock(&g_print_mu);
+	clear_progress();
+	fprintf(stderr, "cybersieve: %s\n", tmp);
+	pthread_mutex_unlock(&g_print_mu);
+}
+
+static void on_progress(void *ctx, const struct batch_progress *p)
+{
+	(void)ctx;
+	double rate = p->seconds > 0 ? (double)p->raw_done / 1e6 / p->seconds : 0;
+	pthread_mutex_lock(&g_print_mu);
+	if (p->raw_total && p->raw_done <= p->raw_total && rate > 0) {
+		double eta = (double)(p->raw_total - p->raw_done) / 1e6 / rate;
+		fprintf(stderr, "\r\033[K%.1f of %.1f MB  %.1f MB/s  ETA %.0f s  %llu matches",
+			(double)p->raw_done / 1e6, (double)p->raw_total / 1e6, rate, eta,
+			(unsigned long long)p->matches);
+	} else {
+		fprintf(stderr, "\r\033[K%.1f MB  %.1f MB/s  %llu matches", (double)p->raw_done / 1e6,
+			rate, (unsigned long long)p->matches);
+	}
+	g_progress_shown = true;
+	pthread_mutex_unlock(&g_print_mu);
+}
+
+enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_SHARD, OPT_STRICT, OPT_CONTEXT, OPT_CHUNK,
+       OPT_MAXLINE, OPT_SUMMARY };
+
+static const struct option scan_options[] = {
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"out", required_argument, NULL, OPT_OUT},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"strict", no_argument, NULL, OPT_STRICT},
+	{"context", required_argument, NULL, OPT_CONTEXT},
+	{"chunk-size", required_argument, NULL, OPT_CHUNK},
+	{"max-line", required_argument, NULL, OPT_MAXLINE},
+	{"summary", required_argument, NULL, OPT_SUMMARY},
+	{"quiet", no_argument, NULL, 'q'},
+	{NULL, 0, NULL, 0},
+};
+
+static int bad_option(const char *what, const char *value)
+{
+	fprintf(stderr, "cybersieve scan: invalid %s '%s'\n", what, value);
+	return -1;
+}
+
+/* Parse options; packs are loaded as their options come. 0 ok, -1 fatal. */
+static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rules *r)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	*c = (struct scan_cfg){.threads = ncpu > 0 ? (unsigned)ncpu : 1, .context = 64,
+			       .chunk_size = 16u << 20, .max_line = 128u << 20};
+	/* --strict applies to every pack whatever its position: look ahead for it. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--strict") == 0)
+			c->strict = true;
+	int opt;
+	size_t v;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+e:f:q", scan_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_RULES:
+			if (!cli_rules_add_path(r, optarg, c->strict))
+				return -1;
+			break;
+		case 'e':
+			if (!cli_rules_add_e(r, optarg, c->strict))
+				return -1;
+			break;
+		case 'f':
+			if (!cli_rules_add_f(r, optarg, c->strict))
+				return -1;
+			break;
+		case OPT_OUT: c->out = optarg; break;
+		case OPT_SUMMARY: c->summary_path = optarg; break;
+		case OPT_STRICT: c->strict = true; break;
+		case 'q': c->quiet = true; break;
+		case OPT_THREADS:
+			if (!parse_size(optarg, &v) || v < 1 || v > 256)
+				return bad_option("--threads", optarg);
+			c->threads = (unsigned)v;
+			break;
+		case OPT_SHARD:
+			if (!parse_shard(optarg, &c->shard_k, &c->shard_n))
+				return bad_option("--shard (want K/N with 1 <= K <= N)", optarg);
+			break;
+		case OPT_CONTEXT:
+			if (!parse_size(optarg, &c->context) || c->context > 4096)
+				return bad_option("--context (0-4096)", optarg);
+			break;
+		case OPT_CHUNK:
+			if (!parse_size(optarg, &c->chunk_size) || c->chunk_size < 4096 ||
+			    c->chunk_size > (1ull << 30))
+				return bad_option("--chunk-size (4K-1G)", optarg);
+			break;
+		case OPT_MAXLINE:
+			if (!parse_size(optarg, &c->max_line) || c->max_line < 4096 ||
+			    c->max_line > (4ull << 30))
+				return bad_option("--max-line (4K-4G)", optarg);
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (c->max_line < c->chunk_size)
+		c->max_line = c->chunk_size;
+	return 0;
+}
+
+/* Create the evidence folder: new, or existing and empty. */
+static int make_out_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST) {
+		fprintf(stderr, "cybersieve: cannot create evidence folder %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	char probe[PATH_MAX + 32];
+	snprintf(probe, sizeof(probe), "%s/records.ndjson", dir);
+	struct stat st;
+	if (stat(probe, &st) == 0) {
+		fprintf(stderr,
+			"cybersieve: %s already holds evidence; refusing to overwrite it (choose a new --out)\n",
+			dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void command_line(int argc, char **argv, char *out, size_t cap)
+{
+	size_t n = snprintf(out, cap, "cybersieve");
+	for (int i = 0; i < argc && n < cap; i++)
+		n += snprintf(out + n, cap - n, " %s", argv[i]);
+}
+
+static void now_rfc3339(char *out, size_t cap)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	util_rfc3339(&ts, out, cap);
+}
+
+static void on_refused(void *ctx, size_t pack_index, const struct cs_diag *d)
+{
+	struct cli_rules *r = ctx;
+	(void)pack_index;
+	char tmp[1600];
+	cs_diag_format(d, tmp, sizeof(tmp));
+	strncat(tmp, " (pack refused)", sizeof(tmp) - strlen(tmp) - 1);
+	cli_rules_error(r, tmp);
+}
+
+static int exit_code(const struct batch_result *res, size_t n_pack_errors)
+{
+	if (res->output_failed)
+		return CLI_EXIT_FATAL;
+	bool trouble = n_pack_errors > 0;
+	for (size_t i = 0; i < res->n_inputs; i++)
+		trouble |= res->inputs[i].status != INPUT_COMPLETE;
+	if (res->matches)
+		return trouble ? CLI_EXIT_MATCH_TROUBLE : CLI_EXIT_MATCH;
+	return trouble ? CLI_EXIT_NOMATCH_TROUBLE : CLI_EXIT_NOMATCH;
+}
+
+static bool write_file(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!fp) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	bool ok = fwrite(buf, 1, len, fp) == len;
+	ok &= fclose(fp) == 0;
+	return ok;
+}
+
+struct scan_run {
+	struct scan_cfg cfg;
+	struct cli_rules rules;
+	struct matcher *m;
+	struct walk_list inputs;
+	struct ev_writer *w;
+	struct batch_result res;
+	char run_id[40];
+	char started[40], finished[40];
+	char out_dir[PATH_MAX];
+	char cmdline[8192];
+};
+
+static int prepare(struct scan_run *s, int argc, char **argv)
+{
+	if (parse_args(argc, argv, &s->cfg, &s->rules) != 0)
+		return -1;
+	if (!cli_rules_finish(&s->rules))
+		return -1;
+	if (optind >= argc) {
+		fprintf(stderr, "cybersieve scan: no input PATH given (use - for stdin)\n");
+		return -1;
+	}
+	if (s->rules.n == 0) {
+		fprintf(stderr, "cybersieve scan: no indicators: give --rules PATH, -e TYPE:VALUE or -f TYPE:FILE\n");
+		return -1;
+	}
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	enum cs_err e = matcher_build(s->rules.packs, s->rules.n, s->cfg.strict ? NULL : on_refused,
+				      &s->rules, &s->m, &d);
+	if (e != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: %s\n", tmp);
+		return -1;
+	}
+	struct walk_opts wo = {.shard_k = s->cfg.shard_k, .shard_n = s->cfg.shard_n};
+	if (walk_paths((const char *const *)argv + optind, (size_t)(argc - optind), &wo,
+		       &s->inputs) != CS_OK) {
+		fprintf(stderr, "cybersieve: out of memory listing inputs\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int open_output(struct scan_run *s)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	const char *rec = NULL;
+	char path[PATH_MAX + 32];
+	if (!s->cfg.out || strcmp(s->cfg.out, "-") != 0) {
+		if (s->cfg.out) {
+			snprintf(s->out_dir, sizeof(s->out_dir), "%s", s->cfg.out);
+		} else {
+			char ts[32];
+			time_t now = time(NULL);
+			struct tm tm;
+			gmtime_r(&now, &tm);
+			strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+			snprintf(s->out_dir, sizeof(s->out_dir), "cybersieve-%s-%.8s", ts, s->run_id);
+		}
+		if (make_out_dir(s->out_dir) != 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/records.ndjson", s->out_dir);
+		rec = path;
+	}
+	if (ev_writer_open(rec, &s->w, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: %s\n", tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void finish(struct scan_run *s, int code)
+{
+	struct summary_info si = {
+		.run_id = s->run_id, .started = s->started, .finished = s->finished,
+		.command_line = s->cmdline, .out_dir = s->out_dir[0] ? s->out_dir : NULL,
+		.inflate_engine = source_inflate_engine(), .threads = s->cfg.threads,
+		.packs = s->rules.packs, .n_packs = s->rules.n, .matcher = s->m,
+		.pack_errors = s->rules.errors, .n_pack_errors = s->rules.n_err, .res = &s->res,
+		.exit_code = code,
+	};
+	struct jbuf j;
+	jbuf_init(&j);
+	summary_render_json(&j, &si);
+	jbuf_raw(&j, "\n", 1);
+	char path[PATH_MAX + 32];
+	if (s->out_dir[0]) {
+		snprintf(path, sizeof(path), "%s/summary.json", s->out_dir);
+		if (j.failed || !write_file(path, j.p, j.len))
+			fprintf(stderr, "cybersieve: cannot write %s: %s\n", path, strerror(errno));
+	}
+	if (s->cfg.summary_path && (j.failed || !write_file(s->cfg.summary_path, j.p, j.len)))
+		fprintf(stderr, "cybersieve: cannot write %s: %s\n", s->cfg.summary_path,
+			strerror(errno));
+	if (!s->cfg.quiet) {
+		jbuf_reset(&j);
+		summary_render_text(&j, &si);
+		if (!j.failed)
+			fputs(j.p, stderr);
+	}
+	jbuf_fini(&j);
+}
+
+int cli_scan(int argc, char **argv)
+{
+	struct scan_run *s = calloc(1, sizeof(*s));
+	if (!s) {
+		fprintf(stderr, "cybersieve: out of memory\n");
+		return CLI_EXIT_FATAL;
+	}
+	int code = CLI_EXIT_FATAL;
+	util_uuid4(s->run_id, sizeof(s->run_id));
+	now_rfc3339(s->started, sizeof(s->started));
+	command_line(argc, argv, s->cmdline, sizeof(s->cmdline));
+	if (prepare(s, argc, argv) != 0 || open_output(s) != 0)
+		goto out;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	struct batch_opts bo = {
+		.threads = s->cfg.threads, .chunk_size = s->cfg.chunk_size,
+		.max_line = s->cfg.max_line, .context = s->cfg.context, .max_text = 4096,
+		.pending_cap = 64u << 20, .spill_dir = s->out_dir[0] ? s->out_dir : "/tmp",
+		.run_id = s->run_id, .stop = (const volatile int *)&g_stop, .on_event = on_event,
+		.on_progress = (!s->cfg.quiet && isatty(STDERR_FILENO)) ? on_progress : NULL,
+	};
+	if (getenv("TMPDIR") && !s->out_dir[0])
+		bo.spill_dir = getenv("TMPDIR");
+	enum cs_err e = batch_run(s->m, &s->inputs, s->w, &bo, &s->res);
+	pthread_mutex_lock(&g_print_mu);
+	clear_progress();
+	pthread_mutex_unlock(&g_print_mu);
+	if (e != CS_OK) {
+		fprintf(stderr, "cybersieve: scan failed: %s\n", cs_err_str(e));
+		goto out;
+	}
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (ev_writer_close(s->w, &d) != CS_OK && !s->res.output_failed) {
+		s->res.output_failed = true;
+		s->res.output_diag = d;
+	}
+	s->w = NULL;
+	if (s->res.output_failed) {
+		char tmp[1600];
+		cs_diag_format(&s->res.output_diag, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: evidence output failed, run stopped: %s\n", tmp);
+	}
+	code = exit_code(&s->res, s->rules.n_err);
+	now_rfc3339(s->finished, sizeof(s->finished));
+	finish(s, code);
+out:
+	ev_writer_close(s->w, NULL);
+	batch_result_fini(&s->res);
+	walk_list_fini(&s->inputs);
+	matcher_destroy(s->m);
+	cli_rules_fini(&s->rules);
+	free(s);
+	return code;
+}

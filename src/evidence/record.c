@@ -1,0 +1,99 @@
+/* One match record as a JSON object (include/cybersieve/evidence.h).
+ * Field order is fixed so that records are byte-for-byte reproducible. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cybersieve/evidence.h"
+#include "cybersieve/util.h"
+
+bool ev_category_withholds_content(const char *category)
+{
+	return category && strcmp(category, "csam") == 0;
+}
+
+/* A byte string; when it was not valid UTF-8 the exact bytes follow in base64. */
+static void kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n)
+{
+	json_key(j, key);
+	bool lossy = json_str(j, s, n);
+	j->need_comma = true;
+	if (lossy) {
+		char k[64];
+		snprintf(k, sizeof(k), "%s_b64", key);
+		json_key(j, k);
+		json_base64(j, s, n);
+	}
+}
+
+static void render_indicator(struct jbuf *j, const struct matcher_ind *mi)
+{
+	const struct indicator *ind = mi->ind;
+	const struct pack *p = mi->pack;
+	char digest[65];
+	json_key(j, "indicator");
+	json_obj_open(j);
+	json_kv_str(j, "id", ind->id);
+	json_kv_str(j, "type", ind_type_name(ind->type));
+	kv_text(j, "value", (const uint8_t *)ind->value, ind->value_len);
+	json_kv_str(j, "category", p->category);
+	json_kv_u64(j, "confidence", ind->confidence);
+	json_key(j, "pack");
+	json_obj_open(j);
+	json_kv_str(j, "name", p->name);
+	util_hex(p->digest, sizeof(p->digest), digest);
+	json_kv_str(j, "sha256", digest);
+	json_kv_str(j, "source", p->source);
+	json_obj_close(j);
+	json_obj_close(j);
+}
+
+void ev_record_render(struct jbuf *j, const struct ev_record *r)
+{
+	char id[96], ts[40];
+	const struct pack *p = r->mi->pack;
+	json_obj_open(j);
+	snprintf(id, sizeof(id), "%s:%llu", r->run_id, (unsigned long long)r->seq);
+	json_kv_str(j, "record_id", id);
+	json_kv_str(j, "run_id", r->run_id);
+	json_kv_u64(j, "seq", r->seq);
+	util_rfc3339(&r->detected, ts, sizeof(ts));
+	json_kv_str(j, "time_detected", ts);
+	json_key(j, "tool");
+	json_obj_open(j);
+	json_kv_str(j, "name", EV_TOOL_NAME);
+	json_kv_str(j, "version", CS_VERSION);
+	json_obj_close(j);
+	render_indicator(j, r->mi);
+	json_kv_str(j, "legal", p->legal);
+	json_kv_str(j, "tlp", p->tlp);
+
+	json_key(j, "source");
+	json_obj_open(j);
+	json_kv_str(j, "kind", "log");
+	kv_text(j, "path", (const uint8_t *)r->path, strlen(r->path));
+	json_kv_str(j, "sha256", EV_SHA256_PLACEHOLDER);
+	json_kv_bool(j, "gzip", r->gzip);
+	json_kv_u64(j, "line", r->line);
+	json_kv_u64(j, "offset", r->offset);
+	json_obj_close(j);
+
+	json_key(j, "match");
+	json_obj_open(j);
+	json_kv_u64(j, "length", r->text_len);
+	json_kv_u64(j, "count", r->count);
+	if (r->line_split)
+		json_kv_bool(j, "line_split", true);
+	if (ev_category_withholds_content(p->category)) {
+		/* Location and hash only: no byte of the content leaves the input. */
+		json_kv_bool(j, "content_withheld", true);
+	} else {
+		kv_text(j, "text", r->text, r->text_len);
+		json_key(j, "context");
+		json_obj_open(j);
+		kv_text(j, "before", r->before, r->before_len);
+		kv_text(j, "after", r->after, r->after_len);
+		json_obj_close(j);
+	}
+	json_obj_close(j);
+	json_obj_close(j);
+}

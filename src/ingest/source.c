@@ -1,0 +1,439 @@
+/* One input read sequentially: plain file, gzip (any number of members,
+ * recognised by its magic bytes) or stdin, with the SHA-256 of every raw byte
+ * read from the descriptor. Raw bytes go through one fixed buffer and
+ * decompressed bytes only into the caller's buffer, so memory stays flat
+ * whatever the input. A damaged gzip stretch is reported once and skipped
+ * to the next member header. The caller owns the struct; one thread at a time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cybersieve/ingest.h"
+#include "ingest/inflate.h"
+
+/* Raw read size: big enough that syscalls are negligible. */
+#define SOURCE_RAW_BLOCK ((size_t)1 << 20)
+/* Bytes kept before the read position when the raw buffer is refilled, so a
+ * resync can look back past what a decoder swallowed into its bit buffer. */
+#define SOURCE_BACKUP 16
+/* Room for the backup bytes plus a partial magic on top of a full block. */
+#define SOURCE_RAW_CAP (SOURCE_RAW_BLOCK + 64)
+
+static const uint8_t source_gz_magic[3] = { 0x1f, 0x8b, 0x08 };
+
+enum source_state {
+	SOURCE_PLAIN,     /* hand out raw bytes */
+	SOURCE_GZ_HEADER, /* between members: header, zero padding or end */
+	SOURCE_GZ_MEMBER, /* inside a member */
+	SOURCE_GZ_SEEK,   /* after damage: look for the next member header */
+	SOURCE_DONE,
+};
+
+struct source {
+	char *path;
+	int fd;
+	bool owns_fd;
+	bool eof;
+	enum source_state state;
+	uint8_t *raw;         /* SOURCE_RAW_CAP bytes */
+	size_t rpos, rlen;    /* unread raw bytes are raw[rpos..rlen) */
+	struct inflate_stream *z;
+	uint64_t member_raw;  /* raw offset where the current member began */
+	EVP_MD_CTX *sha;
+	bool finished;
+	uint8_t digest[32];
+	/* An error met after some output was produced, told on the next call. */
+	enum cs_err pend_err;
+	int pend_errno;
+	uint64_t pend_offset;
+	char pend_msg[256];
+	struct source_info info;
+};
+
+/* Raw offset in the file of s->raw[0]. */
+static uint64_t source_raw_base(const struct source *s)
+{
+	return s->info.raw_read - s->rlen;
+}
+
+static void source_pend(struct source *s, enum cs_err err, int e, uint64_t offset,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void source_pend(struct source *s, enum cs_err err, int e, uint64_t offset,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	s->pend_err = err;
+	s->pend_errno = e;
+	s->pend_offset = offset;
+	va_start(ap, fmt);
+	vsnprintf(s->pend_msg, sizeof(s->pend_msg), fmt, ap);
+	va_end(ap);
+}
+
+static enum cs_err source_take_pending(struct source *s, struct cs_diag *d)
+{
+	enum cs_err err = s->pend_err;
+
+	cs_diag_set(d, s->path, CS_DIAG_NONE, s->pend_offset, "%s", s->pend_msg);
+	if (d)
+		d->sys_errno = s->pend_errno;
+	s->pend_err = CS_OK;
+	return err;
+}
+
+static void source_pend_io(struct source *s, int e)
+{
+	char ebuf[128];
+
+	source_pend(s, CS_ERR_IO, e, s->info.raw_read, "read failed: %s",
+		    strerror_r(e, ebuf, sizeof(ebuf)));
+	s->state = SOURCE_DONE;
+}
+
+/* One read() into dst, retried on EINTR, hashed. 0 bytes sets eof. */
+static enum cs_err source_read_fd(struct source *s, uint8_t *dst, size_t len, size_t *n)
+{
+	ssize_t r;
+
+	*n = 0;
+	do
+		r = read(s->fd, dst, len);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		source_pend_io(s, errno);
+		return CS_ERR_IO;
+	}
+	if (r == 0) {
+		s->eof = true;
+		return CS_OK;
+	}
+	if (EVP_DigestUpdate(s->sha, dst, (size_t)r) != 1) {
+		source_pend(s, CS_ERR_NOMEM, 0, s->info.raw_read, "SHA-256 update failed");
+		s->state = SOURCE_DONE;
+		return CS_ERR_NOMEM;
+	}
+	s->info.raw_read += (uint64_t)r;
+	*n = (size_t)r;
+	return CS_OK;
+}
+
+/* Make at least `need` unread raw bytes available unless the input ends first. */
+static enum cs_err source_fill(struct source *s, size_t need)
+{
+	while (s->rlen - s->rpos < need && !s->eof) {
+		if (SOURCE_RAW_CAP - s->rlen < SOURCE_RAW_BLOCK) {
+			size_t keep = s->rpos - (s->rpos < SOURCE_BACKUP ? s->rpos : SOURCE_BACKUP);
+			memmove(s->raw, s->raw + keep, s->rlen - keep);
+			s->rlen -= keep;
+			s->rpos -= keep;
+		}
+		size_t n;
+		enum cs_err err = source_read_fd(s, s->raw + s->rlen, SOURCE_RAW_BLOCK, &n);
+		if (err)
+			return err;
+		s->rlen += n;
+	}
+	return CS_OK;
+}
+
+static enum cs_err source_open_fd(const char *path, int *fd, bool *owns, uint64_t *size,
+				  struct cs_diag *d)
+{
+	char ebuf[128];
+	struct stat st;
+	int e;
+
+	*owns = strcmp(path, "-") != 0;
+	*fd = *owns ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (*fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (fstat(*fd, &st) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		e = EISDIR;
+		goto fail;
+	}
+	*size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	if (S_ISREG(st.st_mode))
+		(void)posix_fadvise(*fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return CS_OK;
+fail:
+	if (*owns && *fd >= 0)
+		close(*fd);
+	*fd = -1;
+	cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "cannot open: %s",
+		    strerror_r(e, ebuf, sizeof(ebuf)));
+	if (d)
+		d->sys_errno = e;
+	return CS_ERR_IO;
+}
+
+/* Read the first bytes and decide between plain and gzip by content. */
+static enum cs_err source_sniff(struct source *s, struct cs_diag *d)
+{
+	if (source_fill(s, sizeof(source_gz_magic)) != CS_OK)
+		return source_take_pending(s, d);
+	s->info.is_gzip = s->rlen >= sizeof(source_gz_magic) &&
+			  memcmp(s->raw, source_gz_magic, sizeof(source_gz_magic)) == 0;
+	s->state = s->info.is_gzip ? SOURCE_GZ_HEADER : SOURCE_PLAIN;
+	if (s->info.is_gzip && inflate_create(&s->z) != CS_OK) {
+		cs_diag_set(d, s->path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for inflate state");
+		return CS_ERR_NOMEM;
+	}
+	return CS_OK;
+}
+
+enum cs_err source_open(const char *path, struct source **out, struct cs_diag *d)
+{
+	enum cs_err err = CS_ERR_NOMEM;
+	struct source *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		goto fail;
+	s->fd = -1;
+	s->path = strdup(path);
+	s->raw = malloc(SOURCE_RAW_CAP);
+	s->sha = EVP_MD_CTX_new();
+	if (!s->path || !s->raw || !s->sha ||
+	    EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1) {
+		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
+		goto fail;
+	}
+	err = source_open_fd(path, &s->fd, &s->owns_fd, &s->info.raw_size, d);
+	if (err)
+		goto fail;
+	s->info.is_stdin = !s->owns_fd;
+	err = source_sniff(s, d);
+	if (err)
+		goto fail;
+	*out = s;
+	return CS_OK;
+fail:
+	source_destroy(s);
+	return err;
+}
+
+/* Plain input: what is buffered first, then large reads straight into buf. */
+static void source_plain_read(struct source *s, uint8_t *buf, size_t cap, size_t *got)
+{
+	while (*got < cap && s->state != SOURCE_DONE) {
+		size_t avail = s->rlen - s->rpos;
+		if (avail) {
+			size_t n = avail < cap - *got ? avail : cap - *got;
+			memcpy(buf + *got, s->raw + s->rpos, n);
+			s->rpos += n;
+			*got += n;
+		} else if (s->eof) {
+			s->state = SOURCE_DONE;
+		} else if (cap - *got >= SOURCE_RAW_BLOCK) {
+			size_t n;
+			if (source_read_fd(s, buf + *got, cap - *got, &n) != CS_OK)
+				return;
+			*got += n;
+		} else {
+			s->rpos = s->rlen = 0;
+			if (source_fill(s, 1) != CS_OK)
+				return;
+		}
+	}
+}
+
+/* Damage in the current member: report it, then look for the next header
+ * from just after the member's start or a little before the point reached
+ * (a truncated member at the end of input has nothing after it). */
+static void source_gz_damaged(struct source *s, const char *what, const char *reason,
+			      bool at_end)
+{
+	uint64_t base = source_raw_base(s);
+	uint64_t from = base + s->rpos;
+
+	source_pend(s, CS_ERR_FORMAT, 0, s->member_raw,
+		    "%s gzip member at decompressed offset %llu: %s", what,
+		    (unsigned long long)s->info.out_bytes, reason);
+	from = from > SOURCE_BACKUP ? from - SOURCE_BACKUP : 0;
+	if (from < s->member_raw + 1)
+		from = s->member_raw + 1;
+	if (from < base)
+		from = base;
+	s->rpos = (size_t)(from - base);
+	s->state = at_end ? SOURCE_DONE : SOURCE_GZ_SEEK;
+}
+
+/* Between members: a header starts the next one; zero padding is skipped;
+ * anything else is garbage, reported once before seeking a later header. */
+static void source_gz_header(struct source *s)
+{
+	if (source_fill(s, sizeof(source_gz_magic)) != CS_OK)
+		return;
+	size_t avail = s->rlen - s->rpos;
+	const uint8_t *p = s->raw + s->rpos;
+	if (avail == 0) {
+		s->state = SOURCE_DONE;
+	} else if (avail >= sizeof(source_gz_magic) &&
+		   memcmp(p, source_gz_magic, sizeof(source_gz_magic)) == 0) {
+		inflate_restart(s->z);
+		s->member_raw = source_raw_base(s) + s->rpos;
+		s->info.gz_members++;
+		s->state = SOURCE_GZ_MEMBER;
+	} else if (*p == 0) {
+		while (s->rpos < s->rlen && s->raw[s->rpos] == 0)
+			s->rpos++;
+	} else {
+		uint64_t at = source_raw_base(s) + s->rpos;
+		source_pend(s, CS_ERR_FORMAT, 0, at,
+			    "data after gzip member at decompressed offset %llu is not gzip",
+			    (unsigned long long)s->info.out_bytes);
+		s->rpos++;
+		s->state = SOURCE_GZ_SEEK;
+	}
+}
+
+/* After damage: the next member header, else the end of input. */
+static void source_gz_seek(struct source *s)
+{
+	if (source_fill(s, sizeof(source_gz_magic)) != CS_OK)
+		return;
+	size_t avail = s->rlen - s->rpos;
+	if (avail < sizeof(source_gz_magic)) {
+		s->rpos = s->rlen;
+		s->state = SOURCE_DONE;
+		return;
+	}
+	const uint8_t *hit = memmem(s->raw + s->rpos, avail, source_gz_magic,
+				    sizeof(source_gz_magic));
+	if (hit) {
+		s->rpos = (size_t)(hit - s->raw);
+		s->info.gz_resyncs++;
+		s->state = SOURCE_GZ_HEADER;
+	} else {
+		/* The last two bytes may be the start of a header cut by the buffer. */
+		s->rpos = s->rlen - (sizeof(source_gz_magic) - 1);
+	}
+}
+
+/* Decode from the raw buffer into buf until the member ends, buf is full,
+ * input runs out (refilled here) or the data is corrupt. */
+static void source_gz_member(struct source *s, uint8_t *buf, size_t cap, size_t *got)
+{
+	const char *reason = "";
+
+	if (source_fill(s, 1) != CS_OK)
+		return;
+	struct inflate_io io = {
+		.in = s->raw + s->rpos,
+		.in_len = s->rlen - s->rpos,
+		.out = buf + *got,
+		.out_cap = cap - *got,
+	};
+	enum inflate_status st = inflate_run(s->z, &io, &reason);
+	s->rpos += io.in_used;
+	*got += io.out_made;
+	s->info.out_bytes += io.out_made;
+	if (st == INFLATE_BAD)
+		source_gz_damaged(s, "corrupt", reason, false);
+	else if (st == INFLATE_MEMBER_END)
+		s->state = SOURCE_GZ_HEADER;
+	else if (io.in_len == 0 && io.out_made == 0)
+		/* End of input with the member still open: nothing left to flush. */
+		source_gz_damaged(s, "truncated", "unexpected end of file", true);
+	else if (io.in_used == 0 && io.out_made == 0)
+		source_gz_damaged(s, "corrupt", "decoder made no progress", false);
+}
+
+static void source_gz_read(struct source *s, uint8_t *buf, size_t cap, size_t *got)
+{
+	while (*got < cap && s->pend_err == CS_OK) {
+		switch (s->state) {
+		case SOURCE_GZ_HEADER:
+			source_gz_header(s);
+			break;
+		case SOURCE_GZ_MEMBER:
+			source_gz_member(s, buf, cap, got);
+			break;
+		case SOURCE_GZ_SEEK:
+			source_gz_seek(s);
+			break;
+		default:
+			return;
+		}
+	}
+}
+
+enum cs_err source_read(struct source *s, uint8_t *buf, size_t cap, size_t *got,
+			struct cs_diag *d)
+{
+	*got = 0;
+	if (s->pend_err != CS_OK)
+		return source_take_pending(s, d);
+	if (s->finished || cap == 0)
+		return CS_OK;
+	if (s->state == SOURCE_PLAIN) {
+		source_plain_read(s, buf, cap, got);
+		s->info.out_bytes += *got;
+	} else {
+		source_gz_read(s, buf, cap, got);
+	}
+	if (*got == 0 && s->pend_err != CS_OK)
+		return source_take_pending(s, d);
+	return CS_OK;
+}
+
+enum cs_err source_finish(struct source *s, uint8_t sha256[32], struct cs_diag *d)
+{
+	if (!s->finished) {
+		s->state = SOURCE_DONE;
+		while (!s->eof) {
+			size_t n;
+			if (source_read_fd(s, s->raw, SOURCE_RAW_BLOCK, &n) != CS_OK)
+				return source_take_pending(s, d);
+		}
+		s->rpos = s->rlen = 0;
+		unsigned int len = 0;
+		if (EVP_DigestFinal_ex(s->sha, s->digest, &len) != 1 || len != 32) {
+			cs_diag_set(d, s->path, CS_DIAG_NONE, CS_DIAG_NONE, "SHA-256 final failed");
+			return CS_ERR_NOMEM;
+		}
+		s->finished = true;
+		s->pend_err = CS_OK;
+	}
+	memcpy(sha256, s->digest, 32);
+	return CS_OK;
+}
+
+void source_get_info(const struct source *s, struct source_info *info)
+{
+	*info = s->info;
+}
+
+void source_destroy(struct source *s)
+{
+	if (!s)
+		return;
+	if (s->owns_fd && s->fd >= 0)
+		close(s->fd);
+	inflate_destroy(s->z);
+	EVP_MD_CTX_free(s->sha);
+	free(s->raw);
+	free(s->path);
+	free(s);
+}
+
+const char *source_inflate_engine(void)
+{
+	return inflate_engine_name();
+}

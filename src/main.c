@@ -1,0 +1,59 @@
+/* cybersieve: arguments -> configuration -> stages wired -> run -> exit status.
+ * The only place that prints or exits. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cybersieve scan [options] PATH...     match logs and captures against indicators\n"
+		"       cybersieve version\n"
+		"\n"
+		"scan options:\n"
+		"  --rules PATH       indicator pack file, or a directory of *.pack files (repeatable)\n"
+		"  -e TYPE:VALUE      one ad-hoc indicator, e.g. -e domain:evil.com -e literal/i:'wire fee'\n"
+		"  -f TYPE:FILE       ad-hoc indicators, one value per line (as grep -f)\n"
+		"  --out DIR|-        evidence folder (must be new or empty), or - for records on stdout\n"
+		"  --threads N        worker threads (default: online CPUs)\n"
+		"  --shard K/N        scan only the K-th of N deterministic shares of the files (1 <= K <= N)\n"
+		"  --strict           any pack or -e/-f error is fatal\n"
+		"  --context N        bytes of context each side of a match (default 64, 0 allowed)\n"
+		"  --chunk-size N     bytes per scan chunk (default 16M)\n"
+		"  --max-line N       longest line scanned whole (default 128M); longer lines are split\n"
+		"  --summary FILE     also write the summary JSON to FILE\n"
+		"  -q, --quiet        no progress line and no summary text on stderr\n"
+		"PATH is a file, a directory (recursive), a gzip file (found by content), or - for stdin.\n"
+		"exit status: 0 matches, 1 no match, 2 fatal error, 3 matches but some input or pack\n"
+		"failed, 4 no match and some input or pack failed.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_FATAL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	if (strcmp(argv[1], "scan") == 0)
+		return cli_scan(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("cybersieve %s\n", CS_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "cybersieve: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return CLI_EXIT_FATAL;
+}

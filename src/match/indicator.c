@@ -1,0 +1,527 @@
+/* Indicator types and the check and normalisation of one value per type
+ * (pack.h: ind_type_parse, ind_normalise), plus the legal heading of the
+ * built-in categories. No state: safe from any thread. A normalised value
+ * is a new heap string owned by the caller; on error nothing is returned. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs.h>
+
+#include "cybersieve/pack.h"
+#include "match/indicator_int.h"
+
+#define DOMAIN_MAX 253
+#define LABEL_MAX 63
+#define EMAIL_LOCAL_MAX 64
+
+static const char *const ind_names[IND_TYPE_COUNT] = {
+	[IND_LITERAL] = "literal", [IND_REGEX] = "regex", [IND_DOMAIN] = "domain",
+	[IND_URL] = "url",         [IND_EMAIL] = "email", [IND_MD5] = "md5",
+	[IND_SHA1] = "sha1",       [IND_SHA256] = "sha256",
+};
+
+bool ind_type_parse(const char *name, size_t len, enum ind_type *out)
+{
+	for (int t = 0; t < IND_TYPE_COUNT; t++) {
+		if (strlen(ind_names[t]) == len && memcmp(ind_names[t], name, len) == 0) {
+			*out = (enum ind_type)t;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *ind_type_name(enum ind_type t)
+{
+	if ((unsigned)t >= IND_TYPE_COUNT)
+		return "unknown";
+	return ind_names[t];
+}
+
+const char *pack_legal_default(const char *category)
+{
+	static const struct {
+		const char *category;
+		const char *legal;
+	} table[] = {
+		{"scam", "UN Convention against Cybercrime, art. 13 (ICT-related theft or fraud)"},
+		{"csam", "UN Convention against Cybercrime, art. 14 (online child sexual abuse or "
+			 "child sexual exploitation material)"},
+		{"grooming", "UN Convention against Cybercrime, art. 15 (solicitation or grooming "
+			     "for the purpose of committing a sexual offence against a child)"},
+		{"laundering",
+		 "UN Convention against Cybercrime, art. 17 (laundering of proceeds of crime)"},
+	};
+	if (!category)
+		return NULL;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].category, category) == 0)
+			return table[i].legal;
+	return NULL;
+}
+
+void ind_quote(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t o = 0;
+	if (!cap)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i >= IND_QUOTE_MAX || o + 5 >= cap) {
+			if (o + 4 <= cap) {
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		if (c >= 0x20 && c != 0x7f)
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+	}
+	dst[o] = '\0';
+}
+
+static char ascii_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return ascii_lower(c) - 'a' + 10;
+}
+
+/* "invalid <type> '<value>': <why>" into d; always CS_ERR_PARSE. */
+static enum cs_err ind_bad(struct cs_diag *d, enum ind_type t, const char *raw, size_t len,
+			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static enum cs_err ind_bad(struct cs_diag *d, enum ind_type t, const char *raw, size_t len,
+			   const char *fmt, ...)
+{
+	char q[IND_QUOTE_MAX * 4 + 8], why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	ind_quote(q, sizeof(q), raw, len);
+	cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "invalid %s '%s': %s", ind_type_name(t),
+		    q, why);
+	return CS_ERR_PARSE;
+}
+
+/* A lower-cased copy of s[0..len) as a new NUL-terminated string. */
+static char *lower_dup(const char *s, size_t len)
+{
+	char *o = malloc(len + 1);
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		o[i] = ascii_lower(s[i]);
+	o[len] = '\0';
+	return o;
+}
+
+static void char_reason(char *why, size_t cap, unsigned char c)
+{
+	if (c == ' ')
+		snprintf(why, cap, "space in label");
+	else if (c == '\t')
+		snprintf(why, cap, "tab in label");
+	else if (c < 0x20 || c == 0x7f)
+		snprintf(why, cap, "control character \\x%02x in label", c);
+	else
+		snprintf(why, cap, "character '%c' not allowed in a label", c);
+}
+
+/* Check an already lower-cased host name; on failure a reason goes to why. */
+static bool domain_check(const char *s, size_t len, char *why, size_t cap)
+{
+	size_t start = 0, dots = 0;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] >= 0x80) {
+			snprintf(why, cap, "non-ASCII characters, use the punycode (xn--) form");
+			return false;
+		}
+	}
+	if (len == 0) {
+		snprintf(why, cap, "empty");
+		return false;
+	}
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && s[i] != '.') {
+			char c = s[i];
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			      c == '_')) {
+				char_reason(why, cap, (unsigned char)c);
+				return false;
+			}
+			continue;
+		}
+		if (i == start) {
+			snprintf(why, cap, "empty label");
+			return false;
+		}
+		if (i - start > LABEL_MAX) {
+			snprintf(why, cap, "label longer than %d characters", LABEL_MAX);
+			return false;
+		}
+		if (s[start] == '-' || s[i - 1] == '-') {
+			snprintf(why, cap, "label starts or ends with '-'");
+			return false;
+		}
+		dots += i < len;
+		start = i + 1;
+	}
+	if (len > DOMAIN_MAX) {
+		snprintf(why, cap, "longer than %d characters", DOMAIN_MAX);
+		return false;
+	}
+	if (dots == 0) {
+		snprintf(why, cap, "no dot (a domain has at least two labels)");
+		return false;
+	}
+	/* No top-level domain is numeric; such a name is an address typed as a domain. */
+	size_t last = len;
+	while (last > 0 && s[last - 1] >= '0' && s[last - 1] <= '9')
+		last--;
+	if (last > 0 && s[last - 1] == '.') {
+		snprintf(why, cap, "numeric last label (an IP address is not a domain)");
+		return false;
+	}
+	return true;
+}
+
+static enum cs_err norm_domain(const char *raw, size_t len, char **out, size_t *out_len,
+			       struct cs_diag *d)
+{
+	const char *s = raw;
+	size_t n = len;
+	char why[128];
+	if (n >= 2 && s[0] == '*' && s[1] == '.') {
+		s += 2;
+		n -= 2;
+	}
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	char *o = lower_dup(s, n);
+	if (!o)
+		return CS_ERR_NOMEM;
+	if (!domain_check(o, n, why, sizeof(why))) {
+		free(o);
+		return ind_bad(d, IND_DOMAIN, raw, len, "%s", why);
+	}
+	*out = o;
+	*out_len = n;
+	return CS_OK;
+}
+
+static enum cs_err norm_hex(enum ind_type t, const char *raw, size_t len, char **out,
+			    size_t *out_len, struct cs_diag *d)
+{
+	size_t want = t == IND_MD5 ? 32 : t == IND_SHA1 ? 40 : 64;
+	if (len != want)
+		return ind_bad(d, t, raw, len, "expected %zu hex digits, got %zu characters", want,
+			       len);
+	for (size_t i = 0; i < len; i++) {
+		if (!is_hex(raw[i])) {
+			char q[8];
+			ind_quote(q, sizeof(q), raw + i, 1);
+			return ind_bad(d, t, raw, len, "non-hex character '%s'", q);
+		}
+	}
+	char *o = lower_dup(raw, len);
+	if (!o)
+		return CS_ERR_NOMEM;
+	*out = o;
+	*out_len = len;
+	return CS_OK;
+}
+
+/* Undo \\, \t and \xHH; the result may hold any byte, NUL included. */
+static enum cs_err norm_literal(const char *raw, size_t len, char **out, size_t *out_len,
+				struct cs_diag *d)
+{
+	char *o = malloc(len + 1);
+	size_t n = 0;
+	enum cs_err err = CS_OK;
+	if (!o)
+		return CS_ERR_NOMEM;
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] != '\\') {
+			o[n++] = raw[i];
+			continue;
+		}
+		char e = i + 1 < len ? raw[i + 1] : '\0';
+		if (e == '\\' || e == 't') {
+			o[n++] = e == 't' ? '\t' : '\\';
+			i++;
+		} else if (e == 'x' && i + 3 < len && is_hex(raw[i + 2]) && is_hex(raw[i + 3])) {
+			o[n++] = (char)(hex_val(raw[i + 2]) * 16 + hex_val(raw[i + 3]));
+			i += 3;
+		} else if (e == 'x') {
+			err = ind_bad(d, IND_LITERAL, raw, len, "\\x needs two hex digits");
+			goto out;
+		} else if (i + 1 == len) {
+			err = ind_bad(d, IND_LITERAL, raw, len,
+				      "lone backslash at the end (write \\\\ for a backslash)");
+			goto out;
+		} else {
+			char q[8];
+			ind_quote(q, sizeof(q), raw + i + 1, 1);
+			err = ind_bad(d, IND_LITERAL, raw, len,
+				      "unknown escape '\\%s' (use \\\\, \\t or \\xHH)", q);
+			goto out;
+		}
+	}
+	if (n == 0)
+		err = ind_bad(d, IND_LITERAL, raw, len, "empty");
+	else if (n > IND_LITERAL_MAX)
+		err = ind_bad(d, IND_LITERAL, raw, len, "longer than %d bytes", IND_LITERAL_MAX);
+out:
+	if (err) {
+		free(o);
+		return err;
+	}
+	o[n] = '\0';
+	*out = o;
+	*out_len = n;
+	return CS_OK;
+}
+
+/* Taken verbatim; the pattern engine's own parser decides what is valid. */
+static enum cs_err norm_regex(unsigned flags, const char *raw, size_t len, char **out,
+			      size_t *out_len, struct cs_diag *d)
+{
+	unsigned hs_flags = HS_FLAG_MULTILINE;
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *cerr = NULL;
+	enum cs_err err = CS_OK;
+	if (memchr(raw, '\0', len))
+		return ind_bad(d, IND_REGEX, raw, len, "NUL byte (write \\x00)");
+	char *o = malloc(len + 1);
+	if (!o)
+		return CS_ERR_NOMEM;
+	memcpy(o, raw, len);
+	o[len] = '\0';
+	if (flags & IND_F_CASELESS)
+		hs_flags |= HS_FLAG_CASELESS;
+	if (flags & IND_F_DOTALL)
+		hs_flags |= HS_FLAG_DOTALL;
+	if (hs_expression_info(o, hs_flags, &info, &cerr) != HS_SUCCESS) {
+		err = ind_bad(d, IND_REGEX, raw, len, "%s",
+			      cerr && cerr->message ? cerr->message : "refused by the pattern engine");
+		hs_free_compile_error(cerr);
+	} else if (info->min_width == 0) {
+		err = ind_bad(d, IND_REGEX, raw, len,
+			      "can match the empty string (it would match everywhere)");
+	}
+	free(info); /* allocated by the engine's misc allocator, malloc by default */
+	if (err) {
+		free(o);
+		return err;
+	}
+	*out = o;
+	*out_len = len;
+	return CS_OK;
+}
+
+static enum cs_err norm_email(const char *raw, size_t len, char **out, size_t *out_len,
+			      struct cs_diag *d)
+{
+	const char *at = memchr(raw, '@', len);
+	char why[128];
+	if (!at || memchr(at + 1, '@', len - (size_t)(at - raw) - 1))
+		return ind_bad(d, IND_EMAIL, raw, len, "expected exactly one '@'");
+	size_t local = (size_t)(at - raw);
+	if (local == 0 || local > EMAIL_LOCAL_MAX)
+		return ind_bad(d, IND_EMAIL, raw, len, "local part must be 1-%d characters",
+			       EMAIL_LOCAL_MAX);
+	for (size_t i = 0; i < local; i++) {
+		unsigned char c = (unsigned char)raw[i];
+		if (c <= 0x20 || c >= 0x7f)
+			return ind_bad(d, IND_EMAIL, raw, len,
+				       "local part may hold printable ASCII only, no spaces");
+	}
+	char *o = lower_dup(raw, len);
+	if (!o)
+		return CS_ERR_NOMEM;
+	if (!domain_check(o + local + 1, len - local - 1, why, sizeof(why))) {
+		free(o);
+		return ind_bad(d, IND_EMAIL, raw, len, "domain: %s", why);
+	}
+	*out = o;
+	*out_len = len;
+	return CS_OK;
+}
+
+/* Length of a valid scheme ending right before "://" at the start of s,
+ * 0 when s has no scheme, SIZE_MAX when it has a malformed one. */
+static size_t url_scheme_len(const char *s, size_t len)
+{
+	const char *slash = memchr(s, '/', len);
+	if (!slash || slash == s || slash[-1] != ':' || (size_t)(slash - s) + 1 >= len ||
+	    slash[1] != '/')
+		return 0;
+	size_t n = (size_t)(slash - s) - 1;
+	char c0 = ascii_lower(s[0]);
+	if (n == 0 || !(c0 >= 'a' && c0 <= 'z'))
+		return SIZE_MAX;
+	for (size_t i = 1; i < n; i++) {
+		char c = ascii_lower(s[i]);
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+		      c == '.'))
+			return SIZE_MAX;
+	}
+	return n;
+}
+
+/* Bytes at the start of s[0..n) that are in set (in == true) or not. */
+static size_t span(const char *s, size_t n, const char *set, bool in)
+{
+	size_t i = 0;
+	while (i < n && (strchr(set, s[i]) != NULL) == in)
+		i++;
+	return i;
+}
+
+static bool url_port_ok(const char *p, size_t n)
+{
+	unsigned long v = 0;
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* Check the host of a URL, lower-cased in place in h[0..*n); a trailing dot
+ * of a name is dropped (*n shrinks). */
+static bool url_host_check(char *h, size_t *n, char *why, size_t cap)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	unsigned char addr[16];
+	if (*n >= 2 && h[0] == '[' && h[*n - 1] == ']') {
+		size_t in = *n - 2;
+		memcpy(buf, h + 1, in < sizeof(buf) ? in : 0);
+		buf[in < sizeof(buf) ? in : 0] = '\0';
+		if (in == 0 || in >= sizeof(buf) || inet_pton(AF_INET6, buf, addr) != 1) {
+			snprintf(why, cap, "invalid IPv6 address");
+			return false;
+		}
+		return true;
+	}
+	if (*n > 1 && h[*n - 1] == '.')
+		(*n)--;
+	if (*n < sizeof(buf) && span(h, *n, "0123456789.", true) == *n) {
+		memcpy(buf, h, *n);
+		buf[*n] = '\0';
+		if (inet_pton(AF_INET, buf, addr) == 1)
+			return true;
+		snprintf(why, cap, "invalid IPv4 address");
+		return false;
+	}
+	return domain_check(h, *n, why, cap);
+}
+
+/* scheme://host[:port][/path...] or host[/path...]: scheme and host are
+ * lower-cased, everything after the host is kept byte for byte. */
+static enum cs_err norm_url(const char *raw, size_t len, char **out, size_t *out_len,
+			    struct cs_diag *d)
+{
+	char why[128];
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)raw[i] <= 0x20 || raw[i] == 0x7f)
+			return ind_bad(d, IND_URL, raw, len, "whitespace or control character");
+	size_t sl = url_scheme_len(raw, len);
+	if (sl == SIZE_MAX)
+		return ind_bad(d, IND_URL, raw, len, "invalid scheme");
+	size_t hs = sl ? sl + 3 : 0;
+	size_t he = hs + span(raw + hs, len - hs, "/?#", false);
+	char *o = lower_dup(raw, len); /* scheme and host lower, rest restored below */
+	if (!o)
+		return CS_ERR_NOMEM;
+	/* Split the authority into host and an optional port. */
+	size_t host_end = he;
+	const char *colon = NULL;
+	if (o[hs] == '[') {
+		const char *rb = memchr(o + hs, ']', he - hs);
+		if (rb)
+			host_end = (size_t)(rb - o) + 1;
+		if (host_end < he)
+			colon = o + host_end;
+	} else {
+		colon = memchr(o + hs, ':', he - hs);
+		if (colon)
+			host_end = (size_t)(colon - o);
+	}
+	size_t hn = host_end - hs;
+	const char *bad = NULL;
+	if (hn == 0)
+		bad = "empty host";
+	else if (colon && (*colon != ':' || !url_port_ok(colon + 1, he - (size_t)(colon - o) - 1)))
+		bad = "invalid port";
+	else if (!url_host_check(o + hs, &hn, why, sizeof(why)))
+		bad = why;
+	if (bad) {
+		enum cs_err err = ind_bad(d, IND_URL, raw, len, "%s%s", bad == why ? "host: " : "",
+					  bad);
+		free(o);
+		return err;
+	}
+	/* Host may have lost its trailing dot: shift port and rest left. */
+	size_t n = hs + hn;
+	memcpy(o + n, raw + host_end, len - host_end);
+	n += len - host_end;
+	o[n] = '\0';
+	*out = o;
+	*out_len = n;
+	return CS_OK;
+}
+
+enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size_t len,
+			  char **out, size_t *out_len, struct cs_diag *d)
+{
+	if ((unsigned)t >= IND_TYPE_COUNT || (!raw && len) || !out || !out_len)
+		return CS_ERR_INVALID;
+	if (flags & ~(IND_F_CASELESS | IND_F_DOTALL))
+		return ind_bad(d, t, raw, len, "unknown flag bits 0x%x", flags);
+	if ((flags & IND_F_CASELESS) && t != IND_LITERAL && t != IND_REGEX) {
+		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "modifier 'i' is not allowed on %s (literal and regex only)",
+			    ind_type_name(t));
+		return CS_ERR_PARSE;
+	}
+	if ((flags & IND_F_DOTALL) && t != IND_REGEX) {
+		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "modifier 's' is not allowed on %s (regex only)", ind_type_name(t));
+		return CS_ERR_PARSE;
+	}
+	if (len == 0)
+		return ind_bad(d, t, "", 0, "empty value");
+	switch (t) {
+	case IND_LITERAL: return norm_literal(raw, len, out, out_len, d);
+	case IND_REGEX: return norm_regex(flags, raw, len, out, out_len, d);
+	case IND_DOMAIN: return norm_domain(raw, len, out, out_len, d);
+	case IND_URL: return norm_url(raw, len, out, out_len, d);
+	case IND_EMAIL: return norm_email(raw, len, out, out_len, d);
+	case IND_MD5:
+	case IND_SHA1:
+	case IND_SHA256: return norm_hex(t, raw, len, out, out_len, d);
+	case IND_TYPE_COUNT: break;
+	}
+	return CS_ERR_INVALID;
+}

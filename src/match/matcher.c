@@ -1,0 +1,493 @@
+/* The compiled indicator database and block scanning (include/cybersieve/matcher.h).
+ * Built once, then read-only; one scratch per thread. Hits come from the engine
+ * ordered by end offset; each is confirmed at its boundaries, regex hits that
+ * span a newline are re-checked line by line, then hits are reduced to one per
+ * (line, indicator). */
+#include <hs/hs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cybersieve/matcher.h"
+#include "cybersieve/util.h"
+#include "match/pattern.h"
+
+struct matcher {
+	hs_database_t *db;
+	struct matcher_ind *ind;
+	size_t *fixed_len;       /* per indicator; 0 = regex */
+	unsigned char *has_som;  /* per indicator: engine reports the start */
+	size_t n;
+	size_t max_fixed;
+	struct matcher_stats stats;
+};
+
+/* A line that a regex hit touched but crossed a newline to reach: re-check. */
+struct recheck {
+	uint64_t start, end;
+	uint32_t ind;
+};
+
+struct matcher_scratch {
+	hs_scratch_t *hs;
+	struct recheck *rc;
+	size_t n_rc, cap_rc;
+};
+
+struct scan_ctx {
+	const struct matcher *m;
+	struct matcher_scratch *s;
+	const uint8_t *buf;
+	size_t len;
+	size_t skip_prefix;
+	struct matcher_hits *out;
+	bool oom;
+	/* during a line re-check: only this indicator, offsets shifted by base */
+	bool rechecking;
+	uint32_t want;
+	uint64_t base;
+};
+
+static bool hits_push(struct matcher_hits *h, uint64_t start, uint64_t end, uint32_t ind)
+{
+	if (h->limit && h->n >= h->limit) {
+		h->dropped++;
+		return true;
+	}
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 256;
+		struct matcher_hit *v = realloc(h->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n++] = (struct matcher_hit){.start = start, .end = end, .ind = ind, .count = 1};
+	return true;
+}
+
+static bool recheck_push(struct matcher_scratch *s, uint64_t start, uint64_t end, uint32_t ind)
+{
+	if (s->n_rc == s->cap_rc) {
+		size_t cap = s->cap_rc ? s->cap_rc * 2 : 16;
+		struct recheck *v = realloc(s->rc, cap * sizeof(*v));
+		if (!v)
+			return false;
+		s->rc = v;
+		s->cap_rc = cap;
+	}
+	s->rc[s->n_rc++] = (struct recheck){start, end, ind};
+	return true;
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+		    unsigned int flags, void *vctx)
+{
+	(void)flags;
+	struct scan_ctx *c = vctx;
+	const struct matcher *m = c->m;
+	if (c->rechecking) {
+		if (id != c->want)
+			return 0;
+		from += c->base;
+		to += c->base;
+	}
+	if (to <= c->skip_prefix)
+		return 0;
+	uint64_t start;
+	if (m->fixed_len[id])
+		start = to - m->fixed_len[id];
+	else if (m->has_som[id])
+		start = from;
+	else
+		start = c->rechecking ? c->base : to; /* start unknown: re-check the line */
+	const struct indicator *ind = m->ind[id].ind;
+	if (ind->type == IND_REGEX && !c->rechecking &&
+	    (!m->has_som[id] || memchr(c->buf + start, '\n', to - start))) {
+		if (!recheck_push(c->s, start, to, id))
+			c->oom = true;
+		return c->oom ? 1 : 0;
+	}
+	if (!pattern_confirm(ind, c->buf, c->len, start, to))
+		return 0;
+	/* Unbounded regexes (x.*) report every end for one start: keep the first. */
+	struct matcher_hits *h = c->out;
+	if (h->n > 0 && h->v[h->n - 1].ind == id && h->v[h->n - 1].start == start)
+		return 0;
+	if (!hits_push(c->out, start, to, id)) {
+		c->oom = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int cmp_hit_end(const void *a, const void *b)
+{
+	const struct matcher_hit *x = a, *y = b;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_hit_line_ind(const void *a, const void *b)
+{
+	const struct matcher_hit *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->ind != y->ind)
+		return x->ind < y->ind ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_hit_line_start(const void *a, const void *b)
+{
+	const struct matcher_hit *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->ind < y->ind ? -1 : x->ind > y->ind;
+}
+
+static inline uint64_t count_nl(const uint8_t *p, size_t n)
+{
+	return util_count_nl(p, n);
+}
+
+static int cmp_recheck(const void *a, const void *b)
+{
+	const struct recheck *x = a, *y = b;
+	if (x->ind != y->ind)
+		return x->ind < y->ind ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Re-scan each line touched by a regex hit that crossed a newline; each line
+ * once per indicator however many hits touched it. */
+static enum cs_err recheck_lines(struct scan_ctx *c)
+{
+	struct matcher_scratch *s = c->s;
+	qsort(s->rc, s->n_rc, sizeof(*s->rc), cmp_recheck);
+	uint64_t done = 0;
+	for (size_t i = 0; i < s->n_rc; i++) {
+		struct recheck r = s->rc[i];
+		if (i == 0 || s->rc[i - 1].ind != r.ind)
+			done = 0;
+		uint64_t ls = r.start;
+		while (ls > 0 && c->buf[ls - 1] != '\n')
+			ls--;
+		if (ls < done)
+			ls = done;
+		while (ls < r.end) {
+			const uint8_t *nl = memchr(c->buf + ls, '\n', c->len - ls);
+			uint64_t le = nl ? (uint64_t)(nl - c->buf) : c->len;
+			c->rechecking = true;
+			c->want = r.ind;
+			c->base = ls;
+			hs_error_t rc = hs_scan(c->m->db, (const char *)c->buf + ls, (unsigned)(le - ls),
+						0, s->hs, on_match, c);
+			c->rechecking = false;
+			if (c->oom)
+				return CS_ERR_NOMEM;
+			if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
+				return CS_ERR_INVALID;
+			ls = le + 1;
+		}
+		if (ls > done)
+			done = ls;
+	}
+	s->n_rc = 0;
+	return CS_OK;
+}
+
+/* Give each hit its line, then keep one per (line, indicator). */
+static void hits_reduce(const uint8_t *buf, struct matcher_hits *h, size_t first)
+{
+	struct matcher_hit *v = h->v + first;
+	size_t n = h->n - first;
+	if (n == 0)
+		return;
+	bool sorted = true;
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = v[i - 1].end <= v[i].end;
+	if (!sorted)
+		qsort(v, n, sizeof(*v), cmp_hit_end);
+	uint64_t pos = 0, line = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* Hits never cross a newline, so the line of the start is the line of the end. */
+		uint64_t upto = v[i].start;
+		if (upto > pos) {
+			line += count_nl(buf + pos, upto - pos);
+			pos = upto;
+		} else if (upto < pos) {
+			line -= count_nl(buf + upto, pos - upto);
+			pos = upto;
+		}
+		v[i].line = line;
+	}
+	qsort(v, n, sizeof(*v), cmp_hit_line_ind);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w > 0 && v[w - 1].line == v[i].line && v[w - 1].ind == v[i].ind) {
+			v[w - 1].count++;
+			continue;
+		}
+		v[w++] = v[i];
+	}
+	qsort(v, w, sizeof(*v), cmp_hit_line_start);
+	h->n = first + w;
+}
+
+enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, const uint8_t *buf,
+			 size_t len, size_t skip_prefix, struct matcher_hits *out, struct cs_diag *d)
+{
+	if (!m || !s || !out || (!buf && len))
+		return CS_ERR_INVALID;
+	size_t first = out->n;
+	if (!m->db)
+		return CS_OK;
+	struct scan_ctx c = {.m = m, .s = s, .buf = buf, .len = len, .skip_prefix = skip_prefix,
+			     .out = out};
+	s->n_rc = 0;
+	/* The engine takes an unsigned int length: feed huge buffers in line-aligned parts. */
+	size_t off = 0;
+	while (off < len || (len == 0 && off == 0)) {
+		size_t part = len - off;
+		if (part > (1u << 30)) {
+			const uint8_t *nl = memrchr(buf + off, '\n', 1u << 30);
+			part = nl ? (size_t)(nl - (buf + off)) + 1 : (1u << 30);
+		}
+		c.buf = buf + off;
+		c.len = part;
+		c.skip_prefix = skip_prefix > off ? skip_prefix - off : 0;
+		size_t mark = out->n;
+		hs_error_t rc = hs_scan(m->db, (const char *)buf + off, (unsigned)part, 0, s->hs,
+					on_match, &c);
+		if (!c.oom && rc == HS_SUCCESS)
+			if (recheck_lines(&c) != CS_OK && !c.oom)
+				rc = HS_UNKNOWN_ERROR;
+		if (c.oom)
+			return CS_ERR_NOMEM;
+		if (rc != HS_SUCCESS) {
+			cs_diag_set(d, NULL, CS_DIAG_NONE, off, "pattern engine scan failed (%d)", rc);
+			return CS_ERR_INVALID;
+		}
+		for (size_t i = mark; i < out->n; i++) {
+			out->v[i].start += off;
+			out->v[i].end += off;
+		}
+		if (len == 0)
+			break;
+		off += part;
+	}
+	hits_reduce(buf, out, first);
+	return CS_OK;
+}
+
+void matcher_hits_fini(struct matcher_hits *h)
+{
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+struct build {
+	char **expr;
+	unsigned *flags;
+	unsigned *ids;
+	bool *pack_refused;
+};
+
+static void build_fini(struct build *b, size_t n)
+{
+	if (b->expr)
+		for (size_t i = 0; i < n; i++)
+			free(b->expr[i]);
+	free(b->expr);
+	free(b->flags);
+	free(b->ids);
+	free(b->pack_refused);
+}
+
+/* Compile the indicators of packs not refused; returns the engine's error for the
+ * failing indicator index in *bad (SIZE_MAX when the failure names none). */
+static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, char *msg, size_t cap)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (!b->pack_refused[m->ind[i].pack_index])
+			b->ids[k++] = (unsigned)i;
+	const char **ex = malloc((k ? k : 1) * sizeof(*ex));
+	unsigned *fl = malloc((k ? k : 1) * sizeof(*fl));
+	if (!ex || !fl) {
+		free(ex);
+		free(fl);
+		snprintf(msg, cap, "out of memory");
+		*bad = SIZE_MAX;
+		return HS_NOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		ex[i] = b->expr[b->ids[i]];
+		fl[i] = b->flags[b->ids[i]];
+	}
+	hs_compile_error_t *err = NULL;
+	hs_error_t rc = HS_SUCCESS;
+	if (k > 0)
+		rc = hs_compile_multi(ex, fl, b->ids, (unsigned)k, HS_MODE_BLOCK, NULL, &m->db, &err);
+	*bad = SIZE_MAX;
+	if (rc != HS_SUCCESS) {
+		if (err && err->expression >= 0)
+			*bad = b->ids[err->expression];
+		snprintf(msg, cap, "%s", err ? err->message : "compile failed");
+		hs_free_compile_error(err);
+	}
+	m->stats.patterns = k;
+	free(ex);
+	free(fl);
+	return rc;
+}
+
+static enum cs_err build_exprs(struct matcher *m, struct build *b, struct pack *const *packs,
+			       size_t n_packs)
+{
+	size_t i = 0;
+	for (size_t p = 0; p < n_packs; p++) {
+		for (size_t j = 0; j < packs[p]->n_ind; j++, i++) {
+			m->ind[i] = (struct matcher_ind){&packs[p]->ind[j], packs[p], (uint32_t)p};
+			enum cs_err e = pattern_expr(&packs[p]->ind[j], &b->expr[i], &b->flags[i],
+						     &m->fixed_len[i]);
+			if (e != CS_OK)
+				return e;
+			m->has_som[i] = (b->flags[i] & HS_FLAG_SOM_LEFTMOST) != 0;
+			if (m->fixed_len[i] > m->max_fixed)
+				m->max_fixed = m->fixed_len[i];
+		}
+	}
+	return CS_OK;
+}
+
+enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_refused_fn refused,
+			  void *ctx, struct matcher **out, struct cs_diag *d)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	enum cs_err err = CS_ERR_NOMEM;
+	struct build b = {0};
+	struct matcher *m = calloc(1, sizeof(*m));
+	if (!m)
+		return CS_ERR_NOMEM;
+	for (size_t p = 0; p < n_packs; p++)
+		m->n += packs[p]->n_ind;
+	size_t n1 = m->n ? m->n : 1;
+	m->ind = calloc(n1, sizeof(*m->ind));
+	m->fixed_len = calloc(n1, sizeof(*m->fixed_len));
+	m->has_som = calloc(n1, 1);
+	b.expr = calloc(n1, sizeof(*b.expr));
+	b.flags = calloc(n1, sizeof(*b.flags));
+	b.ids = calloc(n1, sizeof(*b.ids));
+	b.pack_refused = calloc(n_packs ? n_packs : 1, sizeof(bool));
+	if (!m->ind || !m->fixed_len || !m->has_som || !b.expr || !b.flags || !b.ids ||
+	    !b.pack_refused)
+		goto fail;
+	err = build_exprs(m, &b, packs, n_packs);
+	if (err != CS_OK)
+		goto fail;
+	for (;;) {
+		size_t bad;
+		char msg[512];
+		hs_error_t rc = build_try(m, &b, &bad, msg, sizeof(msg));
+		if (rc == HS_SUCCESS)
+			break;
+		err = CS_ERR_COMPILE;
+		if (bad == SIZE_MAX) {
+			cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "pattern compile failed: %s", msg);
+			goto fail;
+		}
+		if (m->has_som[bad]) {
+			/* The engine cannot track the start of this one: re-check its lines instead. */
+			m->has_som[bad] = 0;
+			b.flags[bad] &= ~(unsigned)HS_FLAG_SOM_LEFTMOST;
+			m->stats.regex_without_som++;
+			continue;
+		}
+		const struct matcher_ind *mi = &m->ind[bad];
+		struct cs_diag pd;
+		cs_diag_clear(&pd);
+		cs_diag_set(&pd, mi->pack->path, mi->ind->line ? mi->ind->line : CS_DIAG_NONE,
+			    CS_DIAG_NONE, "indicator '%s' refused by the pattern engine: %s",
+			    mi->ind->id, msg);
+		if (!refused) {
+			if (d)
+				*d = pd;
+			goto fail;
+		}
+		refused(ctx, mi->pack_index, &pd);
+		b.pack_refused[mi->pack_index] = true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m->stats.compile_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (m->db)
+		hs_database_size(m->db, &m->stats.db_bytes);
+	build_fini(&b, m->n);
+	*out = m;
+	return CS_OK;
+fail:
+	build_fini(&b, m->n);
+	matcher_destroy(m);
+	return err;
+}
+
+size_t matcher_count(const struct matcher *m)
+{
+	return m->n;
+}
+
+const struct matcher_ind *matcher_get(const struct matcher *m, uint32_t index)
+{
+	return index < m->n ? &m->ind[index] : NULL;
+}
+
+void matcher_get_stats(const struct matcher *m, struct matcher_stats *st)
+{
+	*st = m->stats;
+}
+
+size_t matcher_max_fixed_len(const struct matcher *m)
+{
+	return m->max_fixed;
+}
+
+enum cs_err matcher_scratch_create(const struct matcher *m, struct matcher_scratch **out)
+{
+	struct matcher_scratch *s = calloc(1, sizeof(*s));
+	if (!s)
+		return CS_ERR_NOMEM;
+	if (m->db && hs_alloc_scratch(m->db, &s->hs) != HS_SUCCESS) {
+		free(s);
+		return CS_ERR_NOMEM;
+	}
+	*out = s;
+	return CS_OK;
+}
+
+void matcher_scratch_destroy(struct matcher_scratch *s)
+{
+	if (!s)
+		return;
+	if (s->hs)
+		hs_free_scratch(s->hs);
+	free(s->rc);
+	free(s);
+}
+
+void matcher_destroy(struct matcher *m)
+{
+	if (!m)
+		return;
+	if (m->db)
+		hs_free_database(m->db);
+	free(m->ind);
+	free(m->fixed_len);
+	free(m->has_som);
+	free(m);
+}

@@ -1,0 +1,249 @@
+/* Batch scan pipeline (include/cybersieve/batch.h).
+ *
+ * A ring of chunk slots passes through three owners in turn: the reader (the
+ * calling thread) fills a FREE slot with whole lines, a worker scans a FILLED
+ * slot, the emitter writes the records of SCANNED slots strictly in sequence
+ * and frees them. Slot k always carries sequence numbers = k mod ring size, so
+ * each stage only waits on the one slot it needs next. One mutex guards the
+ * states; chunks are megabytes, so the lock is taken a few times per chunk. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cybersieve/batch.h"
+#include "cybersieve/util.h"
+#include "pipeline/batch_int.h"
+
+const char *input_status_name(enum input_status s)
+{
+	switch (s) {
+	case INPUT_COMPLETE: return "complete";
+	case INPUT_PARTIAL: return "partial";
+	case INPUT_FAILED: return "failed";
+	}
+	return "unknown";
+}
+
+/* Wait until the slot for *seq (re-read after every wake-up, since other threads
+ * of the same stage advance it) is in state st; NULL when the pipeline has ended. */
+static struct slot *wait_slot(struct batch *b, const uint64_t *seq, enum slot_state st,
+			      pthread_cond_t *cv, bool reader)
+{
+	for (;;) {
+		struct slot *s = &b->ring[*seq % b->n_slots];
+		if (s->state == st && (reader || s->seq == *seq))
+			return s;
+		if (!reader && b->reader_done && *seq >= b->total_seq)
+			return NULL;
+		pthread_cond_wait(cv, &b->mu);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct batch *b = wk->b;
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		struct slot *s = wait_slot(b, &b->next_scan, SLOT_FILLED, &b->cv_filled, false);
+		if (!s)
+			break;
+		b->next_scan++;
+		s->state = SLOT_SCANNING;
+		pthread_mutex_unlock(&b->mu);
+
+		s->hits.n = 0;
+		s->hits.dropped = 0;
+		s->newlines = 0;
+		s->scan_err = CS_OK;
+		if (s->len > 0) {
+			s->scan_err = matcher_scan(b->m, wk->scratch, s->buf, s->len, s->skip,
+						   &s->hits, NULL);
+			s->newlines = util_count_nl(s->buf + s->skip, s->len - s->skip);
+		}
+
+		pthread_mutex_lock(&b->mu);
+		s->state = SLOT_SCANNED;
+		pthread_cond_broadcast(&b->cv_scanned);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+static void *emitter_main(void *arg)
+{
+	struct batch *b = arg;
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		struct slot *s = wait_slot(b, &b->next_emit, SLOT_SCANNED, &b->cv_scanned, false);
+		if (!s)
+			break;
+		pthread_mutex_unlock(&b->mu);
+
+		batch_emit_slot(b, s);
+
+		pthread_mutex_lock(&b->mu);
+		b->next_emit++;
+		s->state = SLOT_FREE;
+		pthread_cond_broadcast(&b->cv_free);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+/* Reader side: the next free slot, in sequence. */
+struct slot *batch_acquire(struct batch *b)
+{
+	pthread_mutex_lock(&b->mu);
+	struct slot *s = wait_slot(b, &b->next_fill, SLOT_FREE, &b->cv_free, true);
+	pthread_mutex_unlock(&b->mu);
+	s->seq = b->next_fill;
+	return s;
+}
+
+void batch_publish(struct batch *b, struct slot *s)
+{
+	pthread_mutex_lock(&b->mu);
+	s->state = SLOT_FILLED;
+	b->next_fill++;
+	pthread_cond_broadcast(&b->cv_filled);
+	pthread_mutex_unlock(&b->mu);
+}
+
+static void batch_finish_reading(struct batch *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->reader_done = true;
+	b->total_seq = b->next_fill;
+	pthread_cond_broadcast(&b->cv_filled);
+	pthread_cond_broadcast(&b->cv_scanned);
+	pthread_mutex_unlock(&b->mu);
+}
+
+static void batch_free(struct batch *b)
+{
+	if (b->ring)
+		for (size_t i = 0; i < b->n_slots; i++) {
+			free(b->ring[i].buf);
+			matcher_hits_fini(&b->ring[i].hits);
+		}
+	free(b->ring);
+	if (b->workers)
+		for (unsigned i = 0; i < b->opts.threads; i++)
+			matcher_scratch_destroy(b->workers[i].scratch);
+	free(b->workers);
+	free(b->carry);
+	ev_pending_destroy(b->pending);
+	jbuf_fini(&b->rec);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv_free);
+	pthread_cond_destroy(&b->cv_filled);
+	pthread_cond_destroy(&b->cv_scanned);
+}
+
+static enum cs_err batch_setup(struct batch *b, const struct matcher *m,
+			       const struct walk_list *inputs, struct ev_writer *w,
+			       const struct batch_opts *opts, struct batch_result *res)
+{
+	memset(b, 0, sizeof(*b));
+	b->m = m;
+	b->w = w;
+	b->opts = *opts;
+	if (b->opts.threads < 1)
+		b->opts.threads = 1;
+	if (b->opts.max_line < b->opts.chunk_size)
+		b->opts.max_line = b->opts.chunk_size;
+	b->res = res;
+	b->list = inputs;
+	b->overlap = matcher_max_fixed_len(m) ? matcher_max_fixed_len(m) - 1 : 0;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv_free, NULL);
+	pthread_cond_init(&b->cv_filled, NULL);
+	pthread_cond_init(&b->cv_scanned, NULL);
+	b->n_slots = b->opts.threads + 2;
+	b->ring = calloc(b->n_slots, sizeof(*b->ring));
+	b->workers = calloc(b->opts.threads, sizeof(*b->workers));
+	res->inputs = calloc(inputs->n ? inputs->n : 1, sizeof(*res->inputs));
+	res->ind_matches = calloc(matcher_count(m) ? matcher_count(m) : 1, sizeof(uint64_t));
+	if (!b->ring || !b->workers || !res->inputs || !res->ind_matches)
+		return CS_ERR_NOMEM;
+	res->n_inputs = inputs->n;
+	for (size_t i = 0; i < b->n_slots; i++)
+		b->ring[i].hits.limit = 1u << 20;
+	for (unsigned i = 0; i < b->opts.threads; i++) {
+		b->workers[i].b = b;
+		if (matcher_scratch_create(m, &b->workers[i].scratch) != CS_OK)
+			return CS_ERR_NOMEM;
+	}
+	if (ev_pending_create(opts->spill_dir, opts->pending_cap, &b->pending) != CS_OK)
+		return CS_ERR_NOMEM;
+	jbuf_init(&b->rec);
+	for (size_t i = 0; i < inputs->n; i++) {
+		const struct walk_entry *e = &inputs->v[i];
+		res->inputs[i].path = strdup(e->path);
+		if (!res->inputs[i].path)
+			return CS_ERR_NOMEM;
+		if (e->status == WALK_FILE)
+			b->raw_total += e->size;
+	}
+	return CS_OK;
+}
+
+enum cs_err batch_run(const struct matcher *m, const struct walk_list *inputs,
+		      struct ev_writer *w, const struct batch_opts *opts, struct batch_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct batch b;
+	double t0 = util_now_mono();
+	enum cs_err err = batch_setup(&b, m, inputs, w, opts, res);
+	if (err != CS_OK) {
+		batch_free(&b);
+		return err;
+	}
+	b.t0 = t0;
+	pthread_t emitter, *tids = calloc(b.opts.threads, sizeof(*tids));
+	if (!tids) {
+		batch_free(&b);
+		return CS_ERR_NOMEM;
+	}
+	unsigned started = 0;
+	bool emitter_up = pthread_create(&emitter, NULL, emitter_main, &b) == 0;
+	for (; emitter_up && started < b.opts.threads; started++)
+		if (pthread_create(&tids[started], NULL, worker_main, &b.workers[started]) != 0)
+			break;
+	if (emitter_up && started > 0) {
+		for (size_t i = 0; i < inputs->n && !atomic_load(&b.abort); i++) {
+			if (b.opts.stop && *b.opts.stop) {
+				struct cs_diag d;
+				cs_diag_set(&d, inputs->v[i].path, CS_DIAG_NONE, CS_DIAG_NONE,
+					    "not read: run interrupted");
+				batch_note(&b, &res->inputs[i], INPUT_FAILED, &d);
+				continue;
+			}
+			batch_read_input(&b, i);
+		}
+	} else {
+		err = CS_ERR_NOMEM;
+	}
+	batch_finish_reading(&b);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	if (emitter_up)
+		pthread_join(emitter, NULL);
+	free(tids);
+	res->seconds = util_now_mono() - t0;
+	batch_free(&b);
+	return err;
+}
+
+void batch_result_fini(struct batch_result *res)
+{
+	for (size_t i = 0; i < res->n_inputs; i++) {
+		free(res->inputs[i].path);
+		free(res->inputs[i].reason);
+	}
+	free(res->inputs);
+	free(res->ind_matches);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,149 @@
+/* Batch pipeline, emitter stage: hits of each chunk, in sequence, become records.
+ * Line numbers are the newlines counted in earlier chunks plus the hit's line in
+ * its chunk; an input's records wait in ev_pending until its SHA-256 is known. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cybersieve/util.h"
+#include "pipeline/batch_int.h"
+
+/* Bytes of context before start and after end, never past the line's ends. */
+static void context_of(const struct slot *s, size_t ctx, uint64_t start, uint64_t end,
+		       struct ev_record *r)
+{
+	uint64_t lo = start > ctx ? start - ctx : 0;
+	const uint8_t *nl = start > lo ? memrchr(s->buf + lo, '\n', start - lo) : NULL;
+	uint64_t from = nl ? (uint64_t)(nl - s->buf) + 1 : lo;
+	r->before = s->buf + from;
+	r->before_len = start - from;
+	uint64_t hi = end + ctx < s->len ? end + ctx : s->len;
+	nl = hi > end ? memchr(s->buf + end, '\n', hi - end) : NULL;
+	uint64_t to = nl ? (uint64_t)(nl - s->buf) : hi;
+	if (to > end && s->buf[to - 1] == '\r')
+		to--;
+	r->after = s->buf + end;
+	r->after_len = to > end ? to - end : 0;
+}
+
+static void output_failed(struct batch *b, const struct cs_diag *d)
+{
+	b->res->output_failed = true;
+	b->res->output_diag = *d;
+	atomic_store(&b->abort, true);
+}
+
+static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
+{
+	for (size_t i = 0; i < s->hits.n && !b->res->output_failed; i++) {
+		const struct matcher_hit *h = &s->hits.v[i];
+		struct ev_record r = {0};
+		r.run_id = b->opts.run_id;
+		r.seq = ++b->seq_rec;
+		clock_gettime(CLOCK_REALTIME, &r.detected);
+		r.mi = matcher_get(b->m, h->ind);
+		r.path = in->path;
+		r.gzip = in->gzip;
+		r.line = b->lines_before + h->line + 1;
+		r.offset = s->base_off + h->start;
+		r.text = s->buf + h->start;
+		r.text_len = h->end - h->start;
+		if (r.text_len > b->opts.max_text)
+			r.text_len = b->opts.max_text;
+		r.count = h->count;
+		r.line_split = (b->in_split && h->line == 0) || (s->split && h->line == s->newlines);
+		context_of(s, b->opts.context, h->start, h->end, &r);
+		jbuf_reset(&b->rec);
+		ev_record_render(&b->rec, &r);
+		struct cs_diag d;
+		cs_diag_clear(&d);
+		enum cs_err e = b->rec.failed ? CS_ERR_NOMEM
+					      : ev_pending_add(b->pending, b->rec.p, b->rec.len, &d);
+		if (e != CS_OK) {
+			if (!d.msg[0])
+				cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
+					    "cannot hold records: %s", cs_err_str(e));
+			output_failed(b, &d);
+			return;
+		}
+		b->res->ind_matches[h->ind]++;
+		in->matches++;
+		b->res->matches++;
+	}
+}
+
+static void finish_input(struct batch *b, struct batch_input *in)
+{
+	if (in->bytes > 0 && !b->ends_nl)
+		b->lines_before++; /* a last line without its newline still counts */
+	in->lines = b->lines_before;
+	b->res->lines += in->lines;
+	b->res->bytes += in->bytes;
+	b->res->raw_bytes += in->raw_bytes;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (in->hits_dropped) {
+		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "%llu matches dropped: more than the per-chunk cap",
+			    (unsigned long long)in->hits_dropped);
+		batch_note(b, in, INPUT_PARTIAL, &d);
+	}
+	if (b->res->output_failed)
+		return;
+	char hex[65];
+	if (in->have_sha256)
+		util_hex(in->sha256, 32, hex);
+	else
+		memset(hex, '0', 64), hex[64] = '\0';
+	if (ev_pending_flush(b->pending, hex, b->w, &d) != CS_OK)
+		output_failed(b, &d);
+}
+
+static void progress(struct batch *b)
+{
+	if (!b->opts.on_progress)
+		return;
+	double now = util_now_mono();
+	if (now - b->last_progress < 0.5)
+		return;
+	b->last_progress = now;
+	struct batch_progress p = {
+		.raw_done = atomic_load(&b->raw_done),
+		.raw_total = b->raw_total,
+		.bytes_done = b->bytes_done,
+		.matches = b->res->matches,
+		.seconds = now - b->t0,
+	};
+	b->opts.on_progress(b->opts.cb_ctx, &p);
+}
+
+void batch_emit_slot(struct batch *b, struct slot *s)
+{
+	struct batch_input *in = &b->res->inputs[s->input];
+	if (s->first) {
+		b->lines_before = 0;
+		b->in_split = false;
+		b->ends_nl = true;
+	}
+	if (s->scan_err != CS_OK) {
+		struct cs_diag d;
+		cs_diag_set(&d, in->path, CS_DIAG_NONE, s->base_off, "scan failed: %s",
+			    cs_err_str(s->scan_err));
+		batch_note(b, in, INPUT_PARTIAL, &d);
+	}
+	in->hits_dropped += s->hits.dropped;
+	if (!b->res->output_failed)
+		emit_hits(b, s, in);
+	b->lines_before += s->newlines;
+	if (s->len > s->skip)
+		b->ends_nl = s->buf[s->len - 1] == '\n';
+	if (s->break_after) {
+		b->lines_before++;
+		b->ends_nl = true;
+	}
+	in->bytes += s->len - s->skip;
+	b->bytes_done += s->len - s->skip;
+	b->in_split = s->split;
+	if (s->last)
+		finish_input(b, in);
+	progress(b);
+}

@@ -1,0 +1,78 @@
+/* Private to the batch pipeline: the slot ring and the three stages' shared state. */
+#ifndef CS_PIPELINE_BATCH_INT_H
+#define CS_PIPELINE_BATCH_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "cybersieve/batch.h"
+
+enum slot_state { SLOT_FREE = 0, SLOT_FILLED, SLOT_SCANNING, SLOT_SCANNED };
+
+struct slot {
+	enum slot_state state;
+	uint64_t seq;
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	size_t skip;          /* overlap carried from the previous piece of a split line */
+	uint64_t base_off;    /* decompressed offset of buf[0] in its input */
+	size_t input;
+	bool first, last;
+	bool split;           /* ends inside an over-long line */
+	bool break_after;     /* decoding stopped here: the line ends though no newline */
+	/* filled by the worker */
+	struct matcher_hits hits;
+	uint64_t newlines;
+	enum cs_err scan_err;
+};
+
+struct worker {
+	struct batch *b;
+	struct matcher_scratch *scratch;
+};
+
+struct batch {
+	const struct matcher *m;
+	struct ev_writer *w;
+	struct batch_opts opts;
+	struct batch_result *res;
+	const struct walk_list *list;
+	size_t overlap;
+	double t0;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv_free, cv_filled, cv_scanned;
+	struct slot *ring;
+	size_t n_slots;
+	uint64_t next_fill, next_scan, next_emit, total_seq;
+	bool reader_done;
+	atomic_bool abort;       /* output failed: stop reading */
+	struct worker *workers;
+
+	/* reader-only */
+	uint8_t *carry;
+	size_t carry_len, carry_cap;
+	uint64_t raw_total;
+	uint64_t raw_prev;        /* raw bytes of the inputs already read */
+	_Atomic uint64_t raw_done;
+
+	/* emitter-only */
+	struct ev_pending *pending;
+	struct jbuf rec;
+	uint64_t lines_before;   /* newlines seen in the current input before this slot */
+	bool in_split;           /* previous slot ended inside a split line */
+	bool ends_nl;            /* the input's bytes so far end with a newline */
+	uint64_t seq_rec;
+	uint64_t bytes_done;
+	double last_progress;
+};
+
+struct slot *batch_acquire(struct batch *b);
+void batch_publish(struct batch *b, struct slot *s);
+void batch_read_input(struct batch *b, size_t index);
+void batch_emit_slot(struct batch *b, struct slot *s);
+void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
+		const struct cs_diag *d);
+
+#endif

@@ -1,0 +1,191 @@
+/* Batch pipeline, reader stage: one input at a time into newline-aligned chunks.
+ * A line longer than the chunk grows its slot up to max_line; a longer one is
+ * cut there and scanned in pieces that overlap by the longest fixed-width
+ * indicator, so no literal, domain, address or hash is lost at the cut. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/batch_int.h"
+
+void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
+		const struct cs_diag *d)
+{
+	if (st > in->status)
+		in->status = st;
+	if (!in->reason && d && d->msg[0]) {
+		char tmp[1200];
+		cs_diag_format(d, tmp, sizeof(tmp));
+		in->reason = strdup(tmp);
+	}
+	if (b->opts.on_event && d)
+		b->opts.on_event(b->opts.cb_ctx, d);
+}
+
+static bool reserve(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (*cap >= need)
+		return true;
+	uint8_t *p = realloc(*buf, need);
+	if (!p)
+		return false;
+	*buf = p;
+	*cap = need;
+	return true;
+}
+
+/* Keep what follows the last chunk for the next one. */
+static bool keep_carry(struct batch *b, const uint8_t *p, size_t n)
+{
+	if (!reserve(&b->carry, &b->carry_cap, n ? n : 1))
+		return false;
+	memmove(b->carry, p, n);
+	b->carry_len = n;
+	return true;
+}
+
+struct reading {
+	struct source *src;
+	struct batch_input *in;
+	uint64_t off;          /* decompressed offset of the next slot's buf[0] */
+	bool first;
+	bool eof;
+	bool split_pending;    /* next slot continues a split line */
+	bool stopped;          /* interrupted: leave the rest unread */
+};
+
+static void update_raw(struct batch *b, struct reading *r)
+{
+	struct source_info si;
+	source_get_info(r->src, &si);
+	atomic_store(&b->raw_done, b->raw_prev + si.raw_read);
+}
+
+/* Fill s with carry + fresh data up to a newline. Returns false on out of memory. */
+static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
+{
+	size_t target = b->opts.chunk_size;
+	if (b->carry_len + (1u << 16) > target)
+		target = b->carry_len + (1u << 16);
+	if (s->cap > target && s->cap > b->opts.chunk_size)
+		s->cap = 0, free(s->buf), s->buf = NULL; /* give back a slot grown by a long line */
+	if (!reserve(&s->buf, &s->cap, target))
+		return false;
+	memcpy(s->buf, b->carry, b->carry_len);
+	size_t fill = b->carry_len;
+	s->skip = r->split_pending ? b->carry_len : 0;
+	s->base_off = r->off - b->carry_len;
+	b->carry_len = 0;
+	for (;;) {
+		size_t got = 0;
+		struct cs_diag d;
+		cs_diag_clear(&d);
+		enum cs_err e = source_read(r->src, s->buf + fill, target - fill, &got, &d);
+		update_raw(b, r);
+		if (e == CS_ERR_FORMAT) {
+			/* Corrupt gzip: what came before is scanned; the line ends at the damage. */
+			batch_note(b, r->in, INPUT_PARTIAL, &d);
+			s->len = fill;
+			s->break_after = fill > 0 && s->buf[fill - 1] != '\n';
+			return true;
+		}
+		if (e != CS_OK) {
+			batch_note(b, r->in, INPUT_PARTIAL, &d);
+			r->eof = true;
+			s->len = fill;
+			return true;
+		}
+		if (got == 0) {
+			r->eof = true;
+			s->len = fill;
+			return true;
+		}
+		size_t old = fill;
+		fill += got;
+		r->off += got;
+		const uint8_t *nl = memrchr(s->buf + old, '\n', got);
+		if (nl) {
+			s->len = (size_t)(nl - s->buf) + 1;
+			return keep_carry(b, s->buf + s->len, fill - s->len);
+		}
+		if (fill < target)
+			continue;
+		if (target < b->opts.max_line) {
+			target = target * 2 < b->opts.max_line ? target * 2 : b->opts.max_line;
+			if (!reserve(&s->buf, &s->cap, target))
+				return false;
+			continue;
+		}
+		/* Longer than max_line: cut here, carry an overlap into the next piece. */
+		s->len = fill;
+		s->split = true;
+		r->in->lines_split += r->split_pending ? 0 : 1;
+		size_t ov = b->overlap < fill ? b->overlap : 0;
+		return keep_carry(b, s->buf + fill - ov, ov);
+	}
+}
+
+static void open_failed(struct batch *b, struct batch_input *in, const struct cs_diag *d)
+{
+	batch_note(b, in, INPUT_FAILED, d);
+}
+
+void batch_read_input(struct batch *b, size_t index)
+{
+	struct batch_input *in = &b->res->inputs[index];
+	const struct walk_entry *e = &b->list->v[index];
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (e->status != WALK_FILE) {
+		cs_diag_set(&d, e->path, CS_DIAG_NONE, CS_DIAG_NONE, "%s",
+			    e->reason ? e->reason : "cannot read");
+		open_failed(b, in, &d);
+		return;
+	}
+	struct reading r = {.in = in, .first = true};
+	if (source_open(e->path, &r.src, &d) != CS_OK) {
+		open_failed(b, in, &d);
+		return;
+	}
+	b->carry_len = 0;
+	while (!r.eof && !atomic_load(&b->abort)) {
+		if (b->opts.stop && *b->opts.stop) {
+			cs_diag_set(&d, e->path, CS_DIAG_NONE, r.off, "interrupted before the end");
+			batch_note(b, in, INPUT_PARTIAL, &d);
+			r.eof = r.stopped = true;
+		}
+		struct slot *s = batch_acquire(b);
+		s->input = index;
+		s->first = r.first;
+		s->last = s->split = s->break_after = false;
+		if (r.eof) {
+			s->len = s->skip = 0;
+		} else if (!fill_slot(b, &r, s)) {
+			cs_diag_set(&d, e->path, CS_DIAG_NONE, r.off, "out of memory reading input");
+			batch_note(b, in, INPUT_PARTIAL, &d);
+			s->len = 0;
+			r.eof = true;
+		}
+		r.split_pending = s->split;
+		if (r.first && s->len && memchr(s->buf, '\0', s->len < 65536 ? s->len : 65536))
+			in->binary = true;
+		r.first = false;
+		if (r.eof) {
+			struct source_info si;
+			if (r.stopped)
+				; /* hashing the rest would delay the stop that was asked for */
+			else if (source_finish(r.src, in->sha256, &d) == CS_OK)
+				in->have_sha256 = true;
+			else
+				batch_note(b, in, INPUT_PARTIAL, &d);
+			source_get_info(r.src, &si);
+			in->gzip = si.is_gzip;
+			in->raw_bytes = si.raw_read;
+			b->raw_prev += si.raw_read;
+			in->gz_members = si.gz_members;
+			in->gz_resyncs = si.gz_resyncs;
+			s->last = true;
+		}
+		batch_publish(b, s);
+	}
+	source_destroy(r.src);
+}

@@ -1,0 +1,78 @@
+/* Time stamps, random ids and hex (include/cybersieve/util.h). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cybersieve/util.h"
+
+void util_rfc3339(const struct timespec *ts, char *out, size_t cap)
+{
+	struct tm tm;
+	gmtime_r(&ts->tv_sec, &tm);
+	char base[24];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%s.%03ldZ", base, ts->tv_nsec / 1000000);
+}
+
+void util_rfc3339_ns(uint64_t ns, char *out, size_t cap)
+{
+	time_t sec = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	char base[24];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%s.%09lluZ", base, (unsigned long long)(ns % 1000000000u));
+}
+
+void util_uuid4(char *out, size_t cap)
+{
+	uint8_t b[16];
+	size_t got = 0;
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, cap,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
+}
+
+void util_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+double util_now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uint64_t util_count_nl(const uint8_t *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, nl = ones * '\n';
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t c = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, p + i, 8);
+		v ^= nl;
+		/* High bit set in each byte of v that is zero. */
+		uint64_t z = ~(((v & low7) + low7) | v | low7);
+		c += (uint64_t)__builtin_popcountll(z);
+	}
+	for (; i < n; i++)
+		c += p[i] == '\n';
+	return c;
+}

@@ -1,0 +1,529 @@
+/* HTTP/1.x: request fields, URL building, pipelining and response matching,
+ * body framing (length, chunked, close), gzip/deflate decoding with digests
+ * checked against EVP over the plain bytes, byte-at-a-time feeding, gaps,
+ * caps, and real streams with the digests Arkime expects. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "cybersieve/app.h"
+
+#define MAXB 16
+
+struct rec {
+	int reqs, resps, bodies;
+	char url[8][512];
+	int status[8];
+	struct app_body_result body[MAXB];
+	uint64_t data_bytes;
+};
+
+static void on_req(void *user, const struct app_http_msg *m)
+{
+	struct rec *r = user;
+
+	if (r->reqs < 8) {
+		size_t len;
+		if (app_http_build_url(r->url[r->reqs], sizeof(r->url[0]), &len, m->uri, m->uri_len,
+				       m->host, m->host_len) != CS_OK)
+			snprintf(r->url[r->reqs], sizeof(r->url[0]), "%.*s", (int)m->uri_len, m->uri);
+	}
+	assert_int_equal(m->seq, r->reqs);
+	r->reqs++;
+}
+
+static void on_resp(void *user, const struct app_http_msg *m)
+{
+	struct rec *r = user;
+
+	if (r->resps < 8)
+		r->status[r->resps] = m->status;
+	r->resps++;
+}
+
+static void on_data(void *user, enum app_dir dir, const uint8_t *p, size_t n)
+{
+	(void)dir;
+	(void)p;
+	((struct rec *)user)->data_bytes += n;
+}
+
+static void on_done(void *user, const struct app_body_result *res)
+{
+	struct rec *r = user;
+
+	if (r->bodies < MAXB)
+		r->body[r->bodies] = *res;
+	r->bodies++;
+}
+
+static struct app_http_env env;
+static struct app_http_stats stats;
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(app_http_env_init(&env, NULL), CS_OK);
+	env.on_request = on_req;
+	env.on_response = on_resp;
+	env.on_body_data = on_data;
+	env.on_body_done = on_done;
+	env.stats = &stats;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	app_http_env_fini(&env);
+	return 0;
+}
+
+static void digest(const char *alg, const void *p, size_t n, uint8_t *out)
+{
+	unsigned len;
+
+	assert_int_equal(EVP_Digest(p, n, out, &len, EVP_get_digestbyname(alg), NULL), 1);
+}
+
+static void expect_digests(const struct app_body_result *r, const void *plain, size_t n)
+{
+	uint8_t md5[16], sha1[20], sha256[32];
+
+	digest("MD5", plain, n, md5);
+	digest("SHA1", plain, n, sha1);
+	digest("SHA256", plain, n, sha256);
+	assert_memory_equal(r->md5, md5, 16);
+	assert_memory_equal(r->sha1, sha1, 20);
+	assert_memory_equal(r->sha256, sha256, 32);
+	assert_int_equal(r->decoded_len, n);
+	assert_false(r->flags & APP_BODY_TRUNCATED);
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* Feed a whole direction in pieces of `piece` bytes. */
+static enum app_http_status feed(struct app_http *h, struct rec *r, enum app_dir dir,
+				 const void *data, size_t n, size_t piece)
+{
+	const uint8_t *p = data;
+	enum app_http_status s = APP_HTTP_MORE;
+
+	for (size_t off = 0; off < n; off += piece) {
+		size_t k = n - off < piece ? n - off : piece;
+		s = app_http_feed(h, &env, r, dir, p + off, k);
+	}
+	return s;
+}
+
+static void test_request_and_url(void **state)
+{
+	(void)state;
+	struct app_http h;
+	struct rec r = { 0 };
+	const char *req = "GET /a/b?c=1 HTTP/1.1\r\nHost: WWW.Example.ORG\r\nAccept: */*\r\n\r\n"
+			  "GET http://Other.NET:8080/x HTTP/1.1\r\nHost: ignored\r\n\r\n"
+			  "\r\nPOST /up HTTP/1.0\nhost:h\ncontent-length: 3\n\nabc";
+
+	app_http_init(&h);
+	assert_int_equal(feed(&h, &r, APP_DIR_C2S, req, strlen(req), 4096), APP_HTTP_MORE);
+	assert_int_equal(r.reqs, 3);
+	assert_string_equal(r.url[0], "http://www.example.org/a/b?c=1");
+	assert_string_equal(r.url[1], "http://other.net:8080/x");
+	assert_string_equal(r.url[2], "http://h/up");
+	assert_int_equal(r.bodies, 1);
+	expect_digests(&r.body[0], "abc", 3);
+	assert_int_equal(r.body[0].dir, APP_DIR_C2S);
+	assert_int_equal(r.body[0].req_seq, 2);
+	app_http_fini(&h);
+
+	char out[64];
+	size_t len;
+	assert_int_equal(app_http_build_url(out, sizeof(out), &len, "h:443", 5, NULL, 0),
+			 CS_ERR_UNSUPPORTED);
+	assert_int_equal(app_http_build_url(out, sizeof(out), &len, "*", 1, "h", 1),
+			 CS_ERR_UNSUPPORTED);
+	assert_int_equal(app_http_build_url(out, sizeof(out), &len, "/x", 2, NULL, 0),
+			 CS_ERR_INVALID);
+	assert_int_equal(app_http_build_url(out, 10, &len, "/abcdef", 7, "host", 4), CS_ERR_LIMIT);
+}
+
+static void test_pipelining_no_body(void **state)
+{
+	(void)state;
+	struct app_http h;
+	struct rec r = { 0 };
+	const char *req = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+			  "HEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+			  "GET /3 HTTP/1.1\r\nHost: a\r\n\r\n"
+			  "GET /4 HTTP/1.1\r\nHost: a\r\n\r\n"
+			  "GET /5 HTTP/1.1\r\nHost: a\r\n\r\n";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+			   "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"   /* HEAD: none */
+			   "HTTP/1.1 100 Continue\r\n\r\n"
+			   "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n"
+			   "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"
+			   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			   "3\r\nend\r\n0\r\n\r\n";
+
+	for (size_t piece = 1; piece <= 64; piece *= 4) {
+		app_http_init(&h);
+		memset(&r, 0, sizeof(r));
+		feed(&h, &r, APP_DIR_C2S, req, strlen(req), piece);
+		feed(&h, &r, APP_DIR_S2C, resp, strlen(resp), piece);
+		assert_int_equal(r.reqs, 5);
+		assert_int_equal(r.resps, 6);
+		assert_int_equal(r.status[2], 100);
+		assert_int_equal(r.bodies, 2);
+		expect_digests(&r.body[0], "hello", 5);
+		assert_int_equal(r.body[0].req_seq, 0);
+		expect_digests(&r.body[1], "end", 3);
+		assert_int_equal(r.body[1].req_seq, 4);
+		assert_int_equal(r.body[1].dir, APP_DIR_S2C);
+		app_http_fini(&h);
+	}
+}
+
+/* Compress with zlib: wbits 31 gzip, 15 zlib-wrapped, -15 raw deflate. */
+static size_t compress_to(const uint8_t *in, size_t n, uint8_t *out, size_t cap, int wbits)
+{
+	z_stream z = { 0 };
+
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	size_t o = z.total_out;
+	deflateEnd(&z);
+	return o;
+}
+
+/* Chunk `body` into chunks of `csz` bytes with an extension on each line. */
+static size_t chunkify(const uint8_t *body, size_t n, size_t csz, char *out)
+{
+	size_t o = 0;
+
+	for (size_t off = 0; off < n; off += csz) {
+		size_t k = n - off < csz ? n - off : csz;
+		o += (size_t)sprintf(out + o, "%zX;name=\"v\"\r\n", k);
+		memcpy(out + o, body + off, k);
+		o += k;
+		memcpy(out + o, "\r\n", 2);
+		o += 2;
+	}
+	o += (size_t)sprintf(out + o, "0\r\nX-Trailer: yes\r\n\r\n");
+	return o;
+}
+
+static void test_chunked_coded_bodies(void **state)
+{
+	(void)state;
+	size_t plain_n = 200000;
+	uint8_t *plain = malloc(plain_n);
+	uint8_t *z = malloc(plain_n + 1024);
+	char *msg = malloc(plain_n * 2 + 4096);
+	static const struct { int wbits; const char *name; } codings[] = {
+		{ 31, "gzip" }, { 15, "deflate" }, { -15, "deflate" }, { 31, "x-gzip" },
+	};
+
+	for (size_t i = 0; i < plain_n; i++) /* compressible but not trivial */
+		plain[i] = (uint8_t)("indicator-"[i % 10] ^ ((i / 1000) & 7));
+	for (size_t c = 0; c < 4; c++) {
+		size_t zn = compress_to(plain, plain_n, z, plain_n + 1024, codings[c].wbits);
+		int o = sprintf(msg, "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\n"
+				"Transfer-Encoding: chunked\r\n\r\n", codings[c].name);
+		size_t mn = (size_t)o + chunkify(z, zn, 777, msg + o);
+		size_t pieces[] = { 1, 13, 1500, mn };
+
+		for (size_t pi = 0; pi < 4; pi++) {
+			struct app_http h;
+			struct rec r = { 0 };
+
+			app_http_init(&h);
+			feed(&h, &r, APP_DIR_S2C, msg, mn, pieces[pi]);
+			assert_int_equal(r.bodies, 1);
+			expect_digests(&r.body[0], plain, plain_n);
+			assert_int_equal(r.body[0].encoded_len, zn);
+			assert_int_equal(r.body[0].wire_len, mn - (size_t)o);
+			assert_int_equal(r.body[0].enc, c == 0 || c == 3 ? APP_ENC_GZIP : APP_ENC_DEFLATE);
+			assert_int_equal(r.data_bytes, plain_n);
+			app_http_fini(&h);
+		}
+	}
+
+	/* corrupt gzip: truncated and flagged, never a full-body digest */
+	size_t zn = compress_to(plain, plain_n, z, plain_n + 1024, 31);
+	z[zn / 2] ^= 0xff;
+	int o = sprintf(msg, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn);
+	memcpy(msg + o, z, zn);
+	struct app_http h;
+	struct rec r = { 0 };
+	app_http_init(&h);
+	feed(&h, &r, APP_DIR_S2C, msg, (size_t)o + zn, 4096);
+	assert_int_equal(r.bodies, 1);
+	assert_true(r.body[0].flags & APP_BODY_TRUNCATED);
+	assert_true(r.body[0].flags & APP_BODY_DECODE_ERR);
+	app_http_fini(&h);
+
+	free(plain);
+	free(z);
+	free(msg);
+}
+
+static void test_length_body_bytewise(void **state)
+{
+	(void)state;
+	char msg[5000];
+	uint8_t body[3000];
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 7 + 3);
+	int o = sprintf(msg, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", sizeof(body));
+	memcpy(msg + o, body, sizeof(body));
+	size_t n = (size_t)o + sizeof(body);
+
+	for (size_t piece = 1; piece <= 3; piece++) {
+		struct app_http h;
+		struct rec r = { 0 };
+
+		app_http_init(&h);
+		feed(&h, &r, APP_DIR_S2C, msg, n, piece);
+		assert_int_equal(r.bodies, 1);
+		expect_digests(&r.body[0], body, sizeof(body));
+		assert_int_equal(r.body[0].wire_len, sizeof(body));
+		app_http_fini(&h);
+	}
+	/* every split point of two pieces */
+	for (size_t cut = 1; cut < n; cut++) {
+		struct app_http h;
+		struct rec r = { 0 };
+
+		app_http_init(&h);
+		app_http_feed(&h, &env, &r, APP_DIR_S2C, (const uint8_t *)msg, cut);
+		app_http_feed(&h, &env, &r, APP_DIR_S2C, (const uint8_t *)msg + cut, n - cut);
+		assert_int_equal(r.bodies, 1);
+		expect_digests(&r.body[0], body, sizeof(body));
+		app_http_fini(&h);
+	}
+}
+
+static void test_gap_and_resync(void **state)
+{
+	(void)state;
+	const char *a = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123";
+	const char *b = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct app_http h;
+	struct rec r = { 0 };
+
+	/* gap inside a length body: truncated, framing kept */
+	app_http_init(&h);
+	feed(&h, &r, APP_DIR_S2C, a, strlen(a), 100);
+	app_http_gap(&h, &env, &r, APP_DIR_S2C, 3);
+	feed(&h, &r, APP_DIR_S2C, "789", 3, 100);
+	feed(&h, &r, APP_DIR_S2C, b, strlen(b), 100);
+	assert_int_equal(r.bodies, 2);
+	assert_true(r.body[0].flags & APP_BODY_TRUNCATED);
+	assert_true(r.body[0].flags & APP_BODY_GAP);
+	assert_int_equal(r.body[0].wire_len, 10);
+	expect_digests(&r.body[1], "ok", 2);
+	app_http_fini(&h);
+
+	/* gap longer than the body: truncated, then resync on the next status line */
+	memset(&r, 0, sizeof(r));
+	app_http_init(&h);
+	feed(&h, &r, APP_DIR_S2C, a, strlen(a), 100);
+	app_http_gap(&h, &env, &r, APP_DIR_S2C, 500);
+	feed(&h, &r, APP_DIR_S2C, "tail of something\r\n", 19, 100);
+	feed(&h, &r, APP_DIR_S2C, b, strlen(b), 100);
+	assert_int_equal(r.bodies, 2);
+	assert_true(r.body[0].flags & APP_BODY_TRUNCATED);
+	expect_digests(&r.body[1], "ok", 2);
+	app_http_fini(&h);
+
+	/* request side: a gap in a head, then the next request is found */
+	memset(&r, 0, sizeof(r));
+	app_http_init(&h);
+	const char *q1 = "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HT";
+	const char *q2 = "junk\r\nGET /three HTTP/1.1\r\nHost: x\r\n\r\n";
+	feed(&h, &r, APP_DIR_C2S, q1, strlen(q1), 100);
+	app_http_gap(&h, &env, &r, APP_DIR_C2S, 40);
+	feed(&h, &r, APP_DIR_C2S, q2, strlen(q2), 100);
+	assert_int_equal(r.reqs, 2);
+	assert_string_equal(r.url[1], "http://x/three");
+	app_http_fini(&h);
+}
+
+static void test_limits_and_close(void **state)
+{
+	(void)state;
+	struct app_http h;
+	struct rec r = { 0 };
+	uint64_t too_long = stats.header_too_long;
+
+	/* read until close */
+	app_http_init(&h);
+	const char *c = "HTTP/1.0 200 OK\r\n\r\nall of it";
+	feed(&h, &r, APP_DIR_S2C, c, strlen(c), 5);
+	assert_int_equal(r.bodies, 0);
+	app_http_close(&h, &env, &r, APP_DIR_S2C);
+	assert_int_equal(r.bodies, 1);
+	expect_digests(&r.body[0], "all of it", 9);
+	app_http_fini(&h);
+
+	/* a length body cut by the end of the stream */
+	memset(&r, 0, sizeof(r));
+	app_http_init(&h);
+	const char *cut = "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort";
+	feed(&h, &r, APP_DIR_S2C, cut, strlen(cut), 7);
+	app_http_close(&h, &env, &r, APP_DIR_S2C);
+	assert_int_equal(r.bodies, 1);
+	assert_true(r.body[0].flags & APP_BODY_CUT);
+	assert_true(r.body[0].flags & APP_BODY_TRUNCATED);
+	app_http_fini(&h);
+
+	/* a header block over the cap is skipped; the next message is read */
+	memset(&r, 0, sizeof(r));
+	app_http_init(&h);
+	const char *first = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+	feed(&h, &r, APP_DIR_C2S, first, strlen(first), 10);
+	char *big = malloc(40000);
+	int o = sprintf(big, "GET /big HTTP/1.1\r\nX-Pad: ");
+	memset(big + o, 'p', 30000);
+	o += 30000;
+	o += sprintf(big + o, "\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+	feed(&h, &r, APP_DIR_C2S, big, (size_t)o, 1000);
+	assert_int_equal(stats.header_too_long, too_long + 1);
+	assert_int_equal(r.reqs, 2);
+	assert_string_equal(r.url[1], "http://x/after");
+	free(big);
+	app_http_fini(&h);
+
+	/* decoded size cap */
+	memset(&r, 0, sizeof(r));
+	app_http_init(&h);
+	uint64_t saved = env.body_cap;
+	env.body_cap = 4;
+	const char *capb = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
+	feed(&h, &r, APP_DIR_S2C, capb, strlen(capb), 3);
+	env.body_cap = saved;
+	assert_int_equal(r.bodies, 1);
+	assert_true(r.body[0].flags & APP_BODY_CAPPED);
+	assert_true(r.body[0].flags & APP_BODY_TRUNCATED);
+	assert_int_equal(r.body[0].decoded_len, 4);
+	app_http_fini(&h);
+
+	/* not HTTP at all, and a tunnel after CONNECT */
+	app_http_init(&h);
+	assert_int_equal(feed(&h, &r, APP_DIR_C2S, "\x16\x03\x01\x02\x00", 5, 5), APP_HTTP_STOP);
+	app_http_fini(&h);
+	app_http_init(&h);
+	const char *conn = "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n";
+	assert_int_equal(feed(&h, &r, APP_DIR_C2S, conn, strlen(conn), 100), APP_HTTP_MORE);
+	const char *ok = "HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01";
+	assert_int_equal(feed(&h, &r, APP_DIR_S2C, ok, strlen(ok), 100), APP_HTTP_STOP);
+	app_http_fini(&h);
+}
+
+static uint8_t *load(const char *rel, size_t *n)
+{
+	char path[4096];
+	const char *root = getenv("CS_SOURCE_DIR");
+
+	snprintf(path, sizeof(path), "%s/tests/data/app/%s", root ? root : ".", rel);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	uint8_t *b = malloc(1 << 16);
+	*n = fread(b, 1, 1 << 16, f);
+	fclose(f);
+	return b;
+}
+
+static void run_capture(const char *name, struct rec *r, size_t piece)
+{
+	char path[256];
+	size_t cn, sn;
+	struct app_http h;
+
+	snprintf(path, sizeof(path), "%s.c2s", name);
+	uint8_t *c = load(path, &cn);
+	snprintf(path, sizeof(path), "%s.s2c", name);
+	uint8_t *s = load(path, &sn);
+	app_http_init(&h);
+	feed(&h, r, APP_DIR_C2S, c, cn, piece);
+	feed(&h, r, APP_DIR_S2C, s, sn, piece);
+	app_http_close(&h, &env, r, APP_DIR_S2C);
+	app_http_fini(&h);
+	free(c);
+	free(s);
+}
+
+static void test_real_captures(void **state)
+{
+	(void)state;
+	char md5[33], sha256[65];
+
+	for (size_t piece = 1; piece <= 1460; piece += 1459) {
+		struct rec r = { 0 };
+
+		run_capture("http-simple-get", &r, piece);
+		assert_int_equal(r.reqs, 1);
+		assert_string_equal(r.url[0], "http://xxxxxxxxxxxxx.xxx.com/");
+		assert_int_equal(r.bodies, 1);
+		assert_false(r.body[0].flags & APP_BODY_TRUNCATED);
+		assert_int_equal(r.body[0].decoded_len, 5039);
+		hex(r.body[0].md5, 16, md5);
+		hex(r.body[0].sha256, 32, sha256);
+		assert_string_equal(md5, "230e3b4387b64caf54a7487b4f726adb");
+		assert_string_equal(sha256,
+			"a5bae43656eb0c0c5db924a1764dd4631f58d3f0d2145333589521ea1d514ba5");
+
+		/* gzip: Arkime hashes the body as sent; we also give the decoded one */
+		memset(&r, 0, sizeof(r));
+		env.flags |= APP_HTTP_HASH_ENCODED;
+		run_capture("http-content-gzip", &r, piece);
+		env.flags &= ~APP_HTTP_HASH_ENCODED;
+		assert_int_equal(r.bodies, 1);
+		assert_string_equal(r.url[0], "http://xxxxxxxxxxx.xxxxxxx.xxx/crossdomain.xml");
+		assert_true(r.body[0].flags & APP_BODY_ENC_DIGESTS);
+		assert_false(r.body[0].flags & APP_BODY_TRUNCATED);
+		assert_int_equal(r.body[0].enc, APP_ENC_GZIP);
+		assert_int_equal(r.body[0].encoded_len, 190);
+		hex(r.body[0].enc_md5, 16, md5);
+		hex(r.body[0].enc_sha256, 32, sha256);
+		assert_string_equal(md5, "5ff7b2c69c3b22826a717cd5ea4c9f32");
+		assert_string_equal(sha256,
+			"5f814421f0d932b8b082cdc539469c85ae89a09d4b01ea41c1ff0424e184206a");
+		/* decoded form, as computed with Python's zlib over the same bytes */
+		assert_int_equal(r.body[0].decoded_len, 272);
+		hex(r.body[0].md5, 16, md5);
+		assert_string_equal(md5, "859326e557f4d7d1501b9022c9225536");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_and_url),
+		cmocka_unit_test(test_pipelining_no_body),
+		cmocka_unit_test(test_chunked_coded_bodies),
+		cmocka_unit_test(test_length_body_bytewise),
+		cmocka_unit_test(test_gap_and_resync),
+		cmocka_unit_test(test_limits_and_close),
+		cmocka_unit_test(test_real_captures),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
