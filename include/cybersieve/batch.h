@@ -59,6 +59,14 @@ struct batch_opts {
 	/* Called from the reading or emitting thread; may be NULL. */
 	void (*on_event)(void *ctx, const struct cs_diag *d);
 	void (*on_progress)(void *ctx, const struct batch_progress *p);
+	/* An input whose (decompressed) content starts with a capture magic is handed
+	 * here instead of being scanned as lines: prefix holds the n bytes already read
+	 * from src. Called on the reading thread after every earlier input's records
+	 * are written, so the callee may use the writer; it fills in (status, reason,
+	 * matches ...) and must not read src past its end. NULL: captures are scanned
+	 * as text. The source is closed (and hashed) by the caller afterwards. */
+	void (*on_capture)(void *ctx, struct source *src, const uint8_t *prefix, size_t n,
+			   struct batch_input *in);
 	void *cb_ctx;
 };
 

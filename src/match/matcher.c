@@ -11,29 +11,8 @@
 
 #include "cybersieve/matcher.h"
 #include "cybersieve/util.h"
+#include "match/matcher_int.h"
 #include "match/pattern.h"
-
-struct matcher {
-	hs_database_t *db;
-	struct matcher_ind *ind;
-	size_t *fixed_len;       /* per indicator; 0 = regex */
-	unsigned char *has_som;  /* per indicator: engine reports the start */
-	size_t n;
-	size_t max_fixed;
-	struct matcher_stats stats;
-};
-
-/* A line that a regex hit touched but crossed a newline to reach: re-check. */
-struct recheck {
-	uint64_t start, end;
-	uint32_t ind;
-};
-
-struct matcher_scratch {
-	hs_scratch_t *hs;
-	struct recheck *rc;
-	size_t n_rc, cap_rc;
-};
 
 struct scan_ctx {
 	const struct matcher *m;

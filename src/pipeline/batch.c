@@ -111,6 +111,15 @@ void batch_publish(struct batch *b, struct slot *s)
 	pthread_mutex_unlock(&b->mu);
 }
 
+/* Reader side: wait until every published slot has been emitted. */
+void batch_drain(struct batch *b)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->next_emit < b->next_fill)
+		pthread_cond_wait(&b->cv_free, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+}
+
 static void batch_finish_reading(struct batch *b)
 {
 	pthread_mutex_lock(&b->mu);

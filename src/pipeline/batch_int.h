@@ -70,6 +70,7 @@ struct batch {
 
 struct slot *batch_acquire(struct batch *b);
 void batch_publish(struct batch *b, struct slot *s);
+void batch_drain(struct batch *b);
 void batch_read_input(struct batch *b, size_t index);
 void batch_emit_slot(struct batch *b, struct slot *s);
 void batch_note(struct batch *b, struct batch_input *in, enum input_status st,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cybersieve/capture.h"
 #include "pipeline/batch_int.h"
 
 void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
@@ -43,6 +44,8 @@ static bool keep_carry(struct batch *b, const uint8_t *p, size_t n)
 	return true;
 }
 
+#define CAPTURE_PEEK 16
+
 struct reading {
 	struct source *src;
 	struct batch_input *in;
@@ -58,6 +61,27 @@ static void update_raw(struct batch *b, struct reading *r)
 	struct source_info si;
 	source_get_info(r->src, &si);
 	atomic_store(&b->raw_done, b->raw_prev + si.raw_read);
+}
+
+/* Hash the rest of the input (unless stopped) and take its final figures. */
+static void finish_source(struct batch *b, struct reading *r)
+{
+	struct batch_input *in = r->in;
+	struct source_info si;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (r->stopped)
+		; /* hashing the rest would delay the stop that was asked for */
+	else if (source_finish(r->src, in->sha256, &d) == CS_OK)
+		in->have_sha256 = true;
+	else
+		batch_note(b, in, INPUT_PARTIAL, &d);
+	source_get_info(r->src, &si);
+	in->gzip = si.is_gzip;
+	in->raw_bytes = si.raw_read;
+	b->raw_prev += si.raw_read;
+	in->gz_members = si.gz_members;
+	in->gz_resyncs = si.gz_resyncs;
 }
 
 /* Fill s with carry + fresh data up to a newline. Returns false on out of memory. */
@@ -124,6 +148,29 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 	}
 }
 
+/* Read the first bytes; a capture goes to on_capture, anything else is kept
+ * as the carry of the first chunk. Returns true when the input was a capture. */
+static bool peek_capture(struct batch *b, struct reading *r)
+{
+	uint8_t head[CAPTURE_PEEK];
+	size_t got = 0;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (source_read(r->src, head, sizeof(head), &got, &d) != CS_OK) {
+		batch_note(b, r->in, INPUT_PARTIAL, &d);
+		got = 0;
+	}
+	if (b->opts.on_capture && got >= 4 && capture_detect(head, got) != CAPTURE_FMT_UNKNOWN) {
+		batch_drain(b);
+		b->opts.on_capture(b->opts.cb_ctx, r->src, head, got, r->in);
+		finish_source(b, r);
+		return true;
+	}
+	r->off = got;
+	keep_carry(b, head, got);
+	return false;
+}
+
 static void open_failed(struct batch *b, struct batch_input *in, const struct cs_diag *d)
 {
 	batch_note(b, in, INPUT_FAILED, d);
@@ -147,6 +194,8 @@ void batch_read_input(struct batch *b, size_t index)
 		return;
 	}
 	b->carry_len = 0;
+	if (peek_capture(b, &r))
+		r.eof = true;
 	while (!r.eof && !atomic_load(&b->abort)) {
 		if (b->opts.stop && *b->opts.stop) {
 			cs_diag_set(&d, e->path, CS_DIAG_NONE, r.off, "interrupted before the end");
@@ -170,19 +219,7 @@ void batch_read_input(struct batch *b, size_t index)
 			in->binary = true;
 		r.first = false;
 		if (r.eof) {
-			struct source_info si;
-			if (r.stopped)
-				; /* hashing the rest would delay the stop that was asked for */
-			else if (source_finish(r.src, in->sha256, &d) == CS_OK)
-				in->have_sha256 = true;
-			else
-				batch_note(b, in, INPUT_PARTIAL, &d);
-			source_get_info(r.src, &si);
-			in->gzip = si.is_gzip;
-			in->raw_bytes = si.raw_read;
-			b->raw_prev += si.raw_read;
-			in->gz_members = si.gz_members;
-			in->gz_resyncs = si.gz_resyncs;
+			finish_source(b, &r);
 			s->last = true;
 		}
 		batch_publish(b, s);

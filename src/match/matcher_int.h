@@ -1,0 +1,33 @@
+/* Private to match/: the matcher's insides, shared by block scanning
+ * (matcher.c) and stream scanning of packet payloads (matcher_stream.c). */
+#ifndef CS_MATCH_MATCHER_INT_H
+#define CS_MATCH_MATCHER_INT_H
+
+#include <hs/hs.h>
+
+#include "cybersieve/matcher.h"
+
+struct matcher {
+	hs_database_t *db;        /* block mode: log chunks and fields */
+	hs_database_t *stream_db; /* stream mode: flow payloads; built on first use */
+	struct matcher_ind *ind;
+	size_t *fixed_len;       /* per indicator; 0 = regex */
+	unsigned char *has_som;  /* per indicator: engine reports the start */
+	size_t n;
+	size_t max_fixed;
+	struct matcher_stats stats;
+};
+
+/* A line that a regex hit touched but crossed a newline to reach: re-check. */
+struct recheck {
+	uint64_t start, end;
+	uint32_t ind;
+};
+
+struct matcher_scratch {
+	hs_scratch_t *hs;
+	struct recheck *rc;
+	size_t n_rc, cap_rc;
+};
+
+#endif
