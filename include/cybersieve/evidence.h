@@ -52,6 +52,8 @@ struct ev_writer;
 enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_diag *d);
 enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d);
 uint64_t ev_writer_bytes(const struct ev_writer *w);
+/* Number the next record of the run (1, 2, ...); thread-safe. */
+uint64_t ev_writer_next_seq(struct ev_writer *w);
 enum cs_err ev_writer_close(struct ev_writer *w, struct cs_diag *d);
 
 struct ev_pending;

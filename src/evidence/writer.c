@@ -2,6 +2,7 @@
  * rolled back, so a full disk never leaves half a record behind. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@ struct ev_writer {
 	char *path;
 	uint64_t good;    /* bytes known to be written whole */
 	bool failed;
+	_Atomic uint64_t seq;
 };
 
 enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_diag *d)
@@ -75,6 +77,11 @@ enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, st
 	}
 	w->good += len;
 	return CS_OK;
+}
+
+uint64_t ev_writer_next_seq(struct ev_writer *w)
+{
+	return atomic_fetch_add(&w->seq, 1) + 1;
 }
 
 uint64_t ev_writer_bytes(const struct ev_writer *w)

@@ -38,7 +38,7 @@ static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
 		const struct matcher_hit *h = &s->hits.v[i];
 		struct ev_record r = {0};
 		r.run_id = b->opts.run_id;
-		r.seq = ++b->seq_rec;
+		r.seq = ev_writer_next_seq(b->w);
 		clock_gettime(CLOCK_REALTIME, &r.detected);
 		r.mi = matcher_get(b->m, h->ind);
 		r.path = in->path;

@@ -63,7 +63,6 @@ struct batch {
 	uint64_t lines_before;   /* newlines seen in the current input before this slot */
 	bool in_split;           /* previous slot ended inside a split line */
 	bool ends_nl;            /* the input's bytes so far end with a newline */
-	uint64_t seq_rec;
 	uint64_t bytes_done;
 	double last_progress;
 };
