@@ -66,4 +66,48 @@ enum cs_err ev_pending_flush(struct ev_pending *p, const char *sha256_hex, struc
 			     struct cs_diag *d);
 void ev_pending_destroy(struct ev_pending *p);
 
+/* ----------------------------------------------------- packet records --- */
+/* A match in a capture: same top-level keys as a log record, then "flow" and
+ * "field". source.kind is "capture" (path, sha256 placeholder) or "live"
+ * (interface, sha256 null). */
+
+struct ev_packet_record {
+	const char *run_id;
+	uint64_t seq;
+	struct timespec detected;
+	const struct matcher_ind *mi;
+	bool live;
+	const char *source;           /* capture path, or interface name when live */
+	uint64_t pkt_first, pkt_last; /* 1-based packet numbers */
+	uint64_t ts_first, ts_last;   /* packet times, ns since the epoch */
+	/* flow, as its initiator opened it */
+	const char *src_ip, *dest_ip; /* text */
+	uint16_t src_port, dest_port;
+	uint8_t proto;
+	const char *community_id;
+	bool to_client;               /* direction of the bytes that matched */
+	const char *field;            /* "payload", "dns.query", "tls.sni", ... */
+	const uint8_t *text;
+	size_t text_len;
+	uint64_t length;              /* match length (text may be shorter) */
+	const uint8_t *before;
+	size_t before_len;
+	const uint8_t *after;
+	size_t after_len;
+	bool has_offset;              /* payload: stream offset of the match */
+	uint64_t offset;
+	bool has_body;                /* http.body: the object's figures */
+	uint64_t body_length;
+	const char *content_encoding;
+};
+
+/* The whole record as one object (no trailing newline). */
+void ev_packet_record_render(struct jbuf *j, const struct ev_packet_record *r);
+/* The record without its first three keys (record_id, run_id, seq): from
+ * "time_detected" to the closing brace, for records numbered later. */
+void ev_packet_record_render_body(struct jbuf *j, const struct ev_packet_record *r);
+/* The opening brace and the three numbering keys, followed by a comma, to
+ * put before a body from ev_packet_record_render_body(). */
+void ev_record_render_head(struct jbuf *j, const char *run_id, uint64_t seq);
+
 #endif

@@ -8,6 +8,7 @@
 #ifndef CYBERSIEVE_MATCHER_H
 #define CYBERSIEVE_MATCHER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,5 +76,88 @@ enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, con
 void matcher_hits_fini(struct matcher_hits *h);
 
 void matcher_destroy(struct matcher *m);
+
+/* ------------------------------------------- stream and field matching --- */
+/* Flow payloads are scanned in stream mode, one engine stream per flow
+ * direction, so a match split across TCP segments is found once. The stream
+ * database is compiled by the first thread calling matcher_stream_prepare()
+ * (the others wait); it is then read-only like the block one. A struct
+ * matcher_stream lives inline in its flow (one thread); the engine stream it
+ * holds costs matcher_stream_size() bytes from open to close.
+ * Boundaries are confirmed with the bytes at hand: the current segment and a
+ * tail of MATCHER_STREAM_TAIL bytes of earlier ones. A byte not at hand (after
+ * a match that ends where the segment ends, or before a long match) counts
+ * as a boundary: the match is accepted rather than lost. */
+
+#define MATCHER_STREAM_TAIL 64   /* earlier bytes kept per direction */
+#define MATCHER_STREAM_RING 16   /* segments remembered to map offsets to packets */
+#define MATCHER_STREAM_TEXT 256  /* longest matched text handed to the callback */
+
+struct matcher_stream_seg {
+	uint64_t off;       /* stream offset of the segment's first byte */
+	uint64_t pkt;
+	uint64_t ts;
+};
+
+struct matcher_stream {
+	void *hs;           /* engine stream; NULL until the first payload */
+	uint64_t base;      /* stream offset where the engine stream began */
+	uint64_t fed;       /* bytes fed since base */
+	uint64_t last_start;
+	uint32_t last_ind;  /* last hit: an unbounded regex repeats its start */
+	uint32_t tail_len;
+	uint32_t seg_n, seg_next;
+	uint8_t tail[MATCHER_STREAM_TAIL];
+	struct matcher_stream_seg seg[MATCHER_STREAM_RING];
+};
+
+/* A confirmed hit in a stream; pointers valid during the callback only. */
+struct matcher_stream_hit {
+	uint32_t ind;
+	uint64_t start, end;        /* stream offsets; start == end when the engine
+				     * cannot track a regex's start */
+	uint64_t pkt_first, pkt_last;
+	uint64_t ts_first, ts_last;
+	const uint8_t *text;        /* the match bytes still at hand, at most MATCHER_STREAM_TEXT */
+	size_t text_len;
+	const uint8_t *before;      /* context within the current segment */
+	size_t before_len;
+	const uint8_t *after;
+	size_t after_len;
+};
+
+typedef void (*matcher_stream_fn)(void *user, const struct matcher_stream_hit *h);
+
+/* Build the stream database if no thread did yet, and make s usable with it.
+ * CS_ERR_COMPILE (d says why), CS_ERR_NOMEM. */
+enum cs_err matcher_stream_prepare(const struct matcher *m, struct matcher_scratch *s,
+				   struct cs_diag *d);
+/* Bytes of engine state per open stream (after prepare). */
+size_t matcher_stream_size(const struct matcher *m);
+/* Indicators compiled into the stream database (after prepare). */
+size_t matcher_stream_patterns(const struct matcher *m);
+
+void matcher_stream_init(struct matcher_stream *ms);
+/* Feed data (stream offset `offset`, carried by packet pkt_no at ts_ns).
+ * An offset that does not follow the bytes fed so far starts a new engine
+ * stream (as after a gap). context: bytes each side in the hit. */
+enum cs_err matcher_stream_scan(const struct matcher *m, struct matcher_scratch *s,
+				struct matcher_stream *ms, const uint8_t *data, size_t len,
+				uint64_t offset, uint64_t pkt_no, uint64_t ts_ns, size_t context,
+				matcher_stream_fn fn, void *user);
+/* End the engine stream (matches at end of data are reported); the next scan
+ * opens a new one. Used at a gap and at flow close. No-op when none is open. */
+enum cs_err matcher_stream_end(const struct matcher *m, struct matcher_scratch *s,
+			       struct matcher_stream *ms, matcher_stream_fn fn, void *user);
+/* True while an engine stream is open. */
+bool matcher_stream_open(const struct matcher_stream *ms);
+
+/* Scan a field value (DNS name, SNI, Host, URL, hex digest) with the block
+ * database and keep, in out from its current n on, the hits whose indicator
+ * type is in type_mask (bit 1u << IND_*). Boundaries as in text: a domain
+ * matches its subdomains. */
+enum cs_err matcher_scan_field(const struct matcher *m, struct matcher_scratch *s,
+			       const uint8_t *text, size_t len, unsigned type_mask,
+			       struct matcher_hits *out, struct cs_diag *d);
 
 #endif

@@ -160,7 +160,24 @@ static bool add_value(struct cli_rules *r, const char *label, const char *id, en
 {
 	struct cs_diag d;
 	cs_diag_clear(&d);
+	/* Command-line literals are taken as typed (grep -F): protect their backslashes
+	 * from the pack format's escapes. */
+	char *raw = NULL;
+	if (t == IND_LITERAL && memchr(v, '\\', len)) {
+		raw = malloc(len * 2 + 1);
+		if (!raw)
+			return false;
+		size_t k = 0;
+		for (size_t i = 0; i < len; i++) {
+			if (v[i] == '\\')
+				raw[k++] = '\\';
+			raw[k++] = v[i];
+		}
+		v = raw;
+		len = k;
+	}
 	enum cs_err e = pack_add(r->adhoc, id, t, flags, v, len, line, &d);
+	free(raw);
 	if (e == CS_OK)
 		return true;
 	if (!d.file[0])

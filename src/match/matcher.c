@@ -465,6 +465,7 @@ void matcher_destroy(struct matcher *m)
 		return;
 	if (m->db)
 		hs_free_database(m->db);
+	matcher_stream_free(m);
 	free(m->ind);
 	free(m->fixed_len);
 	free(m->has_som);

@@ -4,6 +4,7 @@
 #define CS_MATCH_MATCHER_INT_H
 
 #include <hs/hs.h>
+#include <stdatomic.h>
 
 #include "cybersieve/matcher.h"
 
@@ -16,7 +17,16 @@ struct matcher {
 	size_t n;
 	size_t max_fixed;
 	struct matcher_stats stats;
+	/* Stream database, built by the first thread that needs it (matcher_stream.c):
+	 * 0 not built, 1 building, 2 ready, 3 failed. Zero-initialised by calloc. */
+	_Atomic int stream_state;
+	unsigned char *stream_som; /* per indicator: start tracked in stream mode */
+	size_t stream_size;        /* hs_stream_size of stream_db */
+	size_t stream_patterns;    /* indicators in stream_db */
 };
+
+/* Frees what matcher_stream.c added (called by matcher_destroy). */
+void matcher_stream_free(struct matcher *m);
 
 /* A line that a regex hit touched but crossed a newline to reach: re-check. */
 struct recheck {

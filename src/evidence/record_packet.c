@@ -1,0 +1,151 @@
+/* One match record from network traffic as a JSON object
+ * (include/cybersieve/evidence.h, "packet records"). The top-level keys and
+ * their order follow log records (record.c); "flow" and "field" come last.
+ * Field order is fixed so that records are byte-for-byte reproducible. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cybersieve/evidence.h"
+#include "cybersieve/util.h"
+
+/* A byte string; when it was not valid UTF-8 the exact bytes follow in base64. */
+static void pkt_kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n)
+{
+	json_key(j, key);
+	bool lossy = json_str(j, s, n);
+	j->need_comma = true;
+	if (lossy) {
+		char k[64];
+		snprintf(k, sizeof(k), "%s_b64", key);
+		json_key(j, k);
+		json_base64(j, s, n);
+	}
+}
+
+static void pkt_render_indicator(struct jbuf *j, const struct matcher_ind *mi)
+{
+	const struct indicator *ind = mi->ind;
+	const struct pack *p = mi->pack;
+	char digest[65];
+	json_key(j, "indicator");
+	json_obj_open(j);
+	json_kv_str(j, "id", ind->id);
+	json_kv_str(j, "type", ind_type_name(ind->type));
+	pkt_kv_text(j, "value", (const uint8_t *)ind->value, ind->value_len);
+	json_kv_str(j, "category", p->category);
+	json_kv_u64(j, "confidence", ind->confidence);
+	json_key(j, "pack");
+	json_obj_open(j);
+	json_kv_str(j, "name", p->name);
+	util_hex(p->digest, sizeof(p->digest), digest);
+	json_kv_str(j, "sha256", digest);
+	json_kv_str(j, "source", p->source);
+	json_obj_close(j);
+	json_obj_close(j);
+}
+
+static void pkt_render_source(struct jbuf *j, const struct ev_packet_record *r)
+{
+	char ts[40];
+	const char *src = r->source ? r->source : "";
+	json_key(j, "source");
+	json_obj_open(j);
+	json_kv_str(j, "kind", r->live ? "live" : "capture");
+	pkt_kv_text(j, r->live ? "interface" : "path", (const uint8_t *)src, strlen(src));
+	json_kv_str(j, "sha256", r->live ? NULL : EV_SHA256_PLACEHOLDER);
+	json_kv_u64(j, "packet_first", r->pkt_first);
+	json_kv_u64(j, "packet_last", r->pkt_last);
+	util_rfc3339_ns(r->ts_first, ts, sizeof(ts));
+	json_kv_str(j, "ts_first", ts);
+	util_rfc3339_ns(r->ts_last, ts, sizeof(ts));
+	json_kv_str(j, "ts_last", ts);
+	json_obj_close(j);
+}
+
+static void pkt_render_match(struct jbuf *j, const struct ev_packet_record *r)
+{
+	const struct pack *p = r->mi->pack;
+	json_key(j, "match");
+	json_obj_open(j);
+	json_kv_u64(j, "length", r->length);
+	if (r->has_offset)
+		json_kv_u64(j, "offset", r->offset);
+	if (r->has_body) {
+		json_key(j, "body");
+		json_obj_open(j);
+		json_kv_u64(j, "length", r->body_length);
+		json_kv_str(j, "content_encoding", r->content_encoding);
+		json_obj_close(j);
+	}
+	if (ev_category_withholds_content(p->category)) {
+		/* Location and hash only: no byte of the content leaves the input. */
+		json_kv_bool(j, "content_withheld", true);
+	} else {
+		pkt_kv_text(j, "text", r->text, r->text_len);
+		json_key(j, "context");
+		json_obj_open(j);
+		pkt_kv_text(j, "before", r->before, r->before_len);
+		pkt_kv_text(j, "after", r->after, r->after_len);
+		json_obj_close(j);
+	}
+	json_obj_close(j);
+}
+
+static void pkt_render_flow(struct jbuf *j, const struct ev_packet_record *r)
+{
+	json_key(j, "flow");
+	json_obj_open(j);
+	json_kv_str(j, "src_ip", r->src_ip);
+	json_kv_u64(j, "src_port", r->src_port);
+	json_kv_str(j, "dest_ip", r->dest_ip);
+	json_kv_u64(j, "dest_port", r->dest_port);
+	if (r->proto == 6)
+		json_kv_str(j, "proto", "TCP");
+	else if (r->proto == 17)
+		json_kv_str(j, "proto", "UDP");
+	else
+		json_kv_u64(j, "proto", r->proto);
+	json_kv_str(j, "community_id", r->community_id);
+	json_kv_str(j, "direction", r->to_client ? "to_client" : "to_server");
+	json_obj_close(j);
+}
+
+void ev_record_render_head(struct jbuf *j, const char *run_id, uint64_t seq)
+{
+	char id[96];
+	json_obj_open(j);
+	snprintf(id, sizeof(id), "%s:%llu", run_id, (unsigned long long)seq);
+	json_kv_str(j, "record_id", id);
+	json_kv_str(j, "run_id", run_id);
+	json_kv_u64(j, "seq", seq);
+	jbuf_raw(j, ",", 1);
+	j->need_comma = false;
+}
+
+void ev_packet_record_render_body(struct jbuf *j, const struct ev_packet_record *r)
+{
+	char ts[40];
+	const struct pack *p = r->mi->pack;
+	j->need_comma = false;
+	util_rfc3339(&r->detected, ts, sizeof(ts));
+	json_kv_str(j, "time_detected", ts);
+	json_key(j, "tool");
+	json_obj_open(j);
+	json_kv_str(j, "name", EV_TOOL_NAME);
+	json_kv_str(j, "version", CS_VERSION);
+	json_obj_close(j);
+	pkt_render_indicator(j, r->mi);
+	json_kv_str(j, "legal", p->legal);
+	json_kv_str(j, "tlp", p->tlp);
+	pkt_render_source(j, r);
+	pkt_render_match(j, r);
+	pkt_render_flow(j, r);
+	json_kv_str(j, "field", r->field);
+	json_obj_close(j);
+}
+
+void ev_packet_record_render(struct jbuf *j, const struct ev_packet_record *r)
+{
+	ev_record_render_head(j, r->run_id, r->seq);
+	ev_packet_record_render_body(j, r);
+}

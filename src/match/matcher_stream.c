@@ -1,0 +1,355 @@
+/* Stream-mode scanning of flow payloads and block scanning of short field
+ * values (include/cybersieve/matcher.h, "stream and field matching").
+ * The stream database is compiled once, by whichever thread asks first; the
+ * others wait for it. Each flow direction owns its engine stream, a tail of
+ * earlier bytes for boundary checks and a small ring mapping stream offsets
+ * to packet numbers. */
+#include <hs/hs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cybersieve/matcher.h"
+#include "match/matcher_int.h"
+#include "match/pattern.h"
+
+enum { ST_NONE = 0, ST_BUILDING, ST_READY, ST_FAILED };
+
+void matcher_stream_free(struct matcher *m)
+{
+	if (m->stream_db)
+		hs_free_database(m->stream_db);
+	m->stream_db = NULL;
+	free(m->stream_som);
+	m->stream_som = NULL;
+}
+
+/* Compile the indicators in stream mode. An indicator the engine refuses
+ * with start tracking is retried without it; one refused outright (its pack
+ * was refused by the block build too) is left out. */
+static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
+{
+	size_t n = m->n ? m->n : 1;
+	char **expr = calloc(n, sizeof(*expr));
+	unsigned *flags = calloc(n, sizeof(*flags)), *ids = calloc(n, sizeof(*ids));
+	const char **ex = calloc(n, sizeof(*ex));
+	unsigned *fl = calloc(n, sizeof(*fl));
+	bool *skip = calloc(n, sizeof(*skip));
+	m->stream_som = calloc(n, 1);
+	enum cs_err err = CS_ERR_NOMEM;
+	if (!expr || !flags || !ids || !ex || !fl || !skip || !m->stream_som)
+		goto out;
+	for (size_t i = 0; i < m->n; i++) {
+		size_t fixed;
+		err = pattern_expr(m->ind[i].ind, &expr[i], &flags[i], &fixed);
+		if (err != CS_OK)
+			goto out;
+	}
+	for (;;) {
+		size_t k = 0;
+		bool som = false;
+		for (size_t i = 0; i < m->n; i++) {
+			if (skip[i])
+				continue;
+			ids[k] = (unsigned)i;
+			ex[k] = expr[i];
+			fl[k++] = flags[i];
+			som |= (flags[i] & HS_FLAG_SOM_LEFTMOST) != 0;
+		}
+		m->stream_patterns = k;
+		if (k == 0) {
+			err = CS_OK;
+			break;
+		}
+		unsigned mode = HS_MODE_STREAM | (som ? HS_MODE_SOM_HORIZON_LARGE : 0);
+		hs_compile_error_t *ce = NULL;
+		hs_error_t rc = hs_compile_multi(ex, fl, ids, (unsigned)k, mode, NULL, &m->stream_db, &ce);
+		if (rc == HS_SUCCESS) {
+			err = CS_OK;
+			break;
+		}
+		if (!ce || ce->expression < 0) {
+			cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "stream pattern compile failed: %s",
+				    ce ? ce->message : "unknown error");
+			hs_free_compile_error(ce);
+			err = CS_ERR_COMPILE;
+			break;
+		}
+		unsigned bad = ids[ce->expression];
+		hs_free_compile_error(ce);
+		if (flags[bad] & HS_FLAG_SOM_LEFTMOST)
+			flags[bad] &= ~(unsigned)HS_FLAG_SOM_LEFTMOST;
+		else
+			skip[bad] = true;
+	}
+	if (err == CS_OK) {
+		for (size_t i = 0; i < m->n; i++)
+			m->stream_som[i] = !skip[i] && (flags[i] & HS_FLAG_SOM_LEFTMOST);
+		if (m->stream_db && hs_stream_size(m->stream_db, &m->stream_size) != HS_SUCCESS)
+			m->stream_size = 0;
+	}
+out:
+	if (expr)
+		for (size_t i = 0; i < m->n; i++)
+			free(expr[i]);
+	free(expr);
+	free(flags);
+	free(ids);
+	free(ex);
+	free(fl);
+	free(skip);
+	return err;
+}
+
+enum cs_err matcher_stream_prepare(const struct matcher *cm, struct matcher_scratch *s,
+				   struct cs_diag *d)
+{
+	/* The stream database is filled in once, under the state word; the rest of
+	 * the matcher stays untouched, so sharing it read-only remains safe. */
+	struct matcher *m = (struct matcher *)cm;
+	int expect = ST_NONE;
+	if (atomic_compare_exchange_strong(&m->stream_state, &expect, ST_BUILDING)) {
+		enum cs_err e = stream_compile(m, d);
+		atomic_store(&m->stream_state, e == CS_OK ? ST_READY : ST_FAILED);
+		if (e != CS_OK)
+			return e;
+	}
+	int st;
+	while ((st = atomic_load(&m->stream_state)) == ST_BUILDING)
+		sched_yield();
+	if (st != ST_READY) {
+		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "stream database unavailable");
+		return CS_ERR_COMPILE;
+	}
+	if (m->stream_db && hs_alloc_scratch(m->stream_db, &s->hs) != HS_SUCCESS)
+		return CS_ERR_NOMEM;
+	return CS_OK;
+}
+
+size_t matcher_stream_size(const struct matcher *m)
+{
+	return m->stream_size;
+}
+
+size_t matcher_stream_patterns(const struct matcher *m)
+{
+	return m->stream_patterns;
+}
+
+void matcher_stream_init(struct matcher_stream *ms)
+{
+	memset(ms, 0, sizeof(*ms));
+	ms->last_ind = UINT32_MAX;
+}
+
+bool matcher_stream_open(const struct matcher_stream *ms)
+{
+	return ms->hs != NULL;
+}
+
+/* One scan call: the bytes at hand are tail + data, data starting at fed
+ * position seg_start (positions count from the engine stream's start). */
+struct stream_ctx {
+	const struct matcher *m;
+	struct matcher_stream *ms;
+	const uint8_t *data;
+	size_t len;
+	uint64_t seg_start;
+	size_t context;
+	matcher_stream_fn fn;
+	void *user;
+};
+
+/* Byte at fed position pos, or -1 when it is not at hand. */
+static int byte_at(const struct stream_ctx *c, uint64_t pos)
+{
+	if (pos >= c->seg_start && pos < c->seg_start + c->len)
+		return c->data[pos - c->seg_start];
+	uint32_t tl = c->ms->tail_len;
+	if (pos < c->seg_start && c->seg_start - pos <= tl)
+		return c->ms->tail[tl - (c->seg_start - pos)];
+	return -1;
+}
+
+/* Confirm with only the bytes that matter to pattern_confirm: the one before
+ * the start and two after the end, laid out as a tiny buffer. */
+static bool confirm(const struct stream_ctx *c, const struct indicator *ind, uint64_t start,
+		    uint64_t end)
+{
+	uint8_t w[3];
+	size_t n = 0, at;
+	int b = start > 0 ? byte_at(c, start - 1) : -1;
+	if (b >= 0)
+		w[n++] = (uint8_t)b;
+	at = n;
+	for (uint64_t p = end; p < end + 2; p++) {
+		int a = byte_at(c, p);
+		if (a < 0)
+			break;
+		w[n++] = (uint8_t)a;
+	}
+	return pattern_confirm(ind, w, n, at, at);
+}
+
+/* Packet that carried fed position pos: the newest remembered segment at or
+ * before it (the oldest one if pos is older than the ring). */
+static const struct matcher_stream_seg *seg_of(const struct matcher_stream *ms, uint64_t pos)
+{
+	uint64_t off = ms->base + pos;
+	const struct matcher_stream_seg *best = NULL, *oldest = NULL;
+	for (uint32_t i = 0; i < ms->seg_n; i++) {
+		uint32_t k = (ms->seg_next + MATCHER_STREAM_RING - 1 - i) % MATCHER_STREAM_RING;
+		const struct matcher_stream_seg *s = &ms->seg[k];
+		oldest = s;
+		if (s->off <= off) {
+			best = s;
+			break;
+		}
+	}
+	return best ? best : oldest;
+}
+
+static int on_stream_match(unsigned int id, unsigned long long from, unsigned long long to,
+			   unsigned int flags, void *vctx)
+{
+	(void)flags;
+	struct stream_ctx *c = vctx;
+	const struct matcher *m = c->m;
+	struct matcher_stream *ms = c->ms;
+	uint64_t start;
+	if (m->fixed_len[id])
+		start = to >= m->fixed_len[id] ? to - m->fixed_len[id] : 0;
+	else if (m->stream_som[id])
+		start = from;
+	else
+		start = to;
+	const struct indicator *ind = m->ind[id].ind;
+	if (!confirm(c, ind, start, to))
+		return 0;
+	if (ms->last_ind == id && ms->last_start == start && ind->type == IND_REGEX)
+		return 0;
+	ms->last_ind = id;
+	ms->last_start = start;
+
+	uint8_t text[MATCHER_STREAM_TEXT];
+	uint64_t have_from = c->seg_start - ms->tail_len;
+	uint64_t t0 = start > have_from ? start : have_from;
+	size_t tn = 0;
+	for (uint64_t p = t0; p < to && tn < sizeof(text); p++) {
+		int b = byte_at(c, p);
+		if (b < 0)
+			break;
+		text[tn++] = (uint8_t)b;
+	}
+	struct matcher_stream_hit h = {.ind = id, .start = ms->base + start, .end = ms->base + to,
+				       .text = text, .text_len = tn};
+	const struct matcher_stream_seg *sf = seg_of(ms, start);
+	const struct matcher_stream_seg *sl = seg_of(ms, to > start ? to - 1 : to);
+	if (sf && sl) {
+		h.pkt_first = sf->pkt;
+		h.ts_first = sf->ts;
+		h.pkt_last = sl->pkt;
+		h.ts_last = sl->ts;
+	}
+	uint64_t seg_end = c->seg_start + c->len;
+	if (start >= c->seg_start && start <= seg_end) {
+		uint64_t b0 = start - c->seg_start > c->context ? start - c->context : c->seg_start;
+		h.before = c->data + (b0 - c->seg_start);
+		h.before_len = (size_t)(start - b0);
+	}
+	if (to >= c->seg_start && to <= seg_end) {
+		uint64_t a1 = seg_end - to > c->context ? to + c->context : seg_end;
+		h.after = c->data + (to - c->seg_start);
+		h.after_len = (size_t)(a1 - to);
+	}
+	c->fn(c->user, &h);
+	return 0;
+}
+
+static void tail_keep(struct matcher_stream *ms, const uint8_t *data, size_t len)
+{
+	if (len >= MATCHER_STREAM_TAIL) {
+		memcpy(ms->tail, data + len - MATCHER_STREAM_TAIL, MATCHER_STREAM_TAIL);
+		ms->tail_len = MATCHER_STREAM_TAIL;
+		return;
+	}
+	size_t keep = MATCHER_STREAM_TAIL - len;
+	if (keep > ms->tail_len)
+		keep = ms->tail_len;
+	memmove(ms->tail, ms->tail + ms->tail_len - keep, keep);
+	memcpy(ms->tail + keep, data, len);
+	ms->tail_len = (uint32_t)(keep + len);
+}
+
+enum cs_err matcher_stream_scan(const struct matcher *m, struct matcher_scratch *s,
+				struct matcher_stream *ms, const uint8_t *data, size_t len,
+				uint64_t offset, uint64_t pkt_no, uint64_t ts_ns, size_t context,
+				matcher_stream_fn fn, void *user)
+{
+	if (!m->stream_db || len == 0)
+		return CS_OK;
+	if (ms->hs && offset != ms->base + ms->fed) {
+		enum cs_err e = matcher_stream_end(m, s, ms, fn, user);
+		if (e != CS_OK)
+			return e;
+	}
+	if (!ms->hs) {
+		hs_stream_t *st = NULL;
+		if (hs_open_stream(m->stream_db, 0, &st) != HS_SUCCESS)
+			return CS_ERR_NOMEM;
+		matcher_stream_init(ms);
+		ms->hs = st;
+		ms->base = offset;
+	}
+	ms->seg[ms->seg_next] = (struct matcher_stream_seg){offset, pkt_no, ts_ns};
+	ms->seg_next = (ms->seg_next + 1) % MATCHER_STREAM_RING;
+	if (ms->seg_n < MATCHER_STREAM_RING)
+		ms->seg_n++;
+	struct stream_ctx c = {.m = m, .ms = ms, .seg_start = ms->fed, .context = context,
+			       .fn = fn, .user = user};
+	/* The engine takes an unsigned length: feed a huge piece in parts. */
+	while (len > 0) {
+		size_t part = len > (1u << 30) ? (1u << 30) : len;
+		c.data = data;
+		c.len = part;
+		hs_error_t rc = hs_scan_stream(ms->hs, (const char *)data, (unsigned)part, 0, s->hs,
+					       on_stream_match, &c);
+		if (rc != HS_SUCCESS)
+			return CS_ERR_INVALID;
+		tail_keep(ms, data, part);
+		ms->fed += part;
+		c.seg_start = ms->fed;
+		data += part;
+		len -= part;
+	}
+	return CS_OK;
+}
+
+enum cs_err matcher_stream_end(const struct matcher *m, struct matcher_scratch *s,
+			       struct matcher_stream *ms, matcher_stream_fn fn, void *user)
+{
+	if (!ms->hs)
+		return CS_OK;
+	struct stream_ctx c = {.m = m, .ms = ms, .data = NULL, .len = 0, .seg_start = ms->fed,
+			       .fn = fn, .user = user};
+	hs_error_t rc = hs_close_stream(ms->hs, s->hs, on_stream_match, &c);
+	ms->hs = NULL;
+	return rc == HS_SUCCESS ? CS_OK : CS_ERR_INVALID;
+}
+
+enum cs_err matcher_scan_field(const struct matcher *m, struct matcher_scratch *s,
+			       const uint8_t *text, size_t len, unsigned type_mask,
+			       struct matcher_hits *out, struct cs_diag *d)
+{
+	size_t first = out->n;
+	enum cs_err e = matcher_scan(m, s, text, len, 0, out, d);
+	if (e != CS_OK)
+		return e;
+	size_t w = first;
+	for (size_t i = first; i < out->n; i++)
+		if (type_mask & (1u << m->ind[out->v[i].ind].ind->type))
+			out->v[w++] = out->v[i];
+	out->n = w;
+	return CS_OK;
+}
