@@ -14,6 +14,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cybersieve scan [options] PATH...     match logs and captures against indicators\n"
+		"       cybersieve tap -i IFACE [options]        capture live and match as packets arrive\n"
 		"       cybersieve version\n"
 		"\n"
 		"scan options:\n"
@@ -31,7 +32,18 @@ static void usage(FILE *out)
 		"  -q, --quiet        no progress line and no summary text on stderr\n"
 		"PATH is a file, a directory (recursive), a gzip file (found by content), or - for stdin.\n"
 		"exit status: 0 matches, 1 no match, 2 fatal error, 3 matches but some input or pack\n"
-		"failed, 4 no match and some input or pack failed.\n");
+		"failed, 4 no match and some input or pack failed.\n"
+		"\n"
+		"tap options (also --rules, -e, -f, --strict, --threads, --context, -q as for scan):\n"
+		"  -i IFACE           interface to capture on (required; promiscuous unless --no-promisc)\n"
+		"  --bpf EXPR         capture filter\n"
+		"  --snaplen N        bytes kept per packet (default 262144)\n"
+		"  --buffer-size N    kernel capture buffer (default 64M)\n"
+		"  --duration S       stop after S seconds (default: at SIGINT or SIGTERM)\n"
+		"  --user NAME        after opening the device and evidence files, run as NAME\n"
+		"  --out DIR|-        evidence folder (must be new or hold no evidence), or - for stdout\n"
+		"  --stats-interval S print received/dropped counters every S seconds (default 10, 0 off)\n"
+		"  --flow-memory N    flow table memory cap (default 512M)\n");
 }
 
 int main(int argc, char **argv)
@@ -44,6 +56,8 @@ int main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	if (strcmp(argv[1], "scan") == 0)
 		return cli_scan(argc - 1, argv + 1);
+	if (strcmp(argv[1], "tap") == 0)
+		return cli_tap(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("cybersieve %s\n", CS_VERSION);
 		return 0;

@@ -31,6 +31,15 @@ struct packet_stats {
 	uint64_t dns_names, tls_snis, http_requests;
 	uint64_t frag_reassembled;
 	uint64_t pcap_received, pcap_dropped, pcap_if_dropped; /* live capture */
+	uint64_t not_tcp_udp;        /* decoded packets of other protocols: not followed */
+	uint64_t records_dropped;    /* matches beyond the held-records cap (files) */
+	uint64_t streams_peak;       /* engine streams open at once, summed over workers */
+	uint64_t stream_bytes_peak;  /* streams_peak * bytes per engine stream */
+	uint64_t stream_errors;
+	bool read_error;             /* the capture ended early (cut short, corrupt,
+				      * unsupported block): the input is partial */
+	bool stopped;                /* *stop was set before the end */
+	struct cs_diag read_diag;    /* why, when read_error */
 };
 
 struct packet_opts {
@@ -46,7 +55,12 @@ struct packet_opts {
 	void (*on_stats)(void *ctx, const struct packet_stats *st);
 	void *cb_ctx;
 	const char *spill_dir;       /* for records held until the capture's SHA-256 is known */
+	size_t held_cap;             /* bytes of records held (files), 0: 256 MiB; beyond
+				      * it matches are counted in records_dropped */
 };
+
+/* Fill o with defaults: 1 thread, flow table defaults, 64 bytes of context. */
+void packet_opts_default(struct packet_opts *o);
 
 /* Process the capture to its end. For a file (live == false) the records are
  * held (ev_pending) and written at the end, ordered by packet number, with the

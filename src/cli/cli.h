@@ -12,5 +12,6 @@ enum cli_exit {
 };
 
 int cli_scan(int argc, char **argv);
+int cli_tap(int argc, char **argv);
 
 #endif

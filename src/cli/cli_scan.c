@@ -17,6 +17,8 @@
 #include "cli.h"
 #include "cli_rules.h"
 #include "cybersieve/batch.h"
+#include "cybersieve/capture.h"
+#include "cybersieve/packet.h"
 #include "cybersieve/summary.h"
 #include "cybersieve/util.h"
 
@@ -189,7 +191,7 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 		}
 	}
 	if (c->max_line < c->chunk_size)
-		c->max_line = c->chunk_size;
+		c->chunk_size = c->max_line; /* a line is never cut before --max-line */
 	return 0;
 }
 
@@ -251,6 +253,7 @@ static int exit_code(const struct batch_result *res, size_t n_pack_errors)
 	return trouble ? CLI_EXIT_NOMATCH_TROUBLE : CLI_EXIT_NOMATCH;
 }
 
+/* Write a new file whole, or leave none behind. */
 static bool write_file(const char *path, const char *buf, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -261,7 +264,13 @@ static bool write_file(const char *path, const char *buf, size_t len)
 		return false;
 	}
 	bool ok = fwrite(buf, 1, len, fp) == len;
+	ok &= fflush(fp) == 0 && fsync(fileno(fp)) == 0;
 	ok &= fclose(fp) == 0;
+	if (!ok) {
+		int e = errno;
+		unlink(path);
+		errno = e;
+	}
 	return ok;
 }
 
@@ -374,6 +383,122 @@ static void finish(struct scan_run *s, int code)
 	jbuf_fini(&j);
 }
 
+/* ---- captures met among the inputs: read through the packet pipeline ---- */
+
+/* libpcap reads a FILE*: the bytes batch already took (prefix), then the
+ * source's decompressed stream. */
+struct cap_cookie {
+	struct source *src;
+	const uint8_t *prefix;
+	size_t n, pos;
+	bool failed;
+	struct cs_diag d;
+};
+
+static ssize_t cap_cookie_read(void *c, char *buf, size_t size)
+{
+	struct cap_cookie *k = c;
+	if (k->pos < k->n) {
+		size_t take = k->n - k->pos < size ? k->n - k->pos : size;
+		memcpy(buf, k->prefix + k->pos, take);
+		k->pos += take;
+		return (ssize_t)take;
+	}
+	if (k->failed)
+		return 0;
+	size_t got = 0;
+	if (source_read(k->src, (uint8_t *)buf, size, &got, &k->d) != CS_OK) {
+		/* Corrupt gzip or a read error: the capture ends here, cut short. */
+		k->failed = true;
+		return got ? (ssize_t)got : 0;
+	}
+	return (ssize_t)got;
+}
+
+static int cap_cookie_close(void *c)
+{
+	(void)c;
+	return 0; /* the source belongs to the batch reader */
+}
+
+struct cap_sha {
+	struct source *src;
+	struct batch_input *in;
+};
+
+static void cap_sha256(void *ctx, char hex[65])
+{
+	struct cap_sha *c = ctx;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	/* source_finish is idempotent: batch calls it again after us. */
+	if (source_finish(c->src, c->in->sha256, &d) == CS_OK) {
+		c->in->have_sha256 = true;
+		util_hex(c->in->sha256, 32, hex);
+	}
+}
+
+static void cap_note(struct batch_input *in, enum input_status st, const struct cs_diag *d)
+{
+	if (st > in->status)
+		in->status = st;
+	if (!in->reason && d && d->msg[0]) {
+		char tmp[1200];
+		cs_diag_format(d, tmp, sizeof(tmp));
+		in->reason = strdup(tmp);
+	}
+}
+
+static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, size_t n,
+		       struct batch_input *in)
+{
+	struct scan_run *s = ctx;
+	struct cap_cookie ck = {.src = src, .prefix = prefix, .n = n};
+	cs_diag_clear(&ck.d);
+	cookie_io_functions_t io = {.read = cap_cookie_read, .close = cap_cookie_close};
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	struct capture *cap = NULL;
+	FILE *f = fopencookie(&ck, "r", io);
+	if (!f || capture_open_file(f, in->path, &cap, &d) != CS_OK) {
+		if (!f)
+			cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "cannot open capture stream");
+		cap_note(in, INPUT_FAILED, &d);
+		on_event(NULL, &d);
+		return;
+	}
+	struct packet_opts po;
+	packet_opts_default(&po);
+	po.threads = s->cfg.threads;
+	po.context = s->cfg.context;
+	po.run_id = s->run_id;
+	po.source_label = in->path;
+	po.stop = (const volatile int *)&g_stop;
+	po.on_event = on_event;
+	po.spill_dir = s->out_dir[0] ? s->out_dir : "/tmp";
+	struct packet_stats st = {.ind_matches = s->res.ind_matches};
+	struct cap_sha sc = {src, in};
+	enum cs_err e = packet_run(s->m, cap, s->w, &po, cap_sha256, &sc, &st, &d);
+	capture_destroy(cap);
+	in->matches += st.matches;
+	s->res.matches += st.matches;
+	in->bytes += st.bytes;
+	if (ck.failed)
+		cap_note(in, INPUT_PARTIAL, &ck.d);
+	if (st.read_error)
+		cap_note(in, INPUT_PARTIAL, &st.read_diag);
+	if (st.stopped) {
+		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "interrupted before the end");
+		cap_note(in, INPUT_PARTIAL, &d);
+	}
+	if (e == CS_ERR_IO) {
+		s->res.output_failed = true;
+		s->res.output_diag = d;
+	} else if (e != CS_OK) {
+		cap_note(in, INPUT_PARTIAL, &d);
+	}
+}
+
 int cli_scan(int argc, char **argv)
 {
 	struct scan_run *s = calloc(1, sizeof(*s));
@@ -395,6 +520,7 @@ int cli_scan(int argc, char **argv)
 		.pending_cap = 64u << 20, .spill_dir = s->out_dir[0] ? s->out_dir : "/tmp",
 		.run_id = s->run_id, .stop = (const volatile int *)&g_stop, .on_event = on_event,
 		.on_progress = (!s->cfg.quiet && isatty(STDERR_FILENO)) ? on_progress : NULL,
+		.on_capture = on_capture, .cb_ctx = s,
 	};
 	if (getenv("TMPDIR") && !s->out_dir[0])
 		bo.spill_dir = getenv("TMPDIR");

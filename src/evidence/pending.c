@@ -143,7 +143,9 @@ enum cs_err ev_pending_flush(struct ev_pending *p, const char *sha256_hex, struc
 	enum cs_err err = CS_OK;
 	if (p->spill_fd >= 0 && p->spill_len) {
 		err = flush_spill(p, sha256_hex, w, d);
-		if (ftruncate(p->spill_fd, 0) != 0 && err == CS_OK)
+		/* Reuse the spill file from its start for the next input. */
+		if ((ftruncate(p->spill_fd, 0) != 0 || lseek(p->spill_fd, 0, SEEK_SET) != 0) &&
+		    err == CS_OK)
 			err = CS_ERR_IO;
 		p->spill_len = 0;
 	}

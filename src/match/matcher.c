@@ -147,6 +147,8 @@ static int cmp_recheck(const void *a, const void *b)
 static enum cs_err recheck_lines(struct scan_ctx *c)
 {
 	struct matcher_scratch *s = c->s;
+	if (s->n_rc == 0)
+		return CS_OK;
 	qsort(s->rc, s->n_rc, sizeof(*s->rc), cmp_recheck);
 	uint64_t done = 0;
 	for (size_t i = 0; i < s->n_rc; i++) {
@@ -224,14 +226,14 @@ enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, con
 	if (!m || !s || !out || (!buf && len))
 		return CS_ERR_INVALID;
 	size_t first = out->n;
-	if (!m->db)
+	if (!m->db || len == 0)
 		return CS_OK;
 	struct scan_ctx c = {.m = m, .s = s, .buf = buf, .len = len, .skip_prefix = skip_prefix,
 			     .out = out};
 	s->n_rc = 0;
 	/* The engine takes an unsigned int length: feed huge buffers in line-aligned parts. */
 	size_t off = 0;
-	while (off < len || (len == 0 && off == 0)) {
+	while (off < len) {
 		size_t part = len - off;
 		if (part > (1u << 30)) {
 			const uint8_t *nl = memrchr(buf + off, '\n', 1u << 30);
@@ -256,8 +258,6 @@ enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, con
 			out->v[i].start += off;
 			out->v[i].end += off;
 		}
-		if (len == 0)
-			break;
 		off += part;
 	}
 	hits_reduce(buf, out, first);

@@ -22,6 +22,18 @@ void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
 		b->opts.on_event(b->opts.cb_ctx, d);
 }
 
+/* Something the user should know that does not make the input partial. */
+static void batch_info(struct batch *b, const char *path, uint64_t offset, const char *fmt,
+		       unsigned long long n)
+{
+	if (!b->opts.on_event)
+		return;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	cs_diag_set(&d, path, CS_DIAG_NONE, offset, fmt, n);
+	b->opts.on_event(b->opts.cb_ctx, &d);
+}
+
 static bool reserve(uint8_t **buf, size_t *cap, size_t need)
 {
 	if (*cap >= need)
@@ -54,6 +66,7 @@ struct reading {
 	bool eof;
 	bool split_pending;    /* next slot continues a split line */
 	bool stopped;          /* interrupted: leave the rest unread */
+	bool grew;             /* a long line already made a slot grow (said once) */
 };
 
 static void update_raw(struct batch *b, struct reading *r)
@@ -126,14 +139,20 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 		size_t old = fill;
 		fill += got;
 		r->off += got;
+		/* A short read means the input ends (or fails) next: keep it in this chunk. */
+		if (fill < target)
+			continue;
 		const uint8_t *nl = memrchr(s->buf + old, '\n', got);
 		if (nl) {
 			s->len = (size_t)(nl - s->buf) + 1;
 			return keep_carry(b, s->buf + s->len, fill - s->len);
 		}
-		if (fill < target)
-			continue;
 		if (target < b->opts.max_line) {
+			if (!r->grew)
+				batch_info(b, r->in->path, s->base_off,
+					   "note: a line longer than the %llu-byte chunk; buffering it to scan it whole",
+					   (unsigned long long)b->opts.chunk_size);
+			r->grew = true;
 			target = target * 2 < b->opts.max_line ? target * 2 : b->opts.max_line;
 			if (!reserve(&s->buf, &s->cap, target))
 				return false;
@@ -142,6 +161,10 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 		/* Longer than max_line: cut here, carry an overlap into the next piece. */
 		s->len = fill;
 		s->split = true;
+		if (!r->split_pending)
+			batch_info(b, r->in->path, s->base_off,
+				   "note: a line longer than --max-line (%llu bytes): scanned in overlapping pieces",
+				   (unsigned long long)b->opts.max_line);
 		r->in->lines_split += r->split_pending ? 0 : 1;
 		size_t ov = b->overlap < fill ? b->overlap : 0;
 		return keep_carry(b, s->buf + fill - ov, ov);
@@ -196,6 +219,9 @@ void batch_read_input(struct batch *b, size_t index)
 	b->carry_len = 0;
 	if (peek_capture(b, &r))
 		r.eof = true;
+	struct source_info si;
+	source_get_info(r.src, &si);
+	in->gzip = si.is_gzip;
 	while (!r.eof && !atomic_load(&b->abort)) {
 		if (b->opts.stop && *b->opts.stop) {
 			cs_diag_set(&d, e->path, CS_DIAG_NONE, r.off, "interrupted before the end");
@@ -215,8 +241,14 @@ void batch_read_input(struct batch *b, size_t index)
 			r.eof = true;
 		}
 		r.split_pending = s->split;
-		if (r.first && s->len && memchr(s->buf, '\0', s->len < 65536 ? s->len : 65536))
+		if (r.first && s->len && memchr(s->buf, '\0', s->len < 65536 ? s->len : 65536)) {
 			in->binary = true;
+			batch_info(b, in->path, CS_DIAG_NONE,
+				   "note: binary content (NUL bytes in the first %llu bytes); scanned as text",
+				   65536);
+		}
+		if (r.first && r.eof && s->len == 0 && !r.stopped)
+			batch_info(b, in->path, CS_DIAG_NONE, "note: empty input%.0llu", 0);
 		r.first = false;
 		if (r.eof) {
 			finish_source(b, &r);

@@ -40,7 +40,13 @@ static void render_inputs(struct jbuf *j, const struct batch_result *r)
 	for (size_t i = 0; i < r->n_inputs; i++) {
 		const struct batch_input *in = &r->inputs[i];
 		json_obj_open(j);
-		json_kv_bytes(j, "path", (const uint8_t *)in->path, strlen(in->path));
+		json_key(j, "path");
+		if (json_str(j, (const uint8_t *)in->path, strlen(in->path))) {
+			j->need_comma = true;
+			json_key(j, "path_b64");
+			json_base64(j, (const uint8_t *)in->path, strlen(in->path));
+		}
+		j->need_comma = true;
 		json_kv_str(j, "status", input_status_name(in->status));
 		json_kv_str(j, "reason", in->reason);
 		if (in->have_sha256) {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the end-to-end tests (sourced by run_case.sh and test_*.sh).
 #
 # A test script is called as `script BINARY SOURCE_DIR`; it exits 0 on pass,
@@ -205,4 +206,39 @@ for i in s['inputs']:
 else:
     print('<no input %s>' % sys.argv[2])
 EOF
+}
+
+# ndjson_first_diff A B: print how two normalised record lists differ: the
+# first differing record field by field, and how many records differ in each field.
+ndjson_first_diff() {
+	python3 - "$1" "$2" <<'PYEOF'
+import collections, json, sys
+a = open(sys.argv[1]).read().splitlines()
+b = open(sys.argv[2]).read().splitlines()
+def flat(d, p=''):
+    o = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            o.update(flat(v, p + k + '.'))
+        else:
+            o[p + k] = v
+    return o
+print('  %d vs %d records' % (len(a), len(b)), file=sys.stderr)
+fields = collections.Counter()
+first = True
+for x, y in zip(a, b):
+    if x == y:
+        continue
+    fx, fy = flat(json.loads(x)), flat(json.loads(y))
+    diff = [k for k in sorted(set(fx) | set(fy)) if fx.get(k) != fy.get(k)]
+    fields.update(diff)
+    if first:
+        first = False
+        print('  first difference, at %s line %s:' % (fx.get('source.path'), fx.get('source.line')),
+              file=sys.stderr)
+        for k in diff:
+            print('    %s: %r vs %r' % (k, fx.get(k), fy.get(k)), file=sys.stderr)
+for k, n in fields.most_common():
+    print('  %d record(s) differ in %s' % (n, k), file=sys.stderr)
+PYEOF
 }

@@ -1,0 +1,759 @@
+/* Front end: `cybersieve tap`. Opens a live interface, creates the evidence
+ * folder, drops root to --user, then runs the packet pipeline until SIGINT,
+ * SIGTERM or --duration; prints the kernel's received/dropped counters as it
+ * goes and at the end, and writes summary.json.
+ *
+ * The signal handlers only set g_stop and wake the capture (capture_breakloop
+ * is async-signal-safe); everything else runs on the main thread, or on the
+ * pipeline's threads through the on_event/on_stats callbacks, which print
+ * under g_print_mu. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_rules.h"
+#include "cybersieve/packet.h"
+#include "cybersieve/util.h"
+
+#define TAP_SNAPLEN_DEFAULT 262144
+#define TAP_BUFSIZE_DEFAULT (64 << 20)
+
+struct tap_cfg {
+	const char *iface;
+	const char *bpf;
+	const char *out;        /* NULL = default folder, "-" = stdout */
+	const char *user;
+	int snaplen, bufsize;
+	double duration;        /* seconds; 0 = until a signal */
+	double stats_interval;
+	uint64_t flow_memory;   /* 0 = the flow table's default */
+	unsigned threads;
+	size_t context;
+	bool strict, quiet, promisc;
+};
+
+/* The account --user names, looked up before anything is opened. */
+struct tap_user {
+	uid_t uid;
+	gid_t gid;
+	char name[256];
+};
+
+/* Signal state: written by handlers, read by the pipeline and main thread. */
+static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop_sig;
+static struct capture *volatile g_cap;
+static pthread_mutex_t g_print_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_signal(int sig)
+{
+	g_stop_sig = sig;
+	g_stop = 1;
+	struct capture *c = g_cap;
+	if (c)
+		capture_breakloop(c);
+}
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return false;
+	unsigned long long mul = 1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1ull << 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1ull << 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1ull << 30, end++;
+	if (*end || v > UINT64_MAX / mul)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 1e9)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void on_event(void *ctx, const struct cs_diag *d)
+{
+	(void)ctx;
+	char tmp[1600];
+	cs_diag_format(d, tmp, sizeof(tmp));
+	pthread_mutex_lock(&g_print_mu);
+	fprintf(stderr, "cybersieve: %s\n", tmp);
+	pthread_mutex_unlock(&g_print_mu);
+}
+
+static void print_stats(const struct packet_stats *st)
+{
+	pthread_mutex_lock(&g_print_mu);
+	fprintf(stderr, "received %llu dropped %llu if_dropped %llu packets %llu matches %llu\n",
+		(unsigned long long)st->pcap_received, (unsigned long long)st->pcap_dropped,
+		(unsigned long long)st->pcap_if_dropped, (unsigned long long)st->packets,
+		(unsigned long long)st->matches);
+	pthread_mutex_unlock(&g_print_mu);
+}
+
+static void on_stats(void *ctx, const struct packet_stats *st)
+{
+	const struct tap_cfg *c = ctx;
+	if (!c->quiet)
+		print_stats(st);
+}
+
+enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_STRICT, OPT_CONTEXT, OPT_BPF, OPT_SNAPLEN,
+       OPT_BUFSIZE, OPT_DURATION, OPT_USER, OPT_STATS, OPT_FLOWMEM, OPT_NOPROMISC };
+
+static const struct option tap_options[] = {
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"out", required_argument, NULL, OPT_OUT},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"strict", no_argument, NULL, OPT_STRICT},
+	{"context", required_argument, NULL, OPT_CONTEXT},
+	{"interface", required_argument, NULL, 'i'},
+	{"bpf", required_argument, NULL, OPT_BPF},
+	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
+	{"buffer-size", required_argument, NULL, OPT_BUFSIZE},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"user", required_argument, NULL, OPT_USER},
+	{"stats-interval", required_argument, NULL, OPT_STATS},
+	{"flow-memory", required_argument, NULL, OPT_FLOWMEM},
+	{"no-promisc", no_argument, NULL, OPT_NOPROMISC},
+	{"quiet", no_argument, NULL, 'q'},
+	{NULL, 0, NULL, 0},
+};
+
+static int bad_option(const char *what, const char *value)
+{
+	fprintf(stderr, "cybersieve tap: invalid %s '%s'\n", what, value);
+	return -1;
+}
+
+/* Options whose value is a number or a duration. 1 handled, 0 not ours, -1 bad. */
+static int parse_value(int opt, const char *arg, struct tap_cfg *c)
+{
+	uint64_t v;
+	switch (opt) {
+	case OPT_THREADS:
+		if (!parse_size(arg, &v) || v < 1 || v > 256)
+			return bad_option("--threads (1-256)", arg);
+		c->threads = (unsigned)v;
+		return 1;
+	case OPT_CONTEXT:
+		if (!parse_size(arg, &v) || v > 4096)
+			return bad_option("--context (0-4096)", arg);
+		c->context = (size_t)v;
+		return 1;
+	case OPT_SNAPLEN:
+		if (!parse_size(arg, &v) || v < 64 || v > 262144)
+			return bad_option("--snaplen (64-262144)", arg);
+		c->snaplen = (int)v;
+		return 1;
+	case OPT_BUFSIZE:
+		if (!parse_size(arg, &v) || v < (64u << 10) || v > (1ull << 30))
+			return bad_option("--buffer-size (64K-1G)", arg);
+		c->bufsize = (int)v;
+		return 1;
+	case OPT_FLOWMEM:
+		if (!parse_size(arg, &v) || v < (1u << 20))
+			return bad_option("--flow-memory (at least 1M)", arg);
+		c->flow_memory = v;
+		return 1;
+	case OPT_DURATION:
+		if (!parse_seconds(arg, &c->duration) || c->duration <= 0)
+			return bad_option("--duration (seconds > 0)", arg);
+		return 1;
+	case OPT_STATS:
+		if (!parse_seconds(arg, &c->stats_interval))
+			return bad_option("--stats-interval (seconds, 0 = off)", arg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Parse options; packs are loaded as their options come. 0 ok, -1 fatal. */
+static int parse_args(int argc, char **argv, struct tap_cfg *c, struct cli_rules *r)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	*c = (struct tap_cfg){.threads = ncpu > 0 ? (unsigned)ncpu : 1, .context = 64,
+			      .snaplen = TAP_SNAPLEN_DEFAULT, .bufsize = TAP_BUFSIZE_DEFAULT,
+			      .stats_interval = 10, .promisc = true};
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--strict") == 0)
+			c->strict = true;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+i:e:f:q", tap_options, NULL)) != -1) {
+		int rc = parse_value(opt, optarg, c);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue;
+		switch (opt) {
+		case OPT_RULES:
+			if (!cli_rules_add_path(r, optarg, c->strict))
+				return -1;
+			break;
+		case 'e':
+			if (!cli_rules_add_e(r, optarg, c->strict))
+				return -1;
+			break;
+		case 'f':
+			if (!cli_rules_add_f(r, optarg, c->strict))
+				return -1;
+			break;
+		case 'i': c->iface = optarg; break;
+		case OPT_BPF: c->bpf = optarg; break;
+		case OPT_OUT: c->out = optarg; break;
+		case OPT_USER: c->user = optarg; break;
+		case OPT_STRICT: c->strict = true; break;
+		case OPT_NOPROMISC: c->promisc = false; break;
+		case 'q': c->quiet = true; break;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cybersieve tap: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!c->iface) {
+		fprintf(stderr, "cybersieve tap: no interface given (-i IFACE)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int lookup_user(const char *name, struct tap_user *u)
+{
+	errno = 0;
+	struct passwd *pw = getpwnam(name);
+	if (!pw) {
+		fprintf(stderr, "cybersieve tap: --user %s: %s\n", name,
+			errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	snprintf(u->name, sizeof(u->name), "%s", pw->pw_name);
+	if (u->uid == 0) {
+		fprintf(stderr, "cybersieve tap: --user %s is root; name an unprivileged account\n",
+			name);
+		return -1;
+	}
+	if (geteuid() != 0 && geteuid() != u->uid) {
+		fprintf(stderr, "cybersieve tap: --user %s needs to be started as root\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Give the evidence to u, then become u for good. The device and the records
+ * file are already open, so they stay usable. */
+static int drop_root(const struct tap_user *u, int out_fd, const char *out_dir)
+{
+	if (geteuid() != 0)
+		return 0; /* already u (checked in lookup_user) */
+	if (out_fd >= 0 && (fchown(out_fd, u->uid, u->gid) != 0 ||
+			    fchownat(out_fd, "records.ndjson", u->uid, u->gid, 0) != 0)) {
+		fprintf(stderr, "cybersieve tap: cannot give %s to %s: %s\n", out_dir, u->name,
+			strerror(errno));
+		return -1;
+	}
+	if (initgroups(u->name, u->gid) != 0 || setgid(u->gid) != 0 || setuid(u->uid) != 0) {
+		fprintf(stderr, "cybersieve tap: cannot become %s: %s\n", u->name, strerror(errno));
+		return -1;
+	}
+	/* A saved set-user-ID of 0 would let the process take root back. */
+	if (setuid(0) == 0 || seteuid(0) == 0 || getuid() != u->uid || geteuid() != u->uid ||
+	    getgid() != u->gid || getegid() != u->gid) {
+		fprintf(stderr, "cybersieve tap: could still regain root after becoming %s; stopping\n",
+			u->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create the evidence folder: new, or existing without evidence in it. */
+static int make_out_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST) {
+		fprintf(stderr, "cybersieve: cannot create evidence folder %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	char probe[PATH_MAX + 32];
+	snprintf(probe, sizeof(probe), "%s/records.ndjson", dir);
+	struct stat st;
+	if (stat(probe, &st) == 0) {
+		fprintf(stderr,
+			"cybersieve: %s already holds evidence; refusing to overwrite it (choose a new --out)\n",
+			dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void command_line(int argc, char **argv, char *out, size_t cap)
+{
+	size_t n = snprintf(out, cap, "cybersieve");
+	for (int i = 0; i < argc && n < cap; i++)
+		n += snprintf(out + n, cap - n, " %s", argv[i]);
+}
+
+static void now_rfc3339(char *out, size_t cap)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	util_rfc3339(&ts, out, cap);
+}
+
+static void on_refused(void *ctx, size_t pack_index, const struct cs_diag *d)
+{
+	struct cli_rules *r = ctx;
+	(void)pack_index;
+	char tmp[1600];
+	cs_diag_format(d, tmp, sizeof(tmp));
+	strncat(tmp, " (pack refused)", sizeof(tmp) - strlen(tmp) - 1);
+	cli_rules_error(r, tmp);
+}
+
+/* Relative to the evidence folder's descriptor, opened before root was
+ * dropped: the folder's parents need not be searchable by --user. */
+static bool write_file(int dir_fd, const char *name, const char *buf, size_t len)
+{
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!fp) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	bool ok = fwrite(buf, 1, len, fp) == len;
+	ok &= fclose(fp) == 0;
+	return ok;
+}
+
+struct tap_run {
+	struct tap_cfg cfg;
+	struct tap_user user;
+	struct cli_rules rules;
+	struct matcher *m;
+	struct capture *cap;
+	struct ev_writer *w;
+	int out_fd;             /* the evidence folder, -1 with --out - */
+	struct packet_stats st;
+	bool output_failed, run_failed;
+	char stopped_by[32];
+	char run_id[40];
+	char started[40], finished[40];
+	double t_start, t_end;
+	char out_dir[PATH_MAX];
+	char cmdline[8192];
+};
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+static int build_matcher(struct tap_run *s)
+{
+	if (!cli_rules_finish(&s->rules))
+		return -1;
+	if (s->rules.n == 0) {
+		fprintf(stderr, "cybersieve tap: no indicators: give --rules PATH, -e TYPE:VALUE or -f TYPE:FILE\n");
+		return -1;
+	}
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	enum cs_err e = matcher_build(s->rules.packs, s->rules.n, s->cfg.strict ? NULL : on_refused,
+				      &s->rules, &s->m, &d);
+	if (e != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: %s\n", tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_capture(struct tap_run *s)
+{
+	struct capture_live_opts lo = {
+		.iface = s->cfg.iface, .snaplen = s->cfg.snaplen, .bufsize = s->cfg.bufsize,
+		.promisc = s->cfg.promisc, .bpf = s->cfg.bpf,
+	};
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (capture_open_live(&lo, &s->cap, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: %s\n", tmp);
+		return -1;
+	}
+	g_cap = s->cap;
+	return 0;
+}
+
+static int open_output(struct tap_run *s)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	const char *rec = NULL;
+	char path[PATH_MAX + 32];
+	if (!s->cfg.out || strcmp(s->cfg.out, "-") != 0) {
+		if (s->cfg.out) {
+			snprintf(s->out_dir, sizeof(s->out_dir), "%s", s->cfg.out);
+		} else {
+			char ts[32];
+			time_t now = time(NULL);
+			struct tm tm;
+			gmtime_r(&now, &tm);
+			strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+			snprintf(s->out_dir, sizeof(s->out_dir), "cybersieve-%s-%.8s", ts, s->run_id);
+		}
+		if (make_out_dir(s->out_dir) != 0)
+			return -1;
+		s->out_fd = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s->out_fd < 0) {
+			fprintf(stderr, "cybersieve: cannot open evidence folder %s: %s\n",
+				s->out_dir, strerror(errno));
+			return -1;
+		}
+		snprintf(path, sizeof(path), "%s/records.ndjson", s->out_dir);
+		rec = path;
+	}
+	if (ev_writer_open(rec, &s->w, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: %s\n", tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void start_timer(double seconds)
+{
+	if (seconds <= 0)
+		return;
+	struct itimerval it = {0};
+	it.it_value.tv_sec = (time_t)seconds;
+	it.it_value.tv_usec = (suseconds_t)((seconds - (double)it.it_value.tv_sec) * 1e6);
+	if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+		it.it_value.tv_usec = 1;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Start-up in the order that keeps privileges shortest: the user is checked
+ * first, the device and files are opened as root, then root is dropped
+ * before any packet is looked at. */
+static int prepare(struct tap_run *s, int argc, char **argv)
+{
+	if (parse_args(argc, argv, &s->cfg, &s->rules) != 0)
+		return -1;
+	if (s->cfg.user && lookup_user(s->cfg.user, &s->user) != 0)
+		return -1;
+	if (build_matcher(s) != 0 || open_capture(s) != 0 || open_output(s) != 0)
+		return -1;
+	if (s->cfg.user && drop_root(&s->user, s->out_fd, s->out_dir) != 0)
+		return -1;
+	return 0;
+}
+
+static void run_pipeline(struct tap_run *s)
+{
+	struct packet_opts o;
+	packet_opts_default(&o);
+	o.threads = s->cfg.threads;
+	o.context = s->cfg.context;
+	o.run_id = s->run_id;
+	o.source_label = s->cfg.iface;
+	o.live = true;
+	o.stop = (const volatile int *)&g_stop;
+	o.stats_interval = s->cfg.stats_interval;
+	o.on_event = on_event;
+	o.on_stats = on_stats;
+	o.cb_ctx = &s->cfg;
+	o.spill_dir = s->out_dir[0] ? s->out_dir : NULL;
+	if (s->cfg.flow_memory)
+		o.flow.mem_cap = s->cfg.flow_memory;
+	if (!o.spill_dir)
+		o.spill_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	s->t_start = util_now_mono();
+	start_timer(s->cfg.duration);
+	enum cs_err e = packet_run(s->m, s->cap, s->w, &o, NULL, NULL, &s->st, &d);
+	s->t_end = util_now_mono();
+	if (e != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: capture stopped: %s: %s\n", cs_err_str(e), tmp);
+		s->run_failed = true;
+		s->output_failed = e == CS_ERR_IO;
+	}
+	int sig = g_stop_sig;
+	snprintf(s->stopped_by, sizeof(s->stopped_by), "%s",
+		 sig == SIGALRM ? "duration" : sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM"
+		 : e != CS_OK ? "error" : s->st.read_error ? "capture error" : "capture end");
+}
+
+/* Final kernel counters, read before the capture is closed. */
+static void final_counters(struct tap_run *s)
+{
+	struct capture_stats cs;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (capture_stats(s->cap, &cs, &d) == CS_OK && cs.have_kernel) {
+		s->st.pcap_received = cs.kernel_recv;
+		s->st.pcap_dropped = cs.kernel_drop;
+		s->st.pcap_if_dropped = cs.kernel_ifdrop;
+	}
+}
+
+static void render_packs(struct jbuf *j, const struct tap_run *s)
+{
+	char hex[65];
+	json_key(j, "packs");
+	json_arr_open(j);
+	for (size_t p = 0; p < s->rules.n; p++) {
+		const struct pack *pk = s->rules.packs[p];
+		json_obj_open(j);
+		json_kv_str(j, "name", pk->name);
+		json_kv_str(j, "path", pk->path);
+		json_kv_str(j, "category", pk->category);
+		util_hex(pk->digest, 32, hex);
+		json_kv_str(j, "sha256", hex);
+		json_kv_u64(j, "indicators", pk->n_ind);
+		json_kv_str(j, "tlp", pk->tlp);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_key(j, "pack_errors");
+	json_arr_open(j);
+	for (size_t i = 0; i < s->rules.n_err; i++)
+		json_elem_str(j, s->rules.errors[i].where);
+	json_arr_close(j);
+}
+
+static void render_capture(struct jbuf *j, const struct tap_run *s)
+{
+	const struct packet_stats *st = &s->st;
+	json_key(j, "capture");
+	json_obj_open(j);
+	json_kv_str(j, "interface", s->cfg.iface);
+	json_kv_str(j, "bpf", s->cfg.bpf);
+	json_kv_i64(j, "snaplen", s->cfg.snaplen);
+	json_kv_i64(j, "buffer_size", s->cfg.bufsize);
+	json_kv_bool(j, "promisc", s->cfg.promisc);
+	json_kv_u64(j, "received", st->pcap_received);
+	json_kv_u64(j, "dropped", st->pcap_dropped);
+	json_kv_u64(j, "if_dropped", st->pcap_if_dropped);
+	json_kv_u64(j, "packets", st->packets);
+	json_kv_u64(j, "bytes", st->bytes);
+	json_obj_close(j);
+	json_key(j, "decode");
+	json_obj_open(j);
+	json_kv_u64(j, "packets", st->decode.packets);
+	json_kv_u64(j, "decoded", st->decode.decoded);
+	json_key(j, "events");
+	json_obj_open(j);
+	for (int ev = 0; ev < DECODE_EV_COUNT; ev++)
+		if (st->decode.events[ev])
+			json_kv_u64(j, decode_event_name((enum decode_event)ev), st->decode.events[ev]);
+	json_obj_close(j);
+	json_kv_u64(j, "fragments_reassembled", st->frag_reassembled);
+	json_obj_close(j);
+}
+
+static void render_flows(struct jbuf *j, const struct packet_stats *st)
+{
+	static const char *const close_names[FLOW_CLOSE_COUNT] = {"fin", "rst", "timeout",
+								  "evicted", "end"};
+	const struct flow_stats *f = &st->flow;
+	json_key(j, "flows");
+	json_obj_open(j);
+	json_kv_u64(j, "created", f->flows_created);
+	json_kv_u64(j, "peak", f->flows_peak);
+	json_kv_u64(j, "packets_ignored", f->packets_ignored);
+	json_kv_u64(j, "packets_no_room", f->packets_no_room);
+	json_kv_u64(j, "evictions_cap", f->evictions_cap);
+	json_kv_u64(j, "evictions_timeout", f->evictions_timeout);
+	json_kv_u64(j, "cap_hits", f->cap_hits);
+	json_kv_u64(j, "mem_peak", f->mem_peak);
+	json_kv_u64(j, "mem_cap", f->mem_cap);
+	json_key(j, "closed");
+	json_obj_open(j);
+	for (int i = 0; i < FLOW_CLOSE_COUNT; i++)
+		json_kv_u64(j, close_names[i], f->closed[i]);
+	json_obj_close(j);
+	json_kv_u64(j, "tcp_out_of_order", f->tcp.segs_out_of_order);
+	json_kv_u64(j, "tcp_gaps", f->tcp.gaps);
+	json_kv_u64(j, "tcp_gap_bytes", f->tcp.gap_bytes);
+	json_kv_u64(j, "tcp_cap_skips", f->tcp.dir_cap_hits + f->tcp.mem_cap_hits);
+	json_obj_close(j);
+	json_key(j, "fields");
+	json_obj_open(j);
+	json_kv_u64(j, "dns_names", st->dns_names);
+	json_kv_u64(j, "tls_snis", st->tls_snis);
+	json_kv_u64(j, "http_requests", st->http_requests);
+	json_kv_u64(j, "http_bodies_hashed", st->http_bodies_hashed);
+	json_kv_u64(j, "http_bodies_truncated", st->http_bodies_truncated);
+	json_obj_close(j);
+}
+
+static void render_summary(struct jbuf *j, const struct tap_run *s, int code)
+{
+	json_obj_open(j);
+	json_kv_str(j, "tool", EV_TOOL_NAME);
+	json_kv_str(j, "version", CS_VERSION);
+	json_kv_str(j, "mode", "tap");
+	json_kv_str(j, "run_id", s->run_id);
+	json_kv_str(j, "started", s->started);
+	json_kv_str(j, "finished", s->finished);
+	json_kv_f64(j, "seconds", s->t_end - s->t_start);
+	json_kv_str(j, "stopped_by", s->stopped_by);
+	json_kv_str(j, "command_line", s->cmdline);
+	json_kv_str(j, "out_dir", s->out_dir[0] ? s->out_dir : NULL);
+	json_kv_str(j, "user", s->cfg.user ? s->user.name : NULL);
+	json_kv_u64(j, "threads", s->cfg.threads);
+	json_kv_u64(j, "indicators", matcher_count(s->m));
+	render_packs(j, s);
+	render_capture(j, s);
+	render_flows(j, &s->st);
+	json_kv_u64(j, "matches", s->st.matches);
+	json_kv_u64(j, "matches_not_recorded", s->st.records_dropped);
+	json_kv_u64(j, "stream_errors", s->st.stream_errors);
+	json_kv_u64(j, "streams_peak", s->st.streams_peak);
+	json_kv_u64(j, "stream_bytes_peak", s->st.stream_bytes_peak);
+	json_kv_bool(j, "capture_error", s->st.read_error);
+	json_kv_bool(j, "output_failed", s->output_failed);
+	json_kv_i64(j, "exit_code", code);
+	json_obj_close(j);
+}
+
+static void finish(struct tap_run *s, int code)
+{
+	struct jbuf j;
+	jbuf_init(&j);
+	render_summary(&j, s, code);
+	jbuf_raw(&j, "\n", 1);
+	if (s->out_fd >= 0 && (j.failed || !write_file(s->out_fd, "summary.json", j.p, j.len)))
+		fprintf(stderr, "cybersieve: cannot write %s/summary.json: %s\n", s->out_dir,
+			strerror(errno));
+	jbuf_fini(&j);
+	if (!s->cfg.quiet) {
+		print_stats(&s->st);
+		fprintf(stderr, "tap %s stopped by %s after %.1f s: %llu packets, %llu flows, %llu matches%s%s\n",
+			s->cfg.iface, s->stopped_by, s->t_end - s->t_start,
+			(unsigned long long)s->st.packets, (unsigned long long)s->st.flow.flows_created,
+			(unsigned long long)s->st.matches, s->out_dir[0] ? "; evidence in " : "",
+			s->out_dir);
+	}
+}
+
+/* Stop the timer and take the capture away from the handlers before it is
+ * closed; signals are held meanwhile so none sees a closed capture. */
+static void release_capture(struct tap_run *s)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	struct itimerval off = {0};
+	setitimer(ITIMER_REAL, &off, NULL);
+	g_cap = NULL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	capture_destroy(s->cap);
+	s->cap = NULL;
+}
+
+static int exit_code(const struct tap_run *s)
+{
+	if (s->run_failed)
+		return CLI_EXIT_FATAL;
+	bool trouble = s->rules.n_err > 0 || s->st.read_error;
+	if (s->st.matches)
+		return trouble ? CLI_EXIT_MATCH_TROUBLE : CLI_EXIT_MATCH;
+	return trouble ? CLI_EXIT_NOMATCH_TROUBLE : CLI_EXIT_NOMATCH;
+}
+
+int cli_tap(int argc, char **argv)
+{
+	struct tap_run *s = calloc(1, sizeof(*s));
+	if (!s) {
+		fprintf(stderr, "cybersieve: out of memory\n");
+		return CLI_EXIT_FATAL;
+	}
+	int code = CLI_EXIT_FATAL;
+	s->out_fd = -1;
+	install_signals();
+	util_uuid4(s->run_id, sizeof(s->run_id));
+	now_rfc3339(s->started, sizeof(s->started));
+	command_line(argc, argv, s->cmdline, sizeof(s->cmdline));
+	if (prepare(s, argc, argv) != 0)
+		goto out;
+	if (!s->cfg.quiet)
+		fprintf(stderr, "tap %s: capturing with %zu indicators%s%s\n", s->cfg.iface,
+			matcher_count(s->m), s->cfg.user ? " as " : "",
+			s->cfg.user ? s->user.name : "");
+	run_pipeline(s);
+	final_counters(s);
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (ev_writer_close(s->w, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: evidence output failed: %s\n", tmp);
+		s->output_failed = s->run_failed = true;
+	}
+	s->w = NULL;
+	code = exit_code(s);
+	now_rfc3339(s->finished, sizeof(s->finished));
+	finish(s, code);
+out:
+	release_capture(s);
+	ev_writer_close(s->w, NULL);
+	matcher_destroy(s->m);
+	cli_rules_fini(&s->rules);
+	if (s->out_fd >= 0)
+		close(s->out_fd);
+	free(s);
+	return code;
+}

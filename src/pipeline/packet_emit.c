@@ -1,0 +1,167 @@
+/* Packet pipeline, records: a worker renders each match into its own store
+ * (files) or straight to the writer under the run's lock (live). Held records
+ * carry no number yet; at the end of a file they are ordered by packet number
+ * (then by their order within the worker: one flow is one worker's), numbered,
+ * given the capture's SHA-256 and written, so the output does not depend on
+ * the number of threads. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/packet_int.h"
+
+#define PK_SHA_KEY "\"sha256\":\""
+#define PK_WRITE_BLOCK ((size_t)1 << 20)
+
+void pk_out_fini(struct pk_out *o)
+{
+	free(o->v);
+	jbuf_fini(&o->bytes);
+	memset(o, 0, sizeof(*o));
+}
+
+static void fill_record(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt,
+			struct ev_packet_record *r)
+{
+	const struct pk_run *run = w->run;
+	*r = (struct ev_packet_record){
+		.run_id = run->o->run_id, .detected = run->detected,
+		.mi = matcher_get(run->m, mt->ind), .live = run->o->live,
+		.source = run->o->source_label, .pkt_first = mt->pkt_first,
+		.pkt_last = mt->pkt_last, .ts_first = mt->ts_first, .ts_last = mt->ts_last,
+		.src_ip = pf->client, .dest_ip = pf->server, .src_port = pf->cport,
+		.dest_port = pf->sport, .proto = pf->proto, .community_id = pf->cid,
+		.to_client = mt->dir == FLOW_DIR_S2C, .field = mt->field, .text = mt->text,
+		.text_len = mt->text_len, .length = mt->length, .before = mt->before,
+		.before_len = mt->before_len, .after = mt->after, .after_len = mt->after_len,
+		.has_offset = mt->has_offset, .offset = mt->offset, .has_body = mt->has_body,
+		.body_length = mt->body_length, .content_encoding = mt->content_encoding};
+	if (run->o->live)
+		clock_gettime(CLOCK_REALTIME, &r->detected);
+}
+
+static void emit_live(struct pk_worker *w, uint32_t ind, struct ev_packet_record *r)
+{
+	struct pk_run *run = w->run;
+	jbuf_reset(&w->rec);
+	pthread_mutex_lock(&run->out_mu);
+	r->seq = ev_writer_next_seq(run->w);
+	ev_packet_record_render(&w->rec, r);
+	jbuf_raw(&w->rec, "\n", 1);
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	bool ok = !w->rec.failed && !atomic_load(&run->abort) &&
+		  ev_writer_write(run->w, w->rec.p, w->rec.len, &d) == CS_OK;
+	if (!ok && !atomic_load(&run->abort)) {
+		run->out_diag = d;
+		atomic_store(&run->abort, true);
+	}
+	pthread_mutex_unlock(&run->out_mu);
+	if (ok) {
+		w->matches++;
+		w->ind_matches[ind]++;
+	}
+}
+
+static bool held_push(struct pk_out *o, const struct pk_held *h)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 256;
+		struct pk_held *v = realloc(o->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		o->v = v;
+		o->cap = cap;
+	}
+	o->v[o->n++] = *h;
+	return true;
+}
+
+void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt)
+{
+	struct ev_packet_record r;
+	fill_record(w, pf, mt, &r);
+	if (w->run->o->live) {
+		emit_live(w, mt->ind, &r);
+		return;
+	}
+	struct pk_out *o = &w->out;
+	size_t mark = o->bytes.len;
+	if (mark >= o->cap_bytes) {
+		o->dropped++;
+		return;
+	}
+	ev_packet_record_render_body(&o->bytes, &r);
+	struct pk_held h = {.key = mt->pkt_last, .wseq = w->wseq++, .off = mark,
+			    .len = (uint32_t)(o->bytes.len - mark), .worker = w->index};
+	if (o->bytes.failed || !held_push(o, &h)) {
+		o->bytes.failed = false;
+		o->bytes.len = mark;
+		o->dropped++;
+		return;
+	}
+	w->matches++;
+	w->ind_matches[mt->ind]++;
+}
+
+static int cmp_held(const void *a, const void *b)
+{
+	const struct pk_held *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->worker != y->worker)
+		return x->worker < y->worker ? -1 : 1;
+	return x->wseq < y->wseq ? -1 : x->wseq > y->wseq;
+}
+
+/* Replace the placeholder (source.sha256: the one place it can stand, since
+ * a quote inside a JSON string is escaped) with the digest. */
+static void patch_sha(char *p, size_t n, const char *hex)
+{
+	const size_t kl = sizeof(PK_SHA_KEY) - 1, pl = sizeof(EV_SHA256_PLACEHOLDER) - 1;
+	char *k = memmem(p, n, PK_SHA_KEY EV_SHA256_PLACEHOLDER, kl + pl);
+	if (k)
+		memcpy(k + kl, hex, pl);
+}
+
+enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_diag *d)
+{
+	size_t total = 0;
+	for (unsigned i = 0; i < run->n; i++)
+		total += run->workers[i].out.n;
+	if (total == 0)
+		return CS_OK;
+	struct pk_held *all = malloc(total * sizeof(*all));
+	if (!all)
+		return CS_ERR_NOMEM;
+	size_t k = 0;
+	for (unsigned i = 0; i < run->n; i++) {
+		if (run->workers[i].out.n)
+			memcpy(all + k, run->workers[i].out.v, run->workers[i].out.n * sizeof(*all));
+		k += run->workers[i].out.n;
+	}
+	qsort(all, total, sizeof(*all), cmp_held);
+	struct jbuf j;
+	jbuf_init(&j);
+	enum cs_err err = CS_OK;
+	for (size_t i = 0; i < total && err == CS_OK; i++) {
+		const struct pk_held *h = &all[i];
+		char *body = run->workers[h->worker].out.bytes.p + h->off;
+		size_t start = j.len;
+		ev_record_render_head(&j, run->o->run_id, ev_writer_next_seq(run->w));
+		jbuf_raw(&j, body, h->len);
+		jbuf_raw(&j, "\n", 1);
+		if (j.failed) {
+			err = CS_ERR_NOMEM;
+			break;
+		}
+		if (sha256_hex)
+			patch_sha(j.p + start, j.len - start, sha256_hex);
+		if (j.len >= PK_WRITE_BLOCK || i + 1 == total) {
+			err = ev_writer_write(run->w, j.p, j.len, d);
+			jbuf_reset(&j);
+		}
+	}
+	jbuf_fini(&j);
+	free(all);
+	return err;
+}

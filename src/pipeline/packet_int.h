@@ -1,0 +1,180 @@
+/* Private to the packet pipeline: the reader-to-worker rings, the per-flow
+ * state kept in the flow table's user area, the workers and their held
+ * records. The reading thread owns the run and the rings' producer ends; each
+ * worker owns its flow table, scratch, parser states, held records and its
+ * ring's consumer end. */
+#ifndef CS_PIPELINE_PACKET_INT_H
+#define CS_PIPELINE_PACKET_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "cybersieve/app.h"
+#include "cybersieve/packet.h"
+
+/* ------------------------------------------------------------- ring --- */
+
+/* One packet in a ring: this header, then caplen bytes, padded to 8. */
+struct pk_ent {
+	uint32_t size;          /* header + data, padded; 0 = wrap to the start */
+	uint32_t caplen;
+	int32_t linktype;       /* PK_LINK_IP: a reassembled IP datagram */
+	uint32_t pad_;
+	uint64_t number;
+	uint64_t ts_ns;
+};
+
+#define PK_LINK_IP (-1)
+#define PK_RING_BYTES ((size_t)8 << 20)   /* per worker; holds >= 30 largest frames */
+
+/* Single producer (the reader), single consumer (one worker). */
+struct pk_ring {
+	uint8_t *buf;
+	size_t cap;
+	_Atomic uint64_t head;  /* bytes published */
+	_Atomic uint64_t tail;  /* bytes consumed */
+	atomic_bool done;       /* no more entries will come */
+	atomic_bool prod_wait, cons_wait;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+enum cs_err pk_ring_init(struct pk_ring *r, size_t cap);
+void pk_ring_fini(struct pk_ring *r);
+/* Copy one packet in, waiting for room. */
+void pk_ring_push(struct pk_ring *r, const uint8_t *data, uint32_t caplen, int32_t linktype,
+		  uint64_t number, uint64_t ts_ns);
+void pk_ring_close(struct pk_ring *r);
+/* Next entry (data follows it), or NULL once closed and empty. Waits at most
+ * wait_ms when empty, then returns NULL with *idle set. */
+const struct pk_ent *pk_ring_peek(struct pk_ring *r, int wait_ms, bool *idle);
+void pk_ring_pop(struct pk_ring *r, const struct pk_ent *e);
+
+/* -------------------------------------------------------- flow state --- */
+
+/* What a direction's first bytes looked like: fields cover host names there. */
+enum pk_hint { PK_HINT_NONE = 0, PK_HINT_HTTP, PK_HINT_TLS };
+
+struct pk_dir {
+	struct matcher_stream ms;
+	struct app_dns_tcp dns;
+	uint64_t head_pkt, head_ts;   /* first packet of the HTTP head being read */
+	uint64_t body_pkt, body_ts;   /* first packet of the HTTP body being read */
+	uint64_t first_pkt, first_ts; /* first packet with data */
+	uint8_t hint;                 /* enum pk_hint */
+	bool hint_set;
+};
+
+#define PK_DNS_IDS 8
+
+struct pk_flow {
+	struct pk_dir d[2];
+	struct app_tls tls;
+	struct app_http http;
+	char cid[DECODE_COMMUNITY_ID_LEN];
+	char client[48], server[48];  /* addresses as text */
+	uint16_t cport, sport;
+	uint8_t proto;
+	bool dns, tls_on, http_on;
+	uint16_t dns_ids[PK_DNS_IDS]; /* queries seen: their responses are not reported again */
+	uint8_t dns_next;
+};
+
+/* ------------------------------------------------------ held records --- */
+
+struct pk_held {
+	uint64_t key;           /* packet number the record is ordered by */
+	uint64_t wseq;          /* order within the worker */
+	uint64_t off;           /* body bytes in the worker's store */
+	uint32_t len;
+	uint32_t worker;
+};
+
+struct pk_out {
+	struct pk_held *v;
+	size_t n, cap;
+	struct jbuf bytes;      /* record bodies (ev_packet_record_render_body) */
+	size_t cap_bytes;       /* beyond it records are dropped (counted) */
+	uint64_t dropped;
+};
+
+/* ------------------------------------------------------------ worker --- */
+
+struct pk_run;
+
+struct pk_worker {
+	struct pk_run *run;
+	unsigned index;
+	pthread_t th;
+	bool started;
+	struct flow_table *ft;
+	struct matcher_scratch *scr;
+	bool stream_ok;              /* payload stream scanning available */
+	struct matcher_hits hits;
+	struct app_http_env http_env;
+	struct app_http_stats http_st;
+	struct app_tls_stats tls_st;
+	struct app_dns_stats dns_st;
+	struct decode_stats dec;     /* re-decode of dispatched frames (not reported) */
+	struct pk_ring ring;
+	/* the packet being worked on */
+	struct flow *cur;
+	enum flow_dir cur_dir;
+	uint64_t cur_pkt, cur_ts;
+	/* output */
+	struct pk_out out;
+	struct jbuf rec;
+	uint64_t wseq;
+	uint64_t *ind_matches;
+	uint64_t matches;
+	uint64_t bodies_hashed, bodies_truncated, dns_names, tls_snis, http_requests;
+	uint64_t streams_open, streams_peak, stream_errors;
+	bool failed;                 /* live output failed */
+};
+
+struct pk_run {
+	const struct matcher *m;
+	const struct packet_opts *o;
+	struct ev_writer *w;
+	unsigned n;
+	struct pk_worker *workers;
+	pthread_mutex_t out_mu;      /* live: the writer */
+	atomic_bool abort;           /* live output failed: stop */
+	struct cs_diag out_diag;
+	struct timespec detected;    /* files: one detection time for the run's records */
+};
+
+enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned index,
+			   struct cs_diag *d);
+void pk_worker_fini(struct pk_worker *w);
+/* A decoded TCP/UDP packet of this worker's share. */
+void pk_worker_packet(struct pk_worker *w, const struct pkt *p, uint64_t number, uint64_t ts_ns);
+/* Thread body: drain the ring, then flush the flow table. */
+void *pk_worker_main(void *arg);
+/* End of input on this worker's thread: close every flow. */
+void pk_worker_finish(struct pk_worker *w);
+
+/* A match: what the emit stage needs besides the flow and worker. */
+struct pk_match {
+	uint32_t ind;
+	const char *field;
+	enum flow_dir dir;
+	uint64_t pkt_first, pkt_last, ts_first, ts_last;
+	const uint8_t *text;
+	size_t text_len;
+	uint64_t length;
+	const uint8_t *before, *after;
+	size_t before_len, after_len;
+	bool has_offset;
+	uint64_t offset;
+	bool has_body;
+	uint64_t body_length;
+	const char *content_encoding;
+};
+
+void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt);
+/* Files: write every worker's held records ordered by packet number. */
+enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_diag *d);
+void pk_out_fini(struct pk_out *o);
+
+#endif

@@ -1,0 +1,487 @@
+/* Packet pipeline, worker stage: one flow table per worker, its callbacks
+ * feeding payloads to stream matching and to the application parsers (DNS,
+ * TLS ClientHello, HTTP/1.x), whose fields are matched with the block
+ * database. All state is the worker's own; records go to pk_emit(). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cybersieve/util.h"
+#include "pipeline/packet_int.h"
+
+#define PK_URL_MAX 8192
+#define PK_CONTEXT_MAX 4096
+
+static struct pk_flow *pf_of(struct flow *f)
+{
+	return flow_user(f);
+}
+
+static bool dns_port(uint16_t p)
+{
+	return p == 53 || p == 5353 || p == 5355;
+}
+
+static void addr_text(const struct pkt_addr *a, char *out, size_t cap)
+{
+	if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->bytes, out, (socklen_t)cap))
+		snprintf(out, cap, "?");
+}
+
+static void on_open(struct flow *f, void *ctx)
+{
+	(void)ctx;
+	struct pk_flow *pf = pf_of(f);
+	struct flow_tuple t;
+	flow_get_tuple(f, &t);
+	for (int i = 0; i < 2; i++) {
+		matcher_stream_init(&pf->d[i].ms);
+		app_dns_tcp_init(&pf->d[i].dns);
+	}
+	app_tls_init(&pf->tls);
+	app_http_init(&pf->http);
+	decode_community_id(&t.client, &t.server, t.proto, t.client_port, t.server_port, 0,
+			    pf->cid, sizeof(pf->cid));
+	addr_text(&t.client, pf->client, sizeof(pf->client));
+	addr_text(&t.server, pf->server, sizeof(pf->server));
+	pf->cport = t.client_port;
+	pf->sport = t.server_port;
+	pf->proto = t.proto;
+	pf->dns = dns_port(t.server_port) || dns_port(t.client_port);
+	pf->tls_on = pf->http_on = t.proto == 6 && !pf->dns;
+}
+
+/* ------------------------------------------------------- field hits --- */
+
+static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *field,
+		       const uint8_t *text, size_t len, unsigned mask, struct pk_match *mt)
+{
+	w->hits.n = 0;
+	if (matcher_scan_field(w->run->m, w->scr, text, len, mask, &w->hits, NULL) != CS_OK)
+		return;
+	for (size_t i = 0; i < w->hits.n; i++) {
+		const struct matcher_hit *h = &w->hits.v[i];
+		mt->ind = h->ind;
+		mt->field = field;
+		mt->text = text + h->start;
+		mt->text_len = (size_t)(h->end - h->start);
+		mt->length = mt->text_len;
+		/* The context of a field is the field itself. */
+		mt->before = text;
+		mt->before_len = (size_t)h->start;
+		mt->after = text + h->end;
+		mt->after_len = (size_t)(len - h->end);
+		pk_emit(w, pf, mt);
+	}
+}
+
+static void simple_match(struct pk_match *mt, enum flow_dir dir, uint64_t p0, uint64_t t0,
+			 uint64_t p1, uint64_t t1)
+{
+	*mt = (struct pk_match){.dir = dir, .pkt_first = p0 ? p0 : p1, .ts_first = p0 ? t0 : t1,
+				.pkt_last = p1, .ts_last = t1};
+}
+
+#define MASK_DOMAIN (1u << IND_DOMAIN)
+#define MASK_URL (1u << IND_URL)
+
+/* ---------------------------------------------------------------- DNS --- */
+
+struct dns_ctx {
+	struct pk_worker *w;
+	struct pk_flow *pf;
+};
+
+static bool on_dns_name(void *user, const struct app_dns_name *n)
+{
+	struct dns_ctx *c = user;
+	struct pk_worker *w = c->w;
+	if (n->section != APP_DNS_QUESTION)
+		return true;
+	w->dns_names++;
+	struct pk_match mt;
+	simple_match(&mt, w->cur_dir, w->cur_pkt, w->cur_ts, w->cur_pkt, w->cur_ts);
+	field_hits(w, c->pf, "dns.query", (const uint8_t *)n->name, n->len, MASK_DOMAIN, &mt);
+	return true;
+}
+
+/* Queries are reported; a response only when its query was not seen. */
+static void on_dns_msg(void *user, const uint8_t *msg, size_t len)
+{
+	struct dns_ctx *c = user;
+	struct pk_flow *pf = c->pf;
+	if (len < 12)
+		return;
+	uint16_t id = (uint16_t)(msg[0] << 8 | msg[1]);
+	bool response = msg[2] & 0x80;
+	if (response) {
+		for (int i = 0; i < PK_DNS_IDS; i++)
+			if (pf->dns_ids[i] == id && id != 0)
+				return;
+	} else {
+		pf->dns_ids[pf->dns_next++ % PK_DNS_IDS] = id;
+	}
+	app_dns_parse(msg, len, 0, on_dns_name, c, NULL, &c->w->dns_st);
+}
+
+/* --------------------------------------------------------------- HTTP --- */
+
+static void on_http_request(void *user, const struct app_http_msg *m)
+{
+	struct pk_worker *w = user;
+	struct pk_flow *pf = pf_of(w->cur);
+	struct pk_dir *pd = &pf->d[m->dir];
+	w->http_requests++;
+	struct pk_match mt;
+	simple_match(&mt, (enum flow_dir)m->dir, pd->head_pkt, pd->head_ts, w->cur_pkt, w->cur_ts);
+	pd->head_pkt = 0;
+	if (m->host_len)
+		field_hits(w, pf, "http.host", (const uint8_t *)m->host, m->host_len, MASK_DOMAIN,
+			   &mt);
+	char url[PK_URL_MAX];
+	size_t ul;
+	if (app_http_build_url(url, sizeof(url), &ul, m->uri, m->uri_len, m->host, m->host_len) ==
+	    CS_OK)
+		field_hits(w, pf, "http.url", (const uint8_t *)url, ul, MASK_URL, &mt);
+}
+
+static void on_http_response(void *user, const struct app_http_msg *m)
+{
+	struct pk_worker *w = user;
+	pf_of(w->cur)->d[m->dir].head_pkt = 0;
+}
+
+static void on_body_data(void *user, enum app_dir dir, const uint8_t *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	struct pk_worker *w = user;
+	struct pk_dir *pd = &pf_of(w->cur)->d[dir];
+	if (!pd->body_pkt) {
+		pd->body_pkt = w->cur_pkt;
+		pd->body_ts = w->cur_ts;
+	}
+}
+
+static const char *enc_name(enum app_body_enc e)
+{
+	switch (e) {
+	case APP_ENC_IDENTITY: return "identity";
+	case APP_ENC_GZIP: return "gzip";
+	case APP_ENC_DEFLATE: return "deflate";
+	default: return "unsupported";
+	}
+}
+
+#define BODY_INCOMPLETE (APP_BODY_TRUNCATED | APP_BODY_GAP | APP_BODY_CAPPED | \
+			 APP_BODY_DECODE_ERR | APP_BODY_CUT)
+
+static void on_body_done(void *user, const struct app_body_result *r)
+{
+	struct pk_worker *w = user;
+	struct pk_flow *pf = pf_of(w->cur);
+	struct pk_dir *pd = &pf->d[r->dir];
+	uint64_t p0 = pd->body_pkt, t0 = pd->body_ts;
+	pd->body_pkt = 0;
+	if (r->decoded_len == 0)
+		return;
+	if (r->flags & BODY_INCOMPLETE) {
+		/* A partial object's digest is not the object's: never reported. */
+		w->bodies_truncated++;
+		return;
+	}
+	w->bodies_hashed++;
+	struct pk_match mt;
+	simple_match(&mt, (enum flow_dir)r->dir, p0, t0, w->cur_pkt, w->cur_ts);
+	mt.has_body = true;
+	mt.body_length = r->decoded_len;
+	mt.content_encoding = enc_name(r->enc);
+	char hex[65];
+	util_hex(r->md5, sizeof(r->md5), hex);
+	field_hits(w, pf, "http.body", (const uint8_t *)hex, 32, 1u << IND_MD5, &mt);
+	util_hex(r->sha1, sizeof(r->sha1), hex);
+	field_hits(w, pf, "http.body", (const uint8_t *)hex, 40, 1u << IND_SHA1, &mt);
+	util_hex(r->sha256, sizeof(r->sha256), hex);
+	field_hits(w, pf, "http.body", (const uint8_t *)hex, 64, 1u << IND_SHA256, &mt);
+}
+
+/* ------------------------------------------------------------ payload --- */
+
+static void on_stream_hit(void *user, const struct matcher_stream_hit *h)
+{
+	struct pk_worker *w = user;
+	struct pk_flow *pf = pf_of(w->cur);
+	enum ind_type t = matcher_get(w->run->m, h->ind)->ind->type;
+	/* Where a parser reads the host names (HTTP heads, TLS hellos), domains
+	 * and URLs are matched in those fields, not again in the raw bytes. */
+	if ((t == IND_DOMAIN || t == IND_URL) && pf->d[w->cur_dir].hint != PK_HINT_NONE)
+		return;
+	struct pk_match mt = {.ind = h->ind, .field = "payload", .dir = w->cur_dir,
+			      .pkt_first = h->pkt_first, .pkt_last = h->pkt_last,
+			      .ts_first = h->ts_first, .ts_last = h->ts_last, .text = h->text,
+			      .text_len = h->text_len, .length = h->end - h->start,
+			      .before = h->before, .before_len = h->before_len, .after = h->after,
+			      .after_len = h->after_len, .has_offset = true, .offset = h->start};
+	pk_emit(w, pf, &mt);
+}
+
+/* A UDP datagram is scanned on its own, block mode. */
+static void scan_datagram(struct pk_worker *w, struct pk_flow *pf, const uint8_t *data,
+			  size_t len)
+{
+	size_t ctx = w->run->o->context;
+	w->hits.n = 0;
+	if (matcher_scan(w->run->m, w->scr, data, len, 0, &w->hits, NULL) != CS_OK)
+		return;
+	for (size_t i = 0; i < w->hits.n; i++) {
+		const struct matcher_hit *h = &w->hits.v[i];
+		enum ind_type t = matcher_get(w->run->m, h->ind)->ind->type;
+		if (pf->dns && (t == IND_DOMAIN || t == IND_URL))
+			continue;
+		uint64_t b0 = h->start > ctx ? h->start - ctx : 0;
+		uint64_t a1 = len - h->end > ctx ? h->end + ctx : len;
+		size_t tl = (size_t)(h->end - h->start);
+		struct pk_match mt = {.ind = h->ind, .field = "payload", .dir = w->cur_dir,
+				      .pkt_first = w->cur_pkt, .pkt_last = w->cur_pkt,
+				      .ts_first = w->cur_ts, .ts_last = w->cur_ts,
+				      .text = data + h->start,
+				      .text_len = tl < MATCHER_STREAM_TEXT ? tl : MATCHER_STREAM_TEXT,
+				      .length = tl, .before = data + b0,
+				      .before_len = (size_t)(h->start - b0), .after = data + h->end,
+				      .after_len = (size_t)(a1 - h->end)};
+		pk_emit(w, pf, &mt);
+	}
+}
+
+static void set_hint(struct pk_dir *pd, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	pd->hint_set = true;
+	if (n >= 1 && p[0] == 0x16 && (n < 2 || p[1] == 3)) {
+		pd->hint = PK_HINT_TLS;
+		return;
+	}
+	if (dir == FLOW_DIR_S2C) {
+		if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+			pd->hint = PK_HINT_HTTP;
+		return;
+	}
+	size_t i = 0;
+	while (i < n && i < 16 && p[i] >= 'A' && p[i] <= 'Z')
+		i++;
+	if (i >= 3 && i < n && p[i] == ' ')
+		pd->hint = PK_HINT_HTTP;
+}
+
+static void feed_tcp_apps(struct pk_worker *w, struct pk_flow *pf, enum flow_dir dir,
+			  const uint8_t *data, size_t len)
+{
+	struct pk_dir *pd = &pf->d[dir];
+	if (pf->dns) {
+		struct dns_ctx c = {w, pf};
+		app_dns_tcp_feed(&pd->dns, data, len, on_dns_msg, &c, &w->dns_st);
+		return;
+	}
+	if (pf->tls_on && dir == FLOW_DIR_C2S) {
+		enum app_tls_status ts = app_tls_feed(&pf->tls, data, len, &w->tls_st);
+		if (ts != APP_TLS_MORE)
+			pf->tls_on = false;
+		size_t sl;
+		const char *sni = ts == APP_TLS_DONE ? app_tls_sni(&pf->tls, &sl) : NULL;
+		if (sni) {
+			w->tls_snis++;
+			struct pk_match mt;
+			simple_match(&mt, dir, pd->first_pkt, pd->first_ts, w->cur_pkt, w->cur_ts);
+			field_hits(w, pf, "tls.sni", (const uint8_t *)sni, sl, MASK_DOMAIN, &mt);
+		}
+	}
+	if (pf->http_on) {
+		if (!pd->head_pkt) {
+			pd->head_pkt = w->cur_pkt;
+			pd->head_ts = w->cur_ts;
+		}
+		if (app_http_feed(&pf->http, &w->http_env, w, (enum app_dir)dir, data, len) ==
+		    APP_HTTP_STOP)
+			pf->http_on = false;
+	}
+}
+
+static void on_data(struct flow *f, enum flow_dir dir, const uint8_t *data, size_t len,
+		    uint64_t off, uint64_t pkt_no, uint64_t ts_ns, void *ctx)
+{
+	struct pk_worker *w = ctx;
+	struct pk_flow *pf = pf_of(f);
+	struct pk_dir *pd = &pf->d[dir];
+	w->cur = f;
+	w->cur_dir = dir;
+	w->cur_pkt = pkt_no;
+	w->cur_ts = ts_ns;
+	if (!pd->first_pkt) {
+		pd->first_pkt = pkt_no;
+		pd->first_ts = ts_ns;
+	}
+	if (pf->proto != 6) {
+		scan_datagram(w, pf, data, len);
+		if (pf->dns) {
+			struct dns_ctx c = {w, pf};
+			on_dns_msg(&c, data, len);
+		}
+		return;
+	}
+	if (!pd->hint_set && off == 0)
+		set_hint(pd, dir, data, len);
+	if (w->stream_ok) {
+		bool was_open = matcher_stream_open(&pd->ms);
+		if (matcher_stream_scan(w->run->m, w->scr, &pd->ms, data, len, off, pkt_no, ts_ns,
+					w->run->o->context, on_stream_hit, w) != CS_OK)
+			w->stream_errors++;
+		if (!was_open && matcher_stream_open(&pd->ms) && ++w->streams_open > w->streams_peak)
+			w->streams_peak = w->streams_open;
+	}
+	feed_tcp_apps(w, pf, dir, data, len);
+}
+
+static void stream_end(struct pk_worker *w, struct pk_dir *pd)
+{
+	if (!matcher_stream_open(&pd->ms))
+		return;
+	if (matcher_stream_end(w->run->m, w->scr, &pd->ms, on_stream_hit, w) != CS_OK)
+		w->stream_errors++;
+	w->streams_open--;
+}
+
+static void on_gap(struct flow *f, enum flow_dir dir, uint64_t bytes, void *ctx)
+{
+	struct pk_worker *w = ctx;
+	struct pk_flow *pf = pf_of(f);
+	struct pk_dir *pd = &pf->d[dir];
+	w->cur = f;
+	w->cur_dir = dir;
+	stream_end(w, pd);
+	if (pf->dns)
+		app_dns_tcp_gap(&pd->dns, bytes, &w->dns_st);
+	if (pf->tls_on && dir == FLOW_DIR_C2S) {
+		app_tls_gap(&pf->tls, bytes, &w->tls_st);
+		pf->tls_on = false;
+	}
+	if (pf->http_on)
+		app_http_gap(&pf->http, &w->http_env, w, (enum app_dir)dir, bytes);
+}
+
+static void on_close(struct flow *f, enum flow_close reason, void *ctx)
+{
+	(void)reason;
+	struct pk_worker *w = ctx;
+	struct pk_flow *pf = pf_of(f);
+	w->cur = f;
+	for (int i = 0; i < 2; i++) {
+		enum flow_dir dir = (enum flow_dir)i;
+		w->cur_dir = dir;
+		w->cur_pkt = flow_last_pkt(f, dir);
+		w->cur_ts = flow_last_ts(f);
+		if (pf->proto == 6 && !pf->dns)
+			app_http_close(&pf->http, &w->http_env, w, (enum app_dir)dir);
+		stream_end(w, &pf->d[i]);
+		app_dns_tcp_fini(&pf->d[i].dns);
+	}
+	app_http_fini(&pf->http);
+}
+
+/* ------------------------------------------------------------ worker --- */
+
+enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned index,
+			   struct cs_diag *d)
+{
+	const struct packet_opts *o = run->o;
+	w->run = run;
+	w->index = index;
+	jbuf_init(&w->rec);
+	jbuf_init(&w->out.bytes);
+	w->hits.limit = 4096;
+	w->ind_matches = calloc(matcher_count(run->m) ? matcher_count(run->m) : 1, sizeof(uint64_t));
+	if (!w->ind_matches)
+		return CS_ERR_NOMEM;
+	enum cs_err e = matcher_scratch_create(run->m, &w->scr);
+	if (e != CS_OK)
+		return e;
+	struct cs_diag sd;
+	cs_diag_clear(&sd);
+	if (matcher_stream_prepare(run->m, w->scr, &sd) == CS_OK)
+		w->stream_ok = true;
+	else if (o->on_event && index == 0)
+		o->on_event(o->cb_ctx, &sd);
+	e = app_http_env_init(&w->http_env, d);
+	if (e != CS_OK)
+		return e;
+	w->http_env.on_request = on_http_request;
+	w->http_env.on_response = on_http_response;
+	w->http_env.on_body_data = on_body_data;
+	w->http_env.on_body_done = on_body_done;
+	w->http_env.stats = &w->http_st;
+	struct flow_table_config fc = o->flow;
+	fc.user_size = sizeof(struct pk_flow);
+	fc.mem_cap = o->flow.mem_cap / run->n;
+	if (fc.max_flows > 1 && run->n > 1)
+		fc.max_flows = o->flow.max_flows / run->n + 1;
+	struct flow_callbacks cb = {.on_open = on_open, .on_data = on_data, .on_gap = on_gap,
+				    .on_close = on_close, .ctx = w};
+	e = flow_table_create(&fc, &cb, &w->ft, d);
+	if (e != CS_OK)
+		return e;
+	if (run->n > 1)
+		return pk_ring_init(&w->ring, PK_RING_BYTES);
+	return CS_OK;
+}
+
+void pk_worker_fini(struct pk_worker *w)
+{
+	flow_table_destroy(w->ft);
+	matcher_scratch_destroy(w->scr);
+	matcher_hits_fini(&w->hits);
+	app_http_env_fini(&w->http_env);
+	pk_ring_fini(&w->ring);
+	pk_out_fini(&w->out);
+	jbuf_fini(&w->rec);
+	free(w->ind_matches);
+}
+
+void pk_worker_packet(struct pk_worker *w, const struct pkt *p, uint64_t number, uint64_t ts_ns)
+{
+	w->cur_pkt = number;
+	w->cur_ts = ts_ns;
+	flow_table_packet(w->ft, p, number, ts_ns, NULL);
+}
+
+void pk_worker_finish(struct pk_worker *w)
+{
+	flow_table_flush(w->ft);
+}
+
+void *pk_worker_main(void *arg)
+{
+	struct pk_worker *w = arg;
+	uint64_t last_ts = 0;
+	for (;;) {
+		bool idle;
+		const struct pk_ent *e = pk_ring_peek(&w->ring, 50, &idle);
+		if (!e) {
+			if (!idle)
+				break;
+			/* A quiet tap: let idle flows go by the last packet time seen. */
+			if (last_ts)
+				flow_table_expire(w->ft, last_ts);
+			continue;
+		}
+		const uint8_t *data = (const uint8_t *)(e + 1);
+		struct pkt p;
+		enum decode_result r = e->linktype == PK_LINK_IP
+					       ? decode_ip(data, e->caplen, &p, &w->dec)
+					       : decode_packet(e->linktype, data, e->caplen, &p, &w->dec);
+		if (r == DECODE_OK && !(p.flags & PKT_F_FRAGMENT))
+			pk_worker_packet(w, &p, e->number, e->ts_ns);
+		last_ts = e->ts_ns;
+		pk_ring_pop(&w->ring, e);
+	}
+	pk_worker_finish(w);
+	return NULL;
+}

@@ -1,0 +1,209 @@
+/* Stream matching across segment boundaries, and field matching (domains
+ * with subdomain semantics, URLs, digests), against a small ad-hoc pack. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cybersieve/matcher.h"
+#include "cybersieve/pack.h"
+
+enum { I_LIT = 0, I_DOM, I_URL, I_MD5, I_RE, I_COUNT };
+
+struct fx {
+	struct pack *pack;
+	struct matcher *m;
+	struct matcher_scratch *s;
+};
+
+struct got {
+	struct matcher_stream_hit h[16];
+	char text[16][MATCHER_STREAM_TEXT + 1];
+	size_t n;
+};
+
+static int setup(void **state)
+{
+	static const char *ids[] = {"lit", "dom", "url", "md5", "re"};
+	static const enum ind_type types[] = {IND_LITERAL, IND_DOMAIN, IND_URL, IND_MD5, IND_REGEX};
+	static const char *vals[] = {"SPLITSECRET", "evil.example", "http://bad.test/x/y",
+				     "0123456789abcdef0123456789abcdef", "wal+et[0-9]{3}"};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(pack_create_adhoc("-e", &f->pack), CS_OK);
+	for (int i = 0; i < I_COUNT; i++)
+		assert_int_equal(pack_add(f->pack, ids[i], types[i], 0, vals[i], strlen(vals[i]),
+					  (uint32_t)i + 1, &d), CS_OK);
+	pack_seal(f->pack);
+	assert_int_equal(matcher_build(&f->pack, 1, NULL, NULL, &f->m, &d), CS_OK);
+	assert_int_equal(matcher_scratch_create(f->m, &f->s), CS_OK);
+	assert_int_equal(matcher_stream_prepare(f->m, f->s, &d), CS_OK);
+	assert_true(matcher_stream_size(f->m) > 0);
+	assert_int_equal(matcher_stream_patterns(f->m), I_COUNT);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	matcher_scratch_destroy(f->s);
+	matcher_destroy(f->m);
+	pack_destroy(f->pack);
+	free(f);
+	return 0;
+}
+
+static void collect(void *user, const struct matcher_stream_hit *h)
+{
+	struct got *g = user;
+	assert_true(g->n < 16);
+	g->h[g->n] = *h;
+	memcpy(g->text[g->n], h->text, h->text_len);
+	g->text[g->n][h->text_len] = '\0';
+	g->n++;
+}
+
+/* Feed pieces as packets numbered from first_pkt; end the stream. */
+static void feed(struct fx *f, struct got *g, const char *const *pieces, size_t n,
+		 uint64_t first_pkt)
+{
+	struct matcher_stream ms;
+	matcher_stream_init(&ms);
+	uint64_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(pieces[i]);
+		assert_int_equal(matcher_stream_scan(f->m, f->s, &ms, (const uint8_t *)pieces[i], len,
+						     off, first_pkt + i, 1000 * (first_pkt + i), 8,
+						     collect, g),
+				 CS_OK);
+		off += len;
+	}
+	assert_int_equal(matcher_stream_end(f->m, f->s, &ms, collect, g), CS_OK);
+	assert_false(matcher_stream_open(&ms));
+}
+
+static void test_split_two(void **state)
+{
+	struct fx *f = *state;
+	struct got g = {0};
+	const char *p[] = {"GET /a HTTP/1.1\r\nX: SPLIT", "SECRET tail\r\n"};
+	feed(f, &g, p, 2, 7);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.h[0].ind, I_LIT);
+	assert_int_equal(g.h[0].start, 20);
+	assert_int_equal(g.h[0].end, 31);
+	assert_int_equal(g.h[0].pkt_first, 7);
+	assert_int_equal(g.h[0].pkt_last, 8);
+	assert_int_equal(g.h[0].ts_first, 7000);
+	assert_string_equal(g.text[0], "SPLITSECRET");
+	/* Context comes from the segment that completed the match. */
+	assert_int_equal(g.h[0].before_len, 0);
+	assert_int_equal(g.h[0].after_len, 7);
+	assert_memory_equal(g.h[0].after, " tail\r\n", 7);
+}
+
+static void test_split_three(void **state)
+{
+	struct fx *f = *state;
+	struct got g = {0};
+	const char *p[] = {"xxSPL", "ITSEC", "RETyy", "and again SPLITSECRET"};
+	feed(f, &g, p, 4, 1);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.h[0].pkt_first, 1);
+	assert_int_equal(g.h[0].pkt_last, 3);
+	assert_string_equal(g.text[0], "SPLITSECRET");
+	assert_int_equal(g.h[1].pkt_first, 4);
+	assert_int_equal(g.h[1].pkt_last, 4);
+	assert_int_equal(g.h[1].start, 15 + 10);
+}
+
+static void test_gap_restarts(void **state)
+{
+	struct fx *f = *state;
+	struct got g = {0};
+	struct matcher_stream ms;
+	matcher_stream_init(&ms);
+	assert_int_equal(matcher_stream_scan(f->m, f->s, &ms, (const uint8_t *)"SPLIT", 5, 0, 1, 1,
+					     8, collect, &g), CS_OK);
+	/* Bytes 5..99 missing: the halves must not be joined. */
+	assert_int_equal(matcher_stream_scan(f->m, f->s, &ms, (const uint8_t *)"SECRET", 6, 100, 2,
+					     2, 8, collect, &g), CS_OK);
+	assert_int_equal(matcher_stream_end(f->m, f->s, &ms, collect, &g), CS_OK);
+	assert_int_equal(g.n, 0);
+}
+
+static void test_domain_boundary_in_stream(void **state)
+{
+	struct fx *f = *state;
+	struct got g = {0};
+	const char *p[] = {"see www.evil.exa", "mple now; notevil.example; evil.example.org"};
+	feed(f, &g, p, 2, 1);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.h[0].ind, I_DOM);
+	assert_int_equal(g.h[0].start, 8);
+	/* A match ending exactly at the end of what has arrived is accepted. */
+	struct got g2 = {0};
+	const char *q[] = {"host evil.example"};
+	feed(f, &g2, q, 1, 1);
+	assert_int_equal(g2.n, 1);
+}
+
+static void test_regex_som(void **state)
+{
+	struct fx *f = *state;
+	struct got g = {0};
+	const char *p[] = {"pay to wal", "lllet123 now"};
+	feed(f, &g, p, 2, 3);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.h[0].ind, I_RE);
+	assert_string_equal(g.text[0], "wallllet123");
+	assert_int_equal(g.h[0].pkt_first, 3);
+	assert_int_equal(g.h[0].pkt_last, 4);
+}
+
+static size_t field(struct fx *f, const char *text, unsigned mask, struct matcher_hits *h)
+{
+	h->n = 0;
+	assert_int_equal(matcher_scan_field(f->m, f->s, (const uint8_t *)text, strlen(text), mask, h,
+					    NULL), CS_OK);
+	return h->n;
+}
+
+static void test_fields(void **state)
+{
+	struct fx *f = *state;
+	struct matcher_hits h = {0};
+	unsigned dom = 1u << IND_DOMAIN;
+	assert_int_equal(field(f, "evil.example", dom, &h), 1);
+	assert_int_equal(field(f, "cdn.x.evil.example", dom, &h), 1);
+	assert_int_equal(h.v[0].start, 6);
+	assert_int_equal(field(f, "evil.example:8080", dom, &h), 1);
+	assert_int_equal(field(f, "notevil.example", dom, &h), 0);
+	assert_int_equal(field(f, "evil.example.org", dom, &h), 0);
+	/* The type mask drops other kinds of hit in the same text. */
+	assert_int_equal(field(f, "http://bad.test/x/y", dom, &h), 0);
+	assert_int_equal(field(f, "http://bad.test/x/y", 1u << IND_URL, &h), 1);
+	assert_int_equal(field(f, "http://bad.test/x/yz", 1u << IND_URL, &h), 0);
+	assert_int_equal(field(f, "0123456789abcdef0123456789abcdef", 1u << IND_MD5, &h), 1);
+	assert_int_equal(field(f, "0123456789abcdef0123456789abcdef", 1u << IND_SHA256, &h), 0);
+	matcher_hits_fini(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_two),
+		cmocka_unit_test(test_split_three),
+		cmocka_unit_test(test_gap_restarts),
+		cmocka_unit_test(test_domain_boundary_in_stream),
+		cmocka_unit_test(test_regex_som),
+		cmocka_unit_test(test_fields),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,300 @@
+/* Packet records (rendering, escaping, csam withholding) and the packet
+ * pipeline end to end on a capture built in memory: fields, a literal split
+ * across segments, a body digest, a DNS query; the same records whatever the
+ * number of worker threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cybersieve/packet.h"
+#include "pkt_build.h"
+
+/* ------------------------------------------------------------ render --- */
+
+static struct pack *one_pack(const char *category, enum ind_type t, const char *value)
+{
+	struct pack *p;
+	struct cs_diag d;
+	assert_int_equal(pack_create_adhoc("-e", &p), CS_OK);
+	assert_int_equal(pack_add(p, "i1", t, 0, value, strlen(value), 1, &d), CS_OK);
+	pack_seal(p);
+	free(p->category);
+	p->category = strdup(category);
+	return p;
+}
+
+static void render(const struct pack *p, bool live, struct jbuf *j)
+{
+	struct matcher_ind mi = {&p->ind[0], p, 0};
+	const uint8_t text[] = "a\"b\n\xff";
+	struct ev_packet_record r = {
+		.run_id = "run", .seq = 3, .mi = &mi, .live = live, .source = "x.pcap",
+		.pkt_first = 4, .pkt_last = 5, .ts_first = 1000000000ull, .ts_last = 2000000001ull,
+		.src_ip = "10.0.0.1", .dest_ip = "10.0.0.2", .src_port = 1234, .dest_port = 80,
+		.proto = 6, .community_id = "1:abc", .to_client = true, .field = "payload",
+		.text = text, .text_len = 5, .length = 5, .before = (const uint8_t *)"<", .before_len = 1,
+		.after = (const uint8_t *)">", .after_len = 1};
+	jbuf_init(j);
+	ev_packet_record_render(j, &r);
+	assert_false(j->failed);
+}
+
+static void test_render_escaping(void **state)
+{
+	(void)state;
+	struct pack *p = one_pack("scam", IND_LITERAL, "x");
+	struct jbuf j;
+	render(p, false, &j);
+	assert_non_null(strstr(j.p, "{\"record_id\":\"run:3\",\"run_id\":\"run\",\"seq\":3,"
+				    "\"time_detected\":"));
+	assert_non_null(strstr(j.p, "\"source\":{\"kind\":\"capture\",\"path\":\"x.pcap\","
+				    "\"sha256\":\"" EV_SHA256_PLACEHOLDER "\",\"packet_first\":4,"
+				    "\"packet_last\":5,\"ts_first\":\"1970-01-01T00:00:01.000000000Z\","
+				    "\"ts_last\":\"1970-01-01T00:00:02.000000001Z\"}"));
+	assert_non_null(strstr(j.p, "\"text\":\"a\\\"b\\n\xef\xbf\xbd\",\"text_b64\":\"YSJiCv8=\""));
+	assert_non_null(strstr(j.p, "\"context\":{\"before\":\"<\",\"after\":\">\"}"));
+	assert_non_null(strstr(j.p, "\"flow\":{\"src_ip\":\"10.0.0.1\",\"src_port\":1234,"
+				    "\"dest_ip\":\"10.0.0.2\",\"dest_port\":80,\"proto\":\"TCP\","
+				    "\"community_id\":\"1:abc\",\"direction\":\"to_client\"},"
+				    "\"field\":\"payload\"}"));
+	assert_int_equal(j.p[j.len - 1], '}');
+	jbuf_fini(&j);
+	render(p, true, &j);
+	assert_non_null(strstr(j.p, "\"kind\":\"live\",\"interface\":\"x.pcap\",\"sha256\":null"));
+	jbuf_fini(&j);
+	pack_destroy(p);
+}
+
+static void test_render_csam_withheld(void **state)
+{
+	(void)state;
+	struct pack *p = one_pack("csam", IND_MD5, "0123456789abcdef0123456789abcdef");
+	struct jbuf j;
+	render(p, false, &j);
+	assert_non_null(strstr(j.p, "\"content_withheld\":true"));
+	assert_null(strstr(j.p, "\"text\""));
+	assert_null(strstr(j.p, "\"context\""));
+	assert_null(strstr(j.p, "a\\\"b"));
+	jbuf_fini(&j);
+	pack_destroy(p);
+}
+
+/* ---------------------------------------------------------- pipeline --- */
+
+#define CLI 0x0a000001u
+#define SRV 0x0a000002u
+
+struct cap_buf {
+	uint8_t *b;
+	size_t n, cap;
+	uint32_t t;
+};
+
+static void cap_put(struct cap_buf *c, const void *d, size_t n)
+{
+	if (c->n + n > c->cap) {
+		c->cap = (c->n + n) * 2;
+		c->b = realloc(c->b, c->cap);
+		assert_non_null(c->b);
+	}
+	memcpy(c->b + c->n, d, n);
+	c->n += n;
+}
+
+static void cap_u32(struct cap_buf *c, uint32_t v)
+{
+	cap_put(c, &v, 4);
+}
+
+static void cap_frame(struct cap_buf *c, const struct pb *p)
+{
+	c->t++;
+	cap_u32(c, 1700000000u + c->t);
+	cap_u32(c, 0);
+	cap_u32(c, (uint32_t)p->n);
+	cap_u32(c, (uint32_t)p->n);
+	cap_put(c, p->b, p->n);
+}
+
+static void tcp_frame(struct cap_buf *c, bool c2s, uint32_t seq, uint8_t flags, const char *data)
+{
+	struct pb p = {.n = 0};
+	pb_eth(&p, 0x0800);
+	size_t ip = pb_ipv4(&p, 6, c2s ? CLI : SRV, c2s ? SRV : CLI, 1, 0);
+	pb_tcp(&p, c2s ? 40000 : 80, c2s ? 80 : 40000, seq, flags);
+	pb_bytes(&p, data, strlen(data));
+	pb_ipv4_fix(&p, ip);
+	cap_frame(c, &p);
+}
+
+static void dns_frame(struct cap_buf *c)
+{
+	static const uint8_t q[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+				    1, 'a', 4, 'e', 'v', 'i', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+				    0, 0, 1, 0, 1};
+	struct pb p = {.n = 0};
+	pb_eth(&p, 0x0800);
+	size_t ip = pb_ipv4(&p, 17, CLI, 0x08080808u, 2, 0);
+	size_t u = pb_udp(&p, 5353 + 1000, 53);
+	pb_bytes(&p, q, sizeof(q));
+	pb_udp_fix(&p, u);
+	pb_ipv4_fix(&p, ip);
+	cap_frame(c, &p);
+}
+
+/* Packets: 1-3 handshake, 4-5 request split inside SPLITSECRET, 6 response
+ * with body "hello", 7 a DNS query for a.evil.example. */
+static struct cap_buf build_capture(void)
+{
+	struct cap_buf c = {0};
+	uint32_t hdr[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1};
+	cap_put(&c, hdr, sizeof(hdr));
+	const char *r1 = "GET /p HTTP/1.1\r\nHost: www.evil.example\r\nX: SPLIT";
+	const char *r2 = "SECRET\r\n\r\n";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+	tcp_frame(&c, true, 100, 0x02, "");
+	tcp_frame(&c, false, 500, 0x12, "");
+	tcp_frame(&c, true, 101, 0x10, "");
+	tcp_frame(&c, true, 101, 0x18, r1);
+	tcp_frame(&c, true, 101 + (uint32_t)strlen(r1), 0x18, r2);
+	tcp_frame(&c, false, 501, 0x18, resp);
+	dns_frame(&c);
+	return c;
+}
+
+static char *run_once(struct cap_buf *c, unsigned threads, struct packet_stats *st)
+{
+	static const char *vals[] = {"evil.example", "SPLITSECRET", "5d41402abc4b2a76b9719d911017c592",
+				     "http://www.evil.example/p"};
+	static const enum ind_type types[] = {IND_DOMAIN, IND_LITERAL, IND_MD5, IND_URL};
+	static const char *ids[] = {"d", "l", "h", "u"};
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	struct pack *p;
+	assert_int_equal(pack_create_adhoc("-e", &p), CS_OK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pack_add(p, ids[i], types[i], 0, vals[i], strlen(vals[i]), 1, &d),
+				 CS_OK);
+	pack_seal(p);
+	struct matcher *m;
+	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+	char dir[] = "/tmp/cs-test-packet-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r.ndjson", dir);
+	struct ev_writer *w;
+	assert_int_equal(ev_writer_open(path, &w, &d), CS_OK);
+	struct capture *cap;
+	FILE *f = fmemopen(c->b, c->n, "r");
+	assert_int_equal(capture_open_file(f, "mem.pcap", &cap, &d), CS_OK);
+	struct packet_opts o;
+	packet_opts_default(&o);
+	o.threads = threads;
+	o.run_id = "run";
+	o.source_label = "mem.pcap";
+	o.flow.mem_cap = 64u << 20;
+	o.flow.max_flows = 1024;
+	uint64_t per_ind[4] = {0};
+	st->ind_matches = per_ind;
+	assert_int_equal(packet_run(m, cap, w, &o, NULL, NULL, st, &d), CS_OK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(per_ind[i], i == 0 ? 2 : 1);
+	st->ind_matches = NULL;
+	capture_destroy(cap);
+	assert_int_equal(ev_writer_close(w, &d), CS_OK);
+	FILE *rf = fopen(path, "r");
+	char *out = calloc(1, 1 << 16);
+	size_t n = fread(out, 1, (1 << 16) - 1, rf);
+	out[n] = '\0';
+	fclose(rf);
+	unlink(path);
+	rmdir(dir);
+	matcher_destroy(m);
+	pack_destroy(p);
+	return out;
+}
+
+/* The n-th line (0-based), with time_detected blanked. */
+static char *line(const char *all, int n, char *buf, size_t cap)
+{
+	const char *s = all;
+	for (int i = 0; i < n && s; i++)
+		s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL;
+	assert_non_null(s);
+	size_t len = (size_t)(strchr(s, '\n') - s);
+	assert_true(len < cap);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	char *t = strstr(buf, "\"time_detected\":\"");
+	assert_non_null(t);
+	memset(t + 17, 'T', 24);
+	return buf;
+}
+
+static void expect(const char *rec, const char *field, const char *ind, int p0, int p1)
+{
+	char k[96];
+	snprintf(k, sizeof(k), "\"field\":\"%s\"", field);
+	assert_non_null(strstr(rec, k));
+	snprintf(k, sizeof(k), "\"id\":\"%s\"", ind);
+	assert_non_null(strstr(rec, k));
+	snprintf(k, sizeof(k), "\"packet_first\":%d,\"packet_last\":%d,", p0, p1);
+	assert_non_null(strstr(rec, k));
+}
+
+static void test_pipeline(void **state)
+{
+	(void)state;
+	struct cap_buf c = build_capture();
+	struct packet_stats st;
+	char *one = run_once(&c, 1, &st);
+	assert_int_equal(st.packets, 7);
+	assert_int_equal(st.matches, 5);
+	assert_int_equal(st.http_requests, 1);
+	assert_int_equal(st.http_bodies_hashed, 1);
+	assert_int_equal(st.dns_names, 1);
+	char b[4096];
+	/* The literal completes first; the head (Host, URL) ends in packet 5 too. */
+	expect(line(one, 0, b, sizeof(b)), "payload", "l", 4, 5);
+	assert_non_null(strstr(b, "\"offset\":44"));
+	assert_non_null(strstr(b, "\"text\":\"SPLITSECRET\""));
+	expect(line(one, 1, b, sizeof(b)), "http.host", "d", 4, 5);
+	assert_non_null(strstr(b, "\"text\":\"evil.example\",\"context\":{\"before\":\"www.\""));
+	assert_non_null(strstr(b, "\"direction\":\"to_server\""));
+	assert_non_null(strstr(b, "\"src_ip\":\"10.0.0.1\",\"src_port\":40000"));
+	expect(line(one, 2, b, sizeof(b)), "http.url", "u", 4, 5);
+	expect(line(one, 3, b, sizeof(b)), "http.body", "h", 6, 6);
+	assert_non_null(strstr(b, "\"body\":{\"length\":5,\"content_encoding\":\"identity\"}"));
+	assert_non_null(strstr(b, "\"direction\":\"to_client\""));
+	expect(line(one, 4, b, sizeof(b)), "dns.query", "d", 7, 7);
+	assert_non_null(strstr(b, "\"proto\":\"UDP\""));
+	assert_non_null(strstr(one, "\"seq\":5,"));
+	/* Same records, same order, whatever the thread count. */
+	for (unsigned t = 2; t <= 4; t++) {
+		char *more = run_once(&c, t, &st);
+		assert_int_equal(st.matches, 5);
+		for (int i = 0; i < 5; i++) {
+			char x[4096], y[4096];
+			assert_string_equal(line(one, i, x, sizeof(x)), line(more, i, y, sizeof(y)));
+		}
+		free(more);
+	}
+	free(one);
+	free(c.b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render_escaping),
+		cmocka_unit_test(test_render_csam_withheld),
+		cmocka_unit_test(test_pipeline),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
