@@ -9,6 +9,7 @@
 #define CYBERSIEVE_MATCHER_H
 
 #include <stdbool.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,6 +73,14 @@ void matcher_scratch_destroy(struct matcher_scratch *s);
  * carried over when an over-long line is split). */
 enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, const uint8_t *buf,
 			 size_t len, size_t skip_prefix, struct matcher_hits *out, struct cs_diag *d);
+
+/* As matcher_scan, for one piece of a line too long to scan whole. The pieces
+ * overlap by matcher_max_fixed_len() + 1 bytes; skip_prefix = overlap - 1 drops
+ * what the previous piece decided, and cut_end leaves hits that reach the cut
+ * (their boundary byte lies beyond it) to the next piece. */
+enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *s,
+			       const uint8_t *buf, size_t len, size_t skip_prefix, bool cut_end,
+			       struct matcher_hits *out, struct cs_diag *d);
 
 void matcher_hits_fini(struct matcher_hits *h);
 

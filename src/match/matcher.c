@@ -20,6 +20,7 @@ struct scan_ctx {
 	const uint8_t *buf;
 	size_t len;
 	size_t skip_prefix;
+	bool cut_end;          /* buf ends inside a line: the byte after it is unknown */
 	struct matcher_hits *out;
 	bool oom;
 	/* during a line re-check: only this indicator, offsets shifted by base */
@@ -73,6 +74,9 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 		to += c->base;
 	}
 	if (to <= c->skip_prefix)
+		return 0;
+	/* Its boundary lies past the cut: the next piece, which overlaps, decides. */
+	if (c->cut_end && to == c->len)
 		return 0;
 	uint64_t start;
 	if (m->fixed_len[id])
@@ -223,6 +227,13 @@ static void hits_reduce(const uint8_t *buf, struct matcher_hits *h, size_t first
 enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, const uint8_t *buf,
 			 size_t len, size_t skip_prefix, struct matcher_hits *out, struct cs_diag *d)
 {
+	return matcher_scan_piece(m, s, buf, len, skip_prefix, false, out, d);
+}
+
+enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *s,
+			       const uint8_t *buf, size_t len, size_t skip_prefix, bool cut_end,
+			       struct matcher_hits *out, struct cs_diag *d)
+{
 	if (!m || !s || !out || (!buf && len))
 		return CS_ERR_INVALID;
 	size_t first = out->n;
@@ -242,6 +253,7 @@ enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, con
 		c.buf = buf + off;
 		c.len = part;
 		c.skip_prefix = skip_prefix > off ? skip_prefix - off : 0;
+		c.cut_end = cut_end && off + part == len;
 		size_t mark = out->n;
 		hs_error_t rc = hs_scan(m->db, (const char *)buf + off, (unsigned)part, 0, s->hs,
 					on_match, &c);

@@ -58,8 +58,9 @@ static void *worker_main(void *arg)
 		s->newlines = 0;
 		s->scan_err = CS_OK;
 		if (s->len > 0) {
-			s->scan_err = matcher_scan(b->m, wk->scratch, s->buf, s->len, s->skip,
-						   &s->hits, NULL);
+			s->scan_err = matcher_scan_piece(b->m, wk->scratch, s->buf, s->len,
+							 s->skip ? s->skip - 1 : 0, s->split,
+							 &s->hits, NULL);
 			s->newlines = util_count_nl(s->buf + s->skip, s->len - s->skip);
 		}
 
@@ -165,7 +166,8 @@ static enum cs_err batch_setup(struct batch *b, const struct matcher *m,
 		b->opts.max_line = b->opts.chunk_size;
 	b->res = res;
 	b->list = inputs;
-	b->overlap = matcher_max_fixed_len(m) ? matcher_max_fixed_len(m) - 1 : 0;
+	/* The longest fixed-width match plus its boundary byte. */
+	b->overlap = matcher_max_fixed_len(m) + 1;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv_free, NULL);
 	pthread_cond_init(&b->cv_filled, NULL);

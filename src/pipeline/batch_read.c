@@ -103,6 +103,10 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 	size_t target = b->opts.chunk_size;
 	if (b->carry_len + (1u << 16) > target)
 		target = b->carry_len + (1u << 16);
+	if (target > b->opts.max_line)
+		target = b->opts.max_line;
+	if (target <= b->carry_len)
+		target = b->carry_len + 1;
 	if (s->cap > target && s->cap > b->opts.chunk_size)
 		s->cap = 0, free(s->buf), s->buf = NULL; /* give back a slot grown by a long line */
 	if (!reserve(&s->buf, &s->cap, target))
@@ -166,7 +170,7 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 				   "note: a line longer than --max-line (%llu bytes): scanned in overlapping pieces",
 				   (unsigned long long)b->opts.max_line);
 		r->in->lines_split += r->split_pending ? 0 : 1;
-		size_t ov = b->overlap < fill ? b->overlap : 0;
+		size_t ov = b->overlap < fill ? b->overlap : fill / 2;
 		return keep_carry(b, s->buf + fill - ov, ov);
 	}
 }
