@@ -35,6 +35,13 @@ struct batch_input {
 	uint64_t hits_dropped;  /* hits beyond the per-chunk cap */
 	uint32_t gz_members;
 	uint32_t gz_resyncs;
+	/* captures (filled by on_capture) */
+	bool capture;
+	uint64_t packets;
+	uint64_t decode_bad;       /* malformed packets, counted */
+	uint64_t flows;
+	uint64_t flow_evictions;   /* flows removed to stay under the memory cap */
+	uint64_t tcp_gaps;         /* holes in TCP streams skipped */
 };
 
 struct batch_progress {

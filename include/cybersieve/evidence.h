@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cybersieve/chain.h"
 #include "cybersieve/error.h"
 #include "cybersieve/json.h"
 #include "cybersieve/matcher.h"
@@ -44,16 +45,47 @@ struct ev_record {
 /* True when the category's records must carry no content (csam). */
 bool ev_category_withholds_content(const char *category);
 
-/* Render one record (no trailing newline) into j; source.sha256 holds the placeholder. */
+/* Render one record (no trailing newline) into j; source.sha256 holds the
+ * placeholder, and so does prev (the first key) until the writer links it. */
 void ev_record_render(struct jbuf *j, const struct ev_record *r);
 
+/* The writer chains every line it writes (include/cybersieve/chain.h): a line
+ * that begins with the prev placeholder gets the hash of the line before it.
+ * Writes hold whole lines. Calls other than ev_writer_next_seq are made by one
+ * thread at a time (the caller's output lock). */
 struct ev_writer;
-/* path NULL = stdout. A new file is created with mode 0600 and must not exist. */
+
+struct ev_writer_opts {
+	int dir_fd;             /* the evidence folder (duplicated); -1 = stdout */
+	const char *run_id;     /* for each file's genesis */
+	uint64_t rotate_bytes;  /* close a file once it holds this many bytes; 0 = never */
+	double rotate_seconds;  /* close a file this long after it was opened; 0 = never */
+	/* With rotation: called as each file is closed (also the last, at finish). */
+	enum cs_err (*on_seal)(void *ctx, const struct ev_chain_file *f, struct cs_diag *d);
+	void *seal_ctx;
+};
+
+/* Files are records.ndjson, or records-000001.ndjson, -000002 ... with
+ * rotation; each is new (mode 0600). On stdout the chain is named records.ndjson. */
+enum cs_err ev_writer_create(const struct ev_writer_opts *o, struct ev_writer **out,
+			     struct cs_diag *d);
+/* path NULL = stdout. A new file is created with mode 0600 and must not exist;
+ * its chain is named after the file, with an empty run id. */
 enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_diag *d);
 enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d);
+/* Bytes written whole to the current file. */
 uint64_t ev_writer_bytes(const struct ev_writer *w);
 /* Number the next record of the run (1, 2, ...); thread-safe. */
 uint64_t ev_writer_next_seq(struct ev_writer *w);
+/* Sync and close the current file (sealing it when rotating); the writer
+ * answers the queries below until ev_writer_close. */
+enum cs_err ev_writer_finish(struct ev_writer *w, struct cs_diag *d);
+/* Every file so far, oldest first; the last may still be open. */
+size_t ev_writer_files(const struct ev_writer *w, const struct ev_chain_file **files);
+const struct ev_chain_counts *ev_writer_counts(const struct ev_writer *w);
+/* True once a write failed: the run stopped short. */
+bool ev_writer_failed(const struct ev_writer *w);
+/* Finish (when not yet done) and free. */
 enum cs_err ev_writer_close(struct ev_writer *w, struct cs_diag *d);
 
 struct ev_pending;
@@ -103,10 +135,10 @@ struct ev_packet_record {
 
 /* The whole record as one object (no trailing newline). */
 void ev_packet_record_render(struct jbuf *j, const struct ev_packet_record *r);
-/* The record without its first three keys (record_id, run_id, seq): from
+/* The record without its first keys (prev, record_id, run_id, seq): from
  * "time_detected" to the closing brace, for records numbered later. */
 void ev_packet_record_render_body(struct jbuf *j, const struct ev_packet_record *r);
-/* The opening brace and the three numbering keys, followed by a comma, to
+/* The opening brace, prev (placeholder) and the three numbering keys, then a comma, to
  * put before a body from ev_packet_record_render_body(). */
 void ev_record_render_head(struct jbuf *j, const char *run_id, uint64_t seq);
 

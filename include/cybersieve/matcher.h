@@ -61,6 +61,8 @@ enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_ref
 size_t matcher_count(const struct matcher *m);
 const struct matcher_ind *matcher_get(const struct matcher *m, uint32_t index);
 void matcher_get_stats(const struct matcher *m, struct matcher_stats *st);
+/* How many indicators of type t the matcher holds. */
+size_t matcher_type_count(const struct matcher *m, enum ind_type t);
 /* Longest fixed-width indicator in bytes (regexes not counted). */
 size_t matcher_max_fixed_len(const struct matcher *m);
 

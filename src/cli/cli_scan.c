@@ -483,6 +483,14 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	in->matches += st.matches;
 	s->res.matches += st.matches;
 	in->bytes += st.bytes;
+	in->capture = true;
+	in->packets = st.packets;
+	in->flows = st.flow.flows_created;
+	in->flow_evictions = st.flow.evictions_cap;
+	in->tcp_gaps = st.flow.tcp.gaps;
+	for (int i = 0; i < DECODE_EV_COUNT; i++)
+		if (i != DECODE_EV_NOT_IP)
+			in->decode_bad += st.decode.events[i];
 	if (ck.failed)
 		cap_note(in, INPUT_PARTIAL, &ck.d);
 	if (st.read_error)

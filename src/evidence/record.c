@@ -52,6 +52,7 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 	char id[96], ts[40];
 	const struct pack *p = r->mi->pack;
 	json_obj_open(j);
+	json_kv_str(j, "prev", EV_PREV_PLACEHOLDER); /* linked by the writer */
 	snprintf(id, sizeof(id), "%s:%llu", r->run_id, (unsigned long long)r->seq);
 	json_kv_str(j, "record_id", id);
 	json_kv_str(j, "run_id", r->run_id);

@@ -114,6 +114,7 @@ void ev_record_render_head(struct jbuf *j, const char *run_id, uint64_t seq)
 {
 	char id[96];
 	json_obj_open(j);
+	json_kv_str(j, "prev", EV_PREV_PLACEHOLDER); /* linked by the writer */
 	snprintf(id, sizeof(id), "%s:%llu", run_id, (unsigned long long)seq);
 	json_kv_str(j, "record_id", id);
 	json_kv_str(j, "run_id", run_id);

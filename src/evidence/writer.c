@@ -1,63 +1,214 @@
-/* The records file (include/cybersieve/evidence.h). A write lands whole or is
- * rolled back, so a full disk never leaves half a record behind. */
+/* The records files (include/cybersieve/evidence.h). A write lands whole or is
+ * rolled back, so a full disk never leaves half a record behind. Each line is
+ * linked into the hash chain here, the only place that does it, and the writer
+ * keeps per file the head, the record count and the running SHA-256 that the
+ * manifest and the seals report. With rotation, a file is closed once it passes
+ * the size or age limit and the next one is opened at the next write. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "cybersieve/evidence.h"
+#include "cybersieve/util.h"
+
+/* Files one run may rotate through (a year of hourly files is under 9000). */
+#define WRITER_MAX_FILES 1000000u
 
 struct ev_writer {
-	int fd;
+	struct ev_writer_opts o;
+	int dir_fd;           /* owned duplicate, -1 for stdout or a plain path */
+	int fd;               /* current file, -1 between rotated files */
 	bool is_stdout;
-	char *path;
-	uint64_t good;    /* bytes known to be written whole */
-	bool failed;
+	char *path;           /* the plain path of ev_writer_open, else NULL */
+	bool failed, finished;
+	EVP_MD_CTX *sha;      /* over the current file's bytes */
+	double opened;        /* monotonic time the current file was opened */
+	struct ev_chain_file *files;
+	size_t n_files, cap_files;
+	struct ev_chain_counts counts;
+	struct jbuf scratch;  /* the caller's bytes, linked */
 	_Atomic uint64_t seq;
 };
 
-enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_diag *d)
+static struct ev_chain_file *cur(struct ev_writer *w)
+{
+	return w->fd >= 0 || w->is_stdout ? &w->files[w->n_files - 1] : NULL;
+}
+
+static void diag_errno(struct cs_diag *d, const char *what, const char *name, int e)
+{
+	cs_diag_set(d, name, CS_DIAG_NONE, CS_DIAG_NONE, "%s: %s", what, strerror(e));
+	if (d)
+		d->sys_errno = e;
+}
+
+/* Start the next file's entry and open it. */
+static enum cs_err open_next(struct ev_writer *w, struct cs_diag *d)
+{
+	if (w->n_files == w->cap_files) {
+		size_t cap = w->cap_files ? w->cap_files * 2 : 4;
+		if (cap > WRITER_MAX_FILES) {
+			cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "more than %u records files in one run", WRITER_MAX_FILES);
+			return CS_ERR_LIMIT;
+		}
+		struct ev_chain_file *v = realloc(w->files, cap * sizeof(*v));
+		if (!v)
+			return CS_ERR_NOMEM;
+		w->files = v;
+		w->cap_files = cap;
+	}
+	struct ev_chain_file *f = &w->files[w->n_files];
+	memset(f, 0, sizeof(*f));
+	bool rotating = w->o.rotate_bytes || w->o.rotate_seconds > 0;
+	if (w->path) {
+		const char *slash = strrchr(w->path, '/');
+		snprintf(f->name, sizeof(f->name), "%s", slash ? slash + 1 : w->path);
+	} else if (rotating && !w->is_stdout) {
+		snprintf(f->name, sizeof(f->name), "records-%06zu.ndjson", w->n_files + 1);
+	} else {
+		snprintf(f->name, sizeof(f->name), "records.ndjson");
+	}
+	ev_chain_genesis(w->o.run_id, f->name, f->genesis);
+	memcpy(f->head, f->genesis, 32);
+	if (!w->is_stdout) {
+		int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+		int fd = w->path ? open(w->path, flags, 0600) : openat(w->dir_fd, f->name, flags, 0600);
+		if (fd < 0) {
+			int e = errno;
+			diag_errno(d, "cannot create", w->path ? w->path : f->name, e);
+			return e == EEXIST ? CS_ERR_EXISTS : CS_ERR_IO;
+		}
+		w->fd = fd;
+	}
+	if (!EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL))
+		return CS_ERR_NOMEM;
+	w->n_files++;
+	w->opened = util_now_mono();
+	return CS_OK;
+}
+
+/* Sync and close the current file, complete its entry, seal it when rotating. */
+static enum cs_err close_current(struct ev_writer *w, struct cs_diag *d)
+{
+	struct ev_chain_file *f = cur(w);
+	if (!f)
+		return CS_OK;
+	enum cs_err err = CS_OK;
+	unsigned int len = 32;
+	EVP_DigestFinal_ex(w->sha, f->sha256, &len);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	util_rfc3339(&now, f->closed, sizeof(f->closed));
+	if (!w->is_stdout) {
+		if (!w->failed && fsync(w->fd) != 0 && errno != EINVAL) {
+			diag_errno(d, "fsync failed", f->name, errno);
+			err = CS_ERR_IO;
+		}
+		if (close(w->fd) != 0 && err == CS_OK) {
+			diag_errno(d, "close failed", f->name, errno);
+			err = CS_ERR_IO;
+		}
+		w->fd = -1;
+	}
+	w->is_stdout = false; /* stdout has one file only: nothing is current after it */
+	if (err == CS_OK && w->o.on_seal && (w->o.rotate_bytes || w->o.rotate_seconds > 0))
+		err = w->o.on_seal(w->o.seal_ctx, f, d);
+	return err;
+}
+
+static enum cs_err writer_new(const struct ev_writer_opts *o, const char *path,
+			      struct ev_writer **out, struct cs_diag *d)
 {
 	struct ev_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return CS_ERR_NOMEM;
-	if (!path) {
-		w->fd = STDOUT_FILENO;
-		w->is_stdout = true;
-		w->path = strdup("(stdout)");
-	} else {
-		w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		w->path = strdup(path);
-		if (w->fd < 0) {
-			int e = errno;
-			cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "cannot create: %s", strerror(e));
-			if (d)
-				d->sys_errno = e;
-			free(w->path);
-			free(w);
-			return e == EEXIST ? CS_ERR_EXISTS : CS_ERR_IO;
-		}
+	w->o = *o;
+	w->o.run_id = NULL; /* the caller's string is not kept: the genesis is made now */
+	w->fd = -1;
+	w->dir_fd = -1;
+	w->is_stdout = !path && o->dir_fd < 0;
+	jbuf_init(&w->scratch);
+	enum cs_err err = CS_ERR_NOMEM;
+	w->sha = EVP_MD_CTX_new();
+	if (!w->sha || (path && !(w->path = strdup(path))))
+		goto fail;
+	if (!path && o->dir_fd >= 0 && (w->dir_fd = fcntl(o->dir_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		diag_errno(d, "cannot use the evidence folder", NULL, errno);
+		err = CS_ERR_IO;
+		goto fail;
 	}
-	if (!w->path) {
-		if (!w->is_stdout)
-			close(w->fd);
-		free(w);
-		return CS_ERR_NOMEM;
-	}
+	w->o.run_id = o->run_id ? o->run_id : "";
+	err = open_next(w, d);
+	w->o.run_id = NULL;
+	if (err != CS_OK)
+		goto fail;
 	*out = w;
 	return CS_OK;
+fail:
+	if (w->dir_fd >= 0)
+		close(w->dir_fd);
+	EVP_MD_CTX_free(w->sha);
+	jbuf_fini(&w->scratch);
+	free(w->files);
+	free(w->path);
+	free(w);
+	return err;
 }
 
-enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d)
+enum cs_err ev_writer_create(const struct ev_writer_opts *o, struct ev_writer **out,
+			     struct cs_diag *d)
 {
-	if (w->failed)
-		return CS_ERR_IO;
-	size_t done = 0;
+	return writer_new(o, NULL, out, d);
+}
+
+enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_diag *d)
+{
+	struct ev_writer_opts o = {.dir_fd = -1, .run_id = ""};
+	return writer_new(&o, path, out, d);
+}
+
+/* Link every line of w->scratch to the one before it, starting from head;
+ * head becomes the last line's hash. Returns the number of lines. */
+static uint64_t link_lines(struct ev_writer *w, uint8_t head[32])
+{
+	uint64_t n = 0;
+	char *s = w->scratch.p, *end = s + w->scratch.len;
+	while (s < end) {
+		char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
+		ev_chain_patch(s, len, head);
+		ev_chain_hash(s, len, head);
+		s += len;
+		n++;
+	}
+	return n;
+}
+
+static void count_categories(struct ev_writer *w)
+{
+	char cat[64];
+	char *s = w->scratch.p, *end = s + w->scratch.len;
+	while (s < end) {
+		char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
+		ev_chain_counts_add(&w->counts, ev_chain_category(s, len, cat, sizeof(cat)) ? cat : NULL);
+		s += len;
+	}
+}
+
+static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, struct cs_diag *d)
+{
+	size_t done = 0, len = w->scratch.len;
 	while (done < len) {
-		ssize_t n = write(w->fd, buf + done, len - done);
+		ssize_t n = write(w->is_stdout ? STDOUT_FILENO : w->fd, w->scratch.p + done, len - done);
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
@@ -66,17 +217,53 @@ enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, st
 			continue;
 		int e = n < 0 ? errno : ENOSPC;
 		w->failed = true;
-		/* Drop the partial tail so the file ends on a whole record. */
-		if (!w->is_stdout && ftruncate(w->fd, (off_t)w->good) != 0) {
+		/* Drop the partial tail so the file ends on a whole, linked record. */
+		if (!w->is_stdout && ftruncate(w->fd, (off_t)f->bytes) != 0) {
 			/* Nothing more can be done; the error below says the write failed. */
 		}
-		cs_diag_set(d, w->path, CS_DIAG_NONE, w->good, "write failed: %s", strerror(e));
+		cs_diag_set(d, w->path ? w->path : f->name, CS_DIAG_NONE, f->bytes,
+			    "write failed: %s", strerror(e));
 		if (d)
 			d->sys_errno = e;
 		return CS_ERR_IO;
 	}
-	w->good += len;
 	return CS_OK;
+}
+
+enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d)
+{
+	if (w->failed || w->finished)
+		return CS_ERR_IO;
+	enum cs_err err = CS_OK;
+	struct ev_chain_file *f = cur(w);
+	if (f && f->records && w->o.rotate_seconds > 0 &&
+	    util_now_mono() - w->opened >= w->o.rotate_seconds)
+		err = close_current(w, d);
+	if (err == CS_OK && !cur(w))
+		err = open_next(w, d);
+	if (err != CS_OK) {
+		w->failed = true;
+		return err;
+	}
+	f = cur(w);
+	jbuf_reset(&w->scratch);
+	jbuf_raw(&w->scratch, buf, len);
+	if (w->scratch.failed)
+		return CS_ERR_NOMEM;
+	uint8_t head[32];
+	memcpy(head, f->head, 32);
+	uint64_t lines = link_lines(w, head);
+	if ((err = write_all(w, f, d)) != CS_OK)
+		return err;
+	memcpy(f->head, head, 32);
+	f->records += lines;
+	f->bytes += len;
+	EVP_DigestUpdate(w->sha, w->scratch.p, len);
+	count_categories(w);
+	if (w->o.rotate_bytes && f->bytes >= w->o.rotate_bytes && !w->is_stdout &&
+	    (err = close_current(w, d)) != CS_OK)
+		w->failed = true;
+	return err;
 }
 
 uint64_t ev_writer_next_seq(struct ev_writer *w)
@@ -86,26 +273,43 @@ uint64_t ev_writer_next_seq(struct ev_writer *w)
 
 uint64_t ev_writer_bytes(const struct ev_writer *w)
 {
-	return w->good;
+	return w->n_files ? w->files[w->n_files - 1].bytes : 0;
+}
+
+enum cs_err ev_writer_finish(struct ev_writer *w, struct cs_diag *d)
+{
+	if (!w || w->finished)
+		return CS_OK;
+	w->finished = true;
+	return close_current(w, d);
+}
+
+size_t ev_writer_files(const struct ev_writer *w, const struct ev_chain_file **files)
+{
+	*files = w->files;
+	return w->n_files;
+}
+
+const struct ev_chain_counts *ev_writer_counts(const struct ev_writer *w)
+{
+	return &w->counts;
+}
+
+bool ev_writer_failed(const struct ev_writer *w)
+{
+	return w->failed;
 }
 
 enum cs_err ev_writer_close(struct ev_writer *w, struct cs_diag *d)
 {
 	if (!w)
 		return CS_OK;
-	enum cs_err err = CS_OK;
-	if (!w->is_stdout) {
-		if (!w->failed && fsync(w->fd) != 0 && errno != EINVAL) {
-			cs_diag_set(d, w->path, CS_DIAG_NONE, CS_DIAG_NONE, "fsync failed: %s",
-				    strerror(errno));
-			err = CS_ERR_IO;
-		}
-		if (close(w->fd) != 0 && err == CS_OK) {
-			cs_diag_set(d, w->path, CS_DIAG_NONE, CS_DIAG_NONE, "close failed: %s",
-				    strerror(errno));
-			err = CS_ERR_IO;
-		}
-	}
+	enum cs_err err = ev_writer_finish(w, d);
+	if (w->dir_fd >= 0)
+		close(w->dir_fd);
+	EVP_MD_CTX_free(w->sha);
+	jbuf_fini(&w->scratch);
+	free(w->files);
 	free(w->path);
 	free(w);
 	return err;

@@ -78,6 +78,8 @@ void app_body_fini(struct app_body *b)
 static bool ctx_start(EVP_MD_CTX **ctx, const struct app_http_env *e)
 {
 	for (int i = 0; i < 3; i++) {
+		if (!e->md[i])
+			continue; /* nobody looks for this digest: do not compute it */
 		if (!ctx[i] && !(ctx[i] = EVP_MD_CTX_new()))
 			return false;
 		if (!EVP_DigestInit_ex(ctx[i], e->md[i], NULL))
@@ -102,7 +104,9 @@ enum cs_err app_body_begin(struct app_body *b, const struct app_http_env *e,
 		b->flags |= APP_BODY_UNDECODED;
 	if (b->hashing && enc != APP_ENC_IDENTITY && (e->flags & APP_HTTP_HASH_ENCODED))
 		b->enc_hashing = ctx_start(b->enc_ctx, e);
-	if (b->hashing && (enc == APP_ENC_GZIP || enc == APP_ENC_DEFLATE)) {
+	/* Inflating only serves the digests: skip it when none is wanted. */
+	bool want = e->md[0] || e->md[1] || e->md[2];
+	if (b->hashing && want && (enc == APP_ENC_GZIP || enc == APP_ENC_DEFLATE)) {
 		b->zs = calloc(1, sizeof(*b->zs));
 		if (!b->zs)
 			b->hashing = false;
@@ -121,7 +125,8 @@ static void sink(struct app_body *b, const struct app_http_env *e, void *user,
 		inflate_close(b);
 	}
 	for (int i = 0; i < 3 && n; i++)
-		EVP_DigestUpdate(b->ctx[i], p, n);
+		if (e->md[i])
+			EVP_DigestUpdate(b->ctx[i], p, n);
 	b->decoded_len += n;
 	if (e->on_body_data && n)
 		e->on_body_data(user, dir, p, n);
@@ -196,7 +201,8 @@ void app_body_update(struct app_body *b, const struct app_http_env *e, void *use
 	b->encoded_len += n;
 	if (b->enc_hashing)
 		for (int i = 0; i < 3; i++)
-			EVP_DigestUpdate(b->enc_ctx[i], p, n);
+			if (e->md[i])
+				EVP_DigestUpdate(b->enc_ctx[i], p, n);
 	if (!b->hashing)
 		return;
 	if (!b->zs) {
@@ -237,7 +243,6 @@ void app_body_end(struct app_body *b, const struct app_http_env *e,
 {
 	unsigned int len;
 
-	(void)e;
 	memset(r, 0, sizeof(*r));
 	b->flags |= extra_flags;
 	/* a coded body that stopped before its end marker is not whole */
@@ -245,17 +250,16 @@ void app_body_end(struct app_body *b, const struct app_http_env *e,
 		b->flags |= APP_BODY_TRUNCATED | APP_BODY_DECODE_ERR;
 	if (!b->hashing && !(b->flags & APP_BODY_TRUNCATED))
 		b->flags |= APP_BODY_TRUNCATED; /* nothing or not all was hashed */
-	if (b->ctx[0]) {
-		EVP_DigestFinal_ex(b->ctx[0], r->md5, &len);
-		EVP_DigestFinal_ex(b->ctx[1], r->sha1, &len);
-		EVP_DigestFinal_ex(b->ctx[2], r->sha256, &len);
+	uint8_t *out[3] = {r->md5, r->sha1, r->sha256};
+	uint8_t *enc_out[3] = {r->enc_md5, r->enc_sha1, r->enc_sha256};
+	for (int i = 0; i < 3; i++) {
+		if (e->md[i] && b->ctx[i])
+			EVP_DigestFinal_ex(b->ctx[i], out[i], &len);
+		if (e->md[i] && b->enc_hashing)
+			EVP_DigestFinal_ex(b->enc_ctx[i], enc_out[i], &len);
 	}
-	if (b->enc_hashing) {
-		EVP_DigestFinal_ex(b->enc_ctx[0], r->enc_md5, &len);
-		EVP_DigestFinal_ex(b->enc_ctx[1], r->enc_sha1, &len);
-		EVP_DigestFinal_ex(b->enc_ctx[2], r->enc_sha256, &len);
+	if (b->enc_hashing)
 		b->flags |= APP_BODY_ENC_DIGESTS;
-	}
 	r->flags = b->flags;
 	r->enc = (enum app_body_enc)b->enc;
 	r->decoded_len = b->decoded_len;

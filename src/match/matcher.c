@@ -443,6 +443,14 @@ void matcher_get_stats(const struct matcher *m, struct matcher_stats *st)
 	*st = m->stats;
 }
 
+size_t matcher_type_count(const struct matcher *m, enum ind_type t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		n += m->ind[i].ind->type == t;
+	return n;
+}
+
 size_t matcher_max_fixed_len(const struct matcher *m)
 {
 	return m->max_fixed;

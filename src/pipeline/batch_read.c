@@ -191,6 +191,9 @@ static bool peek_capture(struct batch *b, struct reading *r)
 		batch_drain(b);
 		b->opts.on_capture(b->opts.cb_ctx, r->src, head, got, r->in);
 		finish_source(b, r);
+		/* The emitter is idle (drained), so the totals are ours to update. */
+		b->res->bytes += r->in->bytes;
+		b->res->raw_bytes += r->in->raw_bytes;
 		return true;
 	}
 	r->off = got;

@@ -413,6 +413,11 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 	e = app_http_env_init(&w->http_env, d);
 	if (e != CS_OK)
 		return e;
+	/* Only the digests some indicator can match are worth computing. */
+	static const enum ind_type digest_type[3] = {IND_MD5, IND_SHA1, IND_SHA256};
+	for (int i = 0; i < 3; i++)
+		if (matcher_type_count(run->m, digest_type[i]) == 0)
+			w->http_env.md[i] = NULL;
 	w->http_env.on_request = on_http_request;
 	w->http_env.on_response = on_http_response;
 	w->http_env.on_body_data = on_body_data;

@@ -60,6 +60,14 @@ static void render_inputs(struct jbuf *j, const struct batch_result *r)
 			json_kv_u64(j, "gzip_members", in->gz_members);
 			json_kv_u64(j, "gzip_resyncs", in->gz_resyncs);
 		}
+		json_kv_str(j, "kind", in->capture ? "capture" : "log");
+		if (in->capture) {
+			json_kv_u64(j, "packets", in->packets);
+			json_kv_u64(j, "packets_malformed", in->decode_bad);
+			json_kv_u64(j, "flows", in->flows);
+			json_kv_u64(j, "flow_evictions", in->flow_evictions);
+			json_kv_u64(j, "tcp_gaps", in->tcp_gaps);
+		}
 		json_kv_bool(j, "binary", in->binary);
 		json_kv_u64(j, "raw_bytes", in->raw_bytes);
 		json_kv_u64(j, "bytes", in->bytes);

@@ -87,7 +87,7 @@ EOF
 }
 
 # ndjson_norm FILE [PREFIX [drop-seq]]: print the records normalised, one canonical
-# JSON object per line, sorted: record_id, run_id, time_detected and
+# JSON object per line, sorted: prev, record_id, run_id, time_detected and
 # tool.version dropped (and seq with "drop-seq"), PREFIX at the start of any
 # string replaced by "@CASE@".
 ndjson_norm() {
@@ -109,7 +109,7 @@ for line in open(path, 'rb').read().split(b'\n'):
     if not line.strip():
         continue
     r = json.loads(line)
-    for k in ('record_id', 'run_id', 'time_detected'):
+    for k in ('prev', 'record_id', 'run_id', 'time_detected'):
         r.pop(k, None)
     if drop_seq:
         r.pop('seq', None)

@@ -247,9 +247,9 @@ static void test_record_keys_in_order(void **state)
 	struct jc p;
 	if (!jc_check(&p, f.j.p, f.j.len))
 		fail_msg("not JSON: %s", f.j.p);
-	static const char *const top[] = {"record_id", "run_id", "seq", "time_detected", "tool",
-					  "indicator", "legal", "tlp", "source", "match"};
-	expect_keys(&p, 1, NULL, top, 10);
+	static const char *const top[] = {"prev", "record_id", "run_id", "seq", "time_detected",
+					  "tool", "indicator", "legal", "tlp", "source", "match"};
+	expect_keys(&p, 1, NULL, top, 11);
 	static const char *const src[] = {"kind", "path", "sha256", "gzip", "line", "offset"};
 	expect_keys(&p, 2, "source", src, 6);
 	static const char *const match[] = {"length", "count", "text", "context"};
