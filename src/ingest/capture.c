@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
@@ -22,6 +23,8 @@ struct capture {
 	bool done;              /* end reached or an error reported */
 	atomic_int stop;        /* set by capture_breakloop */
 	int linktype;
+	int poll_fd;            /* live: wait here, so an idle link still times out */
+	int poll_ms;
 	uint64_t packets, bytes;
 	char label[512];
 };
@@ -52,6 +55,7 @@ static struct capture *capture_alloc(const char *label)
 	if (!c)
 		return NULL;
 	atomic_init(&c->stop, 0);
+	c->poll_fd = -1;
 	snprintf(c->label, sizeof(c->label), "%s", label ? label : "");
 	return c;
 }
@@ -211,6 +215,12 @@ enum cs_err capture_open_live(const struct capture_live_opts *opts, struct captu
 	c->nano = pcap_get_tstamp_precision(c->pcap) == PCAP_TSTAMP_PRECISION_NANO;
 	c->linktype = pcap_datalink(c->pcap);
 	c->format = CAPTURE_FMT_LIVE;
+	/* A blocking read can wait for ever on an idle link (the kernel's block
+	 * timeout only retires blocks that hold packets): read without blocking and
+	 * wait in poll() with the timeout instead. */
+	c->poll_ms = opts->timeout_ms > 0 ? opts->timeout_ms : CAPTURE_LIVE_TIMEOUT_MS;
+	if (pcap_setnonblock(c->pcap, 1, ebuf) == 0)
+		c->poll_fd = pcap_get_selectable_fd(c->pcap);
 	*out = c;
 	c = NULL;
 out:
@@ -249,6 +259,11 @@ enum cs_err capture_next(struct capture *c, struct capture_packet *pkt,
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc = pcap_next_ex(c->pcap, &h, &data);
+	if (rc == 0 && c->poll_fd >= 0) {
+		struct pollfd pfd = {.fd = c->poll_fd, .events = POLLIN};
+		if (poll(&pfd, 1, c->poll_ms) > 0)
+			rc = pcap_next_ex(c->pcap, &h, &data);
+	}
 	switch (rc) {
 	case 1:
 		break;

@@ -83,6 +83,10 @@ static void live_stats(struct pk_reader *r)
 		r->st->pcap_dropped = cs.kernel_drop;
 		r->st->pcap_if_dropped = cs.kernel_ifdrop;
 	}
+	uint64_t m = 0;
+	for (unsigned i = 0; i < r->run->n; i++)
+		m += atomic_load_explicit(&r->run->workers[i].matches, memory_order_relaxed);
+	r->st->matches = m;
 	o->on_stats(o->cb_ctx, r->st);
 }
 

@@ -126,7 +126,7 @@ struct pk_worker {
 	struct jbuf rec;
 	uint64_t wseq;
 	uint64_t *ind_matches;
-	uint64_t matches;
+	_Atomic uint64_t matches;   /* read by the reader for live stats */
 	uint64_t bodies_hashed, bodies_truncated, dns_names, tls_snis, http_requests;
 	uint64_t streams_open, streams_peak, stream_errors;
 	bool failed;                 /* live output failed */
