@@ -9,12 +9,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_keygen.h"
+#include "cli_verify.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cybersieve scan [options] PATH...     match logs and captures against indicators\n"
 		"       cybersieve tap -i IFACE [options]        capture live and match as packets arrive\n"
+		"       cybersieve verify DIR [--pubkey FILE] [--inputs]   check an evidence folder\n"
+		"       cybersieve keygen DIR                    write a signing key pair into DIR\n"
 		"       cybersieve version\n"
 		"\n"
 		"scan options:\n"
@@ -30,6 +34,10 @@ static void usage(FILE *out)
 		"  --max-line N       longest line scanned whole (default 128M); longer lines are split\n"
 		"  --summary FILE     also write the summary JSON to FILE\n"
 		"  -q, --quiet        no progress line and no summary text on stderr\n"
+		"  --key FILE         sign the manifest with this Ed25519 key (from keygen);\n"
+		"                     without it a one-off key signs and only key.pub.pem is kept\n"
+		"  --operator TEXT    who ran it, for the manifest\n"
+		"  --sensor-id TEXT   which sensor or workstation, for the manifest\n"
 		"PATH is a file, a directory (recursive), a gzip file (found by content), or - for stdin.\n"
 		"exit status: 0 matches, 1 no match, 2 fatal error, 3 matches but some input or pack\n"
 		"failed, 4 no match and some input or pack failed.\n"
@@ -43,7 +51,10 @@ static void usage(FILE *out)
 		"  --user NAME        after opening the device and evidence files, run as NAME\n"
 		"  --out DIR|-        evidence folder (must be new or hold no evidence), or - for stdout\n"
 		"  --stats-interval S print received/dropped counters every S seconds (default 10, 0 off)\n"
-		"  --flow-memory N    flow table memory cap (default 512M)\n");
+		"  --flow-memory N    flow table memory cap (default 512M)\n"
+		"  --key FILE, --operator TEXT, --sensor-id TEXT   as for scan\n"
+		"  --rotate-size N    close the records file once it holds N bytes (sealed on its own)\n"
+		"  --rotate-time S    close the records file S seconds after it was opened\n");
 }
 
 int main(int argc, char **argv)
@@ -58,6 +69,10 @@ int main(int argc, char **argv)
 		return cli_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "tap") == 0)
 		return cli_tap(argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify") == 0)
+		return cli_verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keygen") == 0)
+		return cli_keygen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("cybersieve %s\n", CS_VERSION);
 		return 0;

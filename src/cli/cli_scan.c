@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_keygen.h"
 #include "cli_rules.h"
 #include "cybersieve/batch.h"
 #include "cybersieve/capture.h"
+#include "cybersieve/manifest.h"
 #include "cybersieve/packet.h"
 #include "cybersieve/summary.h"
 #include "cybersieve/util.h"
@@ -25,6 +27,7 @@
 struct scan_cfg {
 	const char *out;        /* NULL = default folder, "-" = stdout */
 	const char *summary_path;
+	const char *key_path, *operator_name, *sensor_id;
 	unsigned threads;
 	unsigned shard_k, shard_n;
 	bool strict, quiet;
@@ -110,7 +113,7 @@ static void on_progress(void *ctx, const struct batch_progress *p)
 }
 
 enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_SHARD, OPT_STRICT, OPT_CONTEXT, OPT_CHUNK,
-       OPT_MAXLINE, OPT_SUMMARY };
+       OPT_MAXLINE, OPT_SUMMARY, OPT_KEY, OPT_OPERATOR, OPT_SENSOR };
 
 static const struct option scan_options[] = {
 	{"rules", required_argument, NULL, OPT_RULES},
@@ -122,6 +125,9 @@ static const struct option scan_options[] = {
 	{"chunk-size", required_argument, NULL, OPT_CHUNK},
 	{"max-line", required_argument, NULL, OPT_MAXLINE},
 	{"summary", required_argument, NULL, OPT_SUMMARY},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"operator", required_argument, NULL, OPT_OPERATOR},
+	{"sensor-id", required_argument, NULL, OPT_SENSOR},
 	{"quiet", no_argument, NULL, 'q'},
 	{NULL, 0, NULL, 0},
 };
@@ -161,6 +167,9 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 			break;
 		case OPT_OUT: c->out = optarg; break;
 		case OPT_SUMMARY: c->summary_path = optarg; break;
+		case OPT_KEY: c->key_path = optarg; break;
+		case OPT_OPERATOR: c->operator_name = optarg; break;
+		case OPT_SENSOR: c->sensor_id = optarg; break;
 		case OPT_STRICT: c->strict = true; break;
 		case 'q': c->quiet = true; break;
 		case OPT_THREADS:
@@ -280,6 +289,7 @@ struct scan_run {
 	struct matcher *m;
 	struct walk_list inputs;
 	struct ev_writer *w;
+	struct cli_seal seal;   /* dir_fd -1 with --out - */
 	struct batch_result res;
 	char run_id[40];
 	char started[40], finished[40];
@@ -339,10 +349,21 @@ static int open_output(struct scan_run *s)
 		}
 		if (make_out_dir(s->out_dir) != 0)
 			return -1;
-		snprintf(path, sizeof(path), "%s/records.ndjson", s->out_dir);
-		rec = path;
+		int fd = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "cybersieve: cannot open evidence folder %s: %s\n",
+				s->out_dir, strerror(errno));
+			return -1;
+		}
+		if (cli_seal_init(&s->seal, s->cfg.key_path, fd, s->run_id, s->cfg.quiet) != 0) {
+			close(fd);
+			return -1;
+		}
+		(void)path;
 	}
-	if (ev_writer_open(rec, &s->w, &d) != CS_OK) {
+	struct ev_writer_opts wo = {.dir_fd = s->seal.dir_fd, .run_id = s->run_id};
+	if ((s->seal.dir_fd >= 0 ? ev_writer_create(&wo, &s->w, &d) : ev_writer_open(rec, &s->w, &d)) !=
+	    CS_OK) {
 		char tmp[1600];
 		cs_diag_format(&d, tmp, sizeof(tmp));
 		fprintf(stderr, "cybersieve: %s\n", tmp);
@@ -507,6 +528,49 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	}
 }
 
+/* The signed manifest, once the records are closed; complete is false when
+ * the run stopped on an output failure or a signal. */
+static void write_manifest(struct scan_run *s)
+{
+	if (s->seal.dir_fd < 0)
+		return;
+	struct ev_manifest_input *in = calloc(s->res.n_inputs + 1, sizeof(*in));
+	if (!in) {
+		fprintf(stderr, "cybersieve: out of memory writing the manifest\n");
+		return;
+	}
+	for (size_t i = 0; i < s->res.n_inputs; i++) {
+		const struct batch_input *b = &s->res.inputs[i];
+		in[i] = (struct ev_manifest_input){.path = b->path, .size = b->raw_bytes,
+			.have_sha256 = b->have_sha256, .status = input_status_name(b->status),
+			.reason = b->reason};
+		memcpy(in[i].sha256, b->sha256, 32);
+	}
+	char host[256];
+	cli_seal_host(host, sizeof(host));
+	struct ev_manifest m = {
+		.run_id = s->run_id, .started = s->started, .finished = s->finished,
+		.operator_name = s->cfg.operator_name, .sensor_id = s->cfg.sensor_id, .host = host,
+		.command_line = s->cmdline, .fingerprint = s->seal.fingerprint, .inputs = in,
+		.n_inputs = s->res.n_inputs, .packs = s->rules.packs, .n_packs = s->rules.n,
+		.counts = ev_writer_counts(s->w), .complete = !s->res.output_failed && !g_stop,
+	};
+	m.n_files = ev_writer_files(s->w, &m.files);
+	struct jbuf j;
+	jbuf_init(&j);
+	ev_manifest_render(&j, &m);
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (ev_manifest_put_signed(s->seal.dir_fd, "manifest.json", &j, s->seal.key, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: cannot write the manifest: %s\n", tmp);
+		s->res.output_failed = true;
+	}
+	jbuf_fini(&j);
+	free(in);
+}
+
 int cli_scan(int argc, char **argv)
 {
 	struct scan_run *s = calloc(1, sizeof(*s));
@@ -515,6 +579,7 @@ int cli_scan(int argc, char **argv)
 		return CLI_EXIT_FATAL;
 	}
 	int code = CLI_EXIT_FATAL;
+	s->seal.dir_fd = -1;
 	util_uuid4(s->run_id, sizeof(s->run_id));
 	now_rfc3339(s->started, sizeof(s->started));
 	command_line(argc, argv, s->cmdline, sizeof(s->cmdline));
@@ -542,21 +607,26 @@ int cli_scan(int argc, char **argv)
 	}
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	if (ev_writer_close(s->w, &d) != CS_OK && !s->res.output_failed) {
+	if (ev_writer_finish(s->w, &d) != CS_OK && !s->res.output_failed) {
 		s->res.output_failed = true;
 		s->res.output_diag = d;
 	}
-	s->w = NULL;
 	if (s->res.output_failed) {
 		char tmp[1600];
 		cs_diag_format(&s->res.output_diag, tmp, sizeof(tmp));
 		fprintf(stderr, "cybersieve: evidence output failed, run stopped: %s\n", tmp);
 	}
-	code = exit_code(&s->res, s->rules.n_err);
 	now_rfc3339(s->finished, sizeof(s->finished));
+	write_manifest(s);
+	ev_writer_close(s->w, NULL);
+	s->w = NULL;
+	code = exit_code(&s->res, s->rules.n_err);
 	finish(s, code);
 out:
 	ev_writer_close(s->w, NULL);
+	cli_seal_fini(&s->seal);
+	if (s->seal.dir_fd >= 0)
+		close(s->seal.dir_fd);
 	batch_result_fini(&s->res);
 	walk_list_fini(&s->inputs);
 	matcher_destroy(s->m);

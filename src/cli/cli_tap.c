@@ -24,7 +24,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_keygen.h"
 #include "cli_rules.h"
+#include "cybersieve/manifest.h"
 #include "cybersieve/packet.h"
 #include "cybersieve/util.h"
 
@@ -36,6 +38,9 @@ struct tap_cfg {
 	const char *bpf;
 	const char *out;        /* NULL = default folder, "-" = stdout */
 	const char *user;
+	const char *key_path, *operator_name, *sensor_id;
+	uint64_t rotate_bytes;
+	double rotate_seconds;
 	int snaplen, bufsize;
 	double duration;        /* seconds; 0 = until a signal */
 	double stats_interval;
@@ -126,7 +131,8 @@ static void on_stats(void *ctx, const struct packet_stats *st)
 }
 
 enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_STRICT, OPT_CONTEXT, OPT_BPF, OPT_SNAPLEN,
-       OPT_BUFSIZE, OPT_DURATION, OPT_USER, OPT_STATS, OPT_FLOWMEM, OPT_NOPROMISC };
+       OPT_BUFSIZE, OPT_DURATION, OPT_USER, OPT_STATS, OPT_FLOWMEM, OPT_NOPROMISC, OPT_KEY,
+       OPT_OPERATOR, OPT_SENSOR, OPT_ROTSIZE, OPT_ROTTIME };
 
 static const struct option tap_options[] = {
 	{"rules", required_argument, NULL, OPT_RULES},
@@ -143,6 +149,11 @@ static const struct option tap_options[] = {
 	{"stats-interval", required_argument, NULL, OPT_STATS},
 	{"flow-memory", required_argument, NULL, OPT_FLOWMEM},
 	{"no-promisc", no_argument, NULL, OPT_NOPROMISC},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"operator", required_argument, NULL, OPT_OPERATOR},
+	{"sensor-id", required_argument, NULL, OPT_SENSOR},
+	{"rotate-size", required_argument, NULL, OPT_ROTSIZE},
+	{"rotate-time", required_argument, NULL, OPT_ROTTIME},
 	{"quiet", no_argument, NULL, 'q'},
 	{NULL, 0, NULL, 0},
 };
@@ -186,6 +197,15 @@ static int parse_value(int opt, const char *arg, struct tap_cfg *c)
 	case OPT_DURATION:
 		if (!parse_seconds(arg, &c->duration) || c->duration <= 0)
 			return bad_option("--duration (seconds > 0)", arg);
+		return 1;
+	case OPT_ROTSIZE:
+		if (!parse_size(arg, &v) || v < 1)
+			return bad_option("--rotate-size (bytes > 0)", arg);
+		c->rotate_bytes = v;
+		return 1;
+	case OPT_ROTTIME:
+		if (!parse_seconds(arg, &c->rotate_seconds) || c->rotate_seconds <= 0)
+			return bad_option("--rotate-time (seconds > 0)", arg);
 		return 1;
 	case OPT_STATS:
 		if (!parse_seconds(arg, &c->stats_interval))
@@ -231,6 +251,9 @@ static int parse_args(int argc, char **argv, struct tap_cfg *c, struct cli_rules
 		case OPT_BPF: c->bpf = optarg; break;
 		case OPT_OUT: c->out = optarg; break;
 		case OPT_USER: c->user = optarg; break;
+		case OPT_KEY: c->key_path = optarg; break;
+		case OPT_OPERATOR: c->operator_name = optarg; break;
+		case OPT_SENSOR: c->sensor_id = optarg; break;
 		case OPT_STRICT: c->strict = true; break;
 		case OPT_NOPROMISC: c->promisc = false; break;
 		case 'q': c->quiet = true; break;
@@ -275,12 +298,14 @@ static int lookup_user(const char *name, struct tap_user *u)
 
 /* Give the evidence to u, then become u for good. The device and the records
  * file are already open, so they stay usable. */
-static int drop_root(const struct tap_user *u, int out_fd, const char *out_dir)
+static int drop_root(const struct tap_user *u, int out_fd, const char *out_dir,
+		     const char *first_records)
 {
 	if (geteuid() != 0)
 		return 0; /* already u (checked in lookup_user) */
 	if (out_fd >= 0 && (fchown(out_fd, u->uid, u->gid) != 0 ||
-			    fchownat(out_fd, "records.ndjson", u->uid, u->gid, 0) != 0)) {
+			    fchownat(out_fd, first_records, u->uid, u->gid, 0) != 0 ||
+			    fchownat(out_fd, "key.pub.pem", u->uid, u->gid, 0) != 0)) {
 		fprintf(stderr, "cybersieve tap: cannot give %s to %s: %s\n", out_dir, u->name,
 			strerror(errno));
 		return -1;
@@ -312,7 +337,12 @@ static int make_out_dir(const char *dir)
 	char probe[PATH_MAX + 32];
 	snprintf(probe, sizeof(probe), "%s/records.ndjson", dir);
 	struct stat st;
-	if (stat(probe, &st) == 0) {
+	bool held = stat(probe, &st) == 0;
+	snprintf(probe, sizeof(probe), "%s/records-000001.ndjson", dir);
+	held |= stat(probe, &st) == 0;
+	snprintf(probe, sizeof(probe), "%s/manifest.json", dir);
+	held |= stat(probe, &st) == 0;
+	if (held) {
 		fprintf(stderr,
 			"cybersieve: %s already holds evidence; refusing to overwrite it (choose a new --out)\n",
 			dir);
@@ -368,6 +398,7 @@ struct tap_run {
 	struct matcher *m;
 	struct capture *cap;
 	struct ev_writer *w;
+	struct cli_seal seal;   /* signs the manifest and each rotated file's seal */
 	int out_fd;             /* the evidence folder, -1 with --out - */
 	struct packet_stats st;
 	bool output_failed, run_failed;
@@ -454,10 +485,16 @@ static int open_output(struct tap_run *s)
 				s->out_dir, strerror(errno));
 			return -1;
 		}
-		snprintf(path, sizeof(path), "%s/records.ndjson", s->out_dir);
-		rec = path;
+		if (cli_seal_init(&s->seal, s->cfg.key_path, s->out_fd, s->run_id, s->cfg.quiet) != 0)
+			return -1;
+		(void)path;
 	}
-	if (ev_writer_open(rec, &s->w, &d) != CS_OK) {
+	struct ev_writer_opts wo = {.dir_fd = s->out_fd, .run_id = s->run_id,
+				    .rotate_bytes = s->cfg.rotate_bytes,
+				    .rotate_seconds = s->cfg.rotate_seconds,
+				    .on_seal = cli_seal_file, .seal_ctx = &s->seal};
+	if ((s->out_fd >= 0 ? ev_writer_create(&wo, &s->w, &d) : ev_writer_open(rec, &s->w, &d)) !=
+	    CS_OK) {
 		char tmp[1600];
 		cs_diag_format(&d, tmp, sizeof(tmp));
 		fprintf(stderr, "cybersieve: %s\n", tmp);
@@ -489,7 +526,9 @@ static int prepare(struct tap_run *s, int argc, char **argv)
 		return -1;
 	if (build_matcher(s) != 0 || open_capture(s) != 0 || open_output(s) != 0)
 		return -1;
-	if (s->cfg.user && drop_root(&s->user, s->out_fd, s->out_dir) != 0)
+	const struct ev_chain_file *files;
+	if (s->cfg.user && ev_writer_files(s->w, &files) &&
+	    drop_root(&s->user, s->out_fd, s->out_dir, files[0].name) != 0)
 		return -1;
 	return 0;
 }
@@ -714,6 +753,39 @@ static int exit_code(const struct tap_run *s)
 	return trouble ? CLI_EXIT_NOMATCH_TROUBLE : CLI_EXIT_NOMATCH;
 }
 
+/* The signed manifest, once the last records file is closed. A signal is how
+ * a tap ends, so only an output failure makes the run incomplete. */
+static void write_manifest(struct tap_run *s)
+{
+	if (s->out_fd < 0)
+		return;
+	char host[256];
+	cli_seal_host(host, sizeof(host));
+	struct ev_manifest_input in = {.path = s->cfg.iface, .status = s->st.read_error ? "partial" : "complete",
+				       .reason = s->st.read_error ? "capture error" : NULL};
+	in.size = s->st.bytes;
+	struct ev_manifest m = {
+		.run_id = s->run_id, .started = s->started, .finished = s->finished,
+		.operator_name = s->cfg.operator_name, .sensor_id = s->cfg.sensor_id, .host = host,
+		.command_line = s->cmdline, .fingerprint = s->seal.fingerprint, .inputs = &in,
+		.n_inputs = 1, .packs = s->rules.packs, .n_packs = s->rules.n,
+		.counts = ev_writer_counts(s->w), .complete = !s->output_failed,
+	};
+	m.n_files = ev_writer_files(s->w, &m.files);
+	struct jbuf j;
+	jbuf_init(&j);
+	ev_manifest_render(&j, &m);
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (ev_manifest_put_signed(s->out_fd, "manifest.json", &j, s->seal.key, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: cannot write the manifest: %s\n", tmp);
+		s->output_failed = s->run_failed = true;
+	}
+	jbuf_fini(&j);
+}
+
 int cli_tap(int argc, char **argv)
 {
 	struct tap_run *s = calloc(1, sizeof(*s));
@@ -737,19 +809,22 @@ int cli_tap(int argc, char **argv)
 	final_counters(s);
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	if (ev_writer_close(s->w, &d) != CS_OK) {
+	if (ev_writer_finish(s->w, &d) != CS_OK) {
 		char tmp[1600];
 		cs_diag_format(&d, tmp, sizeof(tmp));
 		fprintf(stderr, "cybersieve: evidence output failed: %s\n", tmp);
 		s->output_failed = s->run_failed = true;
 	}
+	now_rfc3339(s->finished, sizeof(s->finished));
+	write_manifest(s);
+	ev_writer_close(s->w, NULL);
 	s->w = NULL;
 	code = exit_code(s);
-	now_rfc3339(s->finished, sizeof(s->finished));
 	finish(s, code);
 out:
 	release_capture(s);
 	ev_writer_close(s->w, NULL);
+	cli_seal_fini(&s->seal);
 	matcher_destroy(s->m);
 	cli_rules_fini(&s->rules);
 	if (s->out_fd >= 0)

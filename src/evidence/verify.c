@@ -325,3 +325,189 @@ static void check_unsealed(struct vr *v)
 	    (unsigned long long)total, where);
 	free_list(names, n);
 }
+
+/* The key to verify with: --pubkey (which must be the one the manifest names)
+ * or the folder's key.pub.pem. */
+static struct ev_sign_key *load_key(struct vr *v, const char *dir)
+{
+	struct ev_sign_key *k = NULL;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	char path[4096];
+	const char *p = v->o->pubkey_path;
+	if (!p) {
+		snprintf(path, sizeof(path), "%s/key.pub.pem", dir);
+		p = path;
+	}
+	if (ev_sign_load_public(p, &k, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		say(v, false, "FAIL: public key: %s", tmp);
+		return NULL;
+	}
+	return k;
+}
+
+static void check_fingerprint(struct vr *v, const struct json_read_val *m,
+			      const struct ev_sign_key *k)
+{
+	char fp[65] = "";
+	ev_sign_fingerprint(k, fp);
+	const char *want = json_read_str(json_read_get(m, "key"), "fingerprint_sha256");
+	if (!want || strcmp(want, fp) != 0)
+		say(v, false, "FAIL: manifest.json: key fingerprint %s is not that of the public key (%s)",
+		    want ? want : "(none)", fp);
+	else
+		say(v, true, "ok: public key fingerprint %s matches the manifest", fp);
+}
+
+static void check_counts(struct vr *v, const struct json_read_val *m, uint64_t total)
+{
+	const struct json_read_val *c = json_read_get(m, "counts");
+	const struct json_read_val *by = json_read_get(c, "by_category");
+	uint64_t listed = UINT64_MAX;
+	json_read_u64(c, "records", &listed);
+	bool ok = listed == total && by && by->type == JSON_READ_OBJ &&
+		  by->n == v->counts.n + (v->counts.other ? 1 : 0);
+	for (size_t i = 0; ok && i < v->counts.n; i++) {
+		uint64_t n = UINT64_MAX;
+		ok = json_read_u64(by, v->counts.cat[i].name, &n) && n == v->counts.cat[i].records;
+	}
+	uint64_t other = 0;
+	if (ok && v->counts.other)
+		ok = json_read_u64(by, "(other)", &other) && other == v->counts.other;
+	if (ok)
+		say(v, true, "ok: counts: %llu records, per category as listed",
+		    (unsigned long long)total);
+	else
+		say(v, false, "FAIL: manifest.json: record count differs (%llu listed, %llu verified), "
+		    "or the counts per category differ", (unsigned long long)listed,
+		    (unsigned long long)total);
+}
+
+/* Every file the manifest lists, and no records file it does not. */
+static void check_files(struct vr *v, const struct json_read_val *m, const struct ev_sign_key *k)
+{
+	const struct json_read_val *files = json_read_get(m, "files");
+	uint64_t total = 0;
+	uint8_t last_head[32] = {0};
+	bool heads_ok = true;
+	for (size_t i = 0; files && files->type == JSON_READ_ARR && i < files->n; i++) {
+		const struct json_read_val *e = &files->items[i];
+		const char *name = json_read_str(e, "name");
+		if (!name || !name_is_records(name)) {
+			say(v, false, "FAIL: manifest.json: file entry %zu has no valid name", i + 1);
+			continue;
+		}
+		uint8_t gen[32];
+		ev_chain_genesis(v->run_id, name, gen);
+		if (!hex_eq(json_read_str(e, "genesis"), gen))
+			say(v, false, "FAIL: manifest.json: %s: genesis is not that of run %s", name,
+			    v->run_id);
+		struct vfile f;
+		if (read_chain(v->dir_fd, name, gen, &v->counts, &f) != CS_OK) {
+			say(v, false, "FAIL: %s: listed in the manifest but cannot be read", name);
+			heads_ok = false;
+			continue;
+		}
+		report_chain(v, name, &f);
+		check_entry(v, "manifest.json", e, name, &f);
+		check_seal(v, name, k, &f);
+		total += f.records;
+		memcpy(last_head, f.head, 32);
+		heads_ok &= !f.broken;
+	}
+	check_counts(v, m, total);
+	if (heads_ok && hex_eq(json_read_str(m, "chain_head"), last_head))
+		say(v, true, "ok: chain head matches the manifest");
+	else
+		say(v, false, "FAIL: manifest.json: chain head differs from the last record's");
+	char **names = NULL;
+	size_t n = 0;
+	list_records(v->dir_fd, &names, &n);
+	for (size_t i = 0; i < n; i++) {
+		bool listed = false;
+		for (size_t j = 0; files && j < files->n && !listed; j++) {
+			const char *s = json_read_str(&files->items[j], "name");
+			listed = s && strcmp(s, names[i]) == 0;
+		}
+		if (!listed)
+			say(v, false, "FAIL: %s is not listed in the manifest", names[i]);
+	}
+	free_list(names, n);
+}
+
+static bool file_sha256(const char *path, uint8_t out[32])
+{
+	FILE *fp = fopen(path, "rb");
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	bool ok = fp && c && EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	char buf[1 << 16];
+	size_t n;
+	while (ok && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		EVP_DigestUpdate(c, buf, n);
+	ok = ok && !ferror(fp);
+	unsigned int len = 32;
+	if (ok)
+		EVP_DigestFinal_ex(c, out, &len);
+	EVP_MD_CTX_free(c);
+	if (fp)
+		fclose(fp);
+	return ok;
+}
+
+static void check_inputs(struct vr *v, const struct json_read_val *m)
+{
+	const struct json_read_val *in = json_read_get(m, "inputs");
+	for (size_t i = 0; in && in->type == JSON_READ_ARR && i < in->n; i++) {
+		const char *path = json_read_str(&in->items[i], "path");
+		const char *sha = json_read_str(&in->items[i], "sha256");
+		struct stat st;
+		uint8_t got[32];
+		if (!path || strcmp(path, "-") == 0 || !sha)
+			continue; /* stdin, or never read to the end: nothing to compare */
+		if (stat(path, &st) != 0)
+			say(v, true, "note: input %s: missing, not checked", path);
+		else if (!file_sha256(path, got))
+			say(v, false, "FAIL: input %s: cannot be read", path);
+		else if (!hex_eq(sha, got))
+			say(v, false, "FAIL: input %s: changed (sha256 differs)", path);
+		else
+			say(v, true, "ok: input %s: unchanged", path);
+	}
+}
+
+enum cs_err ev_verify_run(const char *dir, const struct ev_verify_opts *o, bool *all_ok,
+			  struct cs_diag *d)
+{
+	struct vr v = {.o = o, .ok = true};
+	*all_ok = false;
+	v.dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (v.dir_fd < 0) {
+		cs_diag_set(d, dir, CS_DIAG_NONE, CS_DIAG_NONE, "cannot open: %s", strerror(errno));
+		return CS_ERR_IO;
+	}
+	if (faccessat(v.dir_fd, "manifest.json", F_OK, 0) != 0) {
+		check_unsealed(&v);
+		close(v.dir_fd);
+		return CS_OK;
+	}
+	struct ev_sign_key *k = load_key(&v, dir);
+	struct json_read_val *m = NULL;
+	if (k && check_signed(&v, "manifest.json", k, &m)) {
+		check_fingerprint(&v, m, k);
+		const char *rid = json_read_str(m, "run_id");
+		snprintf(v.run_id, sizeof(v.run_id), "%s", rid ? rid : "");
+		const struct json_read_val *c = json_read_get(m, "complete");
+		if (!c || c->type != JSON_READ_BOOL || !c->b)
+			say(&v, true, "note: manifest.json: the run stopped early (output failure or signal); what it wrote is checked below");
+		check_files(&v, m, k);
+		if (o->inputs)
+			check_inputs(&v, m);
+	}
+	json_read_free(m);
+	ev_sign_destroy(k);
+	close(v.dir_fd);
+	*all_ok = v.ok;
+	return CS_OK;
+}

@@ -23,6 +23,7 @@
 
 struct ev_writer {
 	struct ev_writer_opts o;
+	char run_id[128];     /* every file's genesis names it */
 	int dir_fd;           /* owned duplicate, -1 for stdout or a plain path */
 	int fd;               /* current file, -1 between rotated files */
 	bool is_stdout;
@@ -76,7 +77,7 @@ static enum cs_err open_next(struct ev_writer *w, struct cs_diag *d)
 	} else {
 		snprintf(f->name, sizeof(f->name), "records.ndjson");
 	}
-	ev_chain_genesis(w->o.run_id, f->name, f->genesis);
+	ev_chain_genesis(w->run_id, f->name, f->genesis);
 	memcpy(f->head, f->genesis, 32);
 	if (!w->is_stdout) {
 		int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
@@ -131,7 +132,8 @@ static enum cs_err writer_new(const struct ev_writer_opts *o, const char *path,
 	if (!w)
 		return CS_ERR_NOMEM;
 	w->o = *o;
-	w->o.run_id = NULL; /* the caller's string is not kept: the genesis is made now */
+	w->o.run_id = NULL; /* the caller's string is not kept */
+	snprintf(w->run_id, sizeof(w->run_id), "%s", o->run_id ? o->run_id : "");
 	w->fd = -1;
 	w->dir_fd = -1;
 	w->is_stdout = !path && o->dir_fd < 0;
@@ -145,9 +147,7 @@ static enum cs_err writer_new(const struct ev_writer_opts *o, const char *path,
 		err = CS_ERR_IO;
 		goto fail;
 	}
-	w->o.run_id = o->run_id ? o->run_id : "";
 	err = open_next(w, d);
-	w->o.run_id = NULL;
 	if (err != CS_OK)
 		goto fail;
 	*out = w;

@@ -172,7 +172,7 @@ static enum cs_err batch_setup(struct batch *b, const struct matcher *m,
 	pthread_cond_init(&b->cv_free, NULL);
 	pthread_cond_init(&b->cv_filled, NULL);
 	pthread_cond_init(&b->cv_scanned, NULL);
-	b->n_slots = b->opts.threads + 2;
+	b->n_slots = b->opts.threads + 4; /* the reader can run ahead while chunks wait */
 	b->ring = calloc(b->n_slots, sizeof(*b->ring));
 	b->workers = calloc(b->opts.threads, sizeof(*b->workers));
 	res->inputs = calloc(inputs->n ? inputs->n : 1, sizeof(*res->inputs));

@@ -58,10 +58,8 @@ double util_now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-uint64_t util_count_nl(const uint8_t *p, size_t n)
+static uint64_t count_nl_memchr(const uint8_t *p, size_t n)
 {
-	/* memchr is vectorised in libc; log lines are long enough (tens to hundreds
-	 * of bytes) that one call per line beats a byte-wise count. */
 	uint64_t c = 0;
 	const uint8_t *end = p + n;
 	while (p < end) {
@@ -72,4 +70,34 @@ uint64_t util_count_nl(const uint8_t *p, size_t n)
 		p = nl + 1;
 	}
 	return c;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* 64 bytes a step: compare, take the mask, count its bits. Built for AVX2 and
+ * chosen at run time, so the binary still runs on CPUs without it. */
+__attribute__((target("avx2,popcnt"))) static uint64_t count_nl_avx2(const uint8_t *p, size_t n)
+{
+	const __m256i nl = _mm256_set1_epi8('\n');
+	uint64_t c = 0;
+	size_t i = 0;
+	for (; i + 64 <= n; i += 64) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(p + i + 32));
+		uint32_t ma = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, nl));
+		uint32_t mb = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl));
+		c += (uint64_t)_mm_popcnt_u64((uint64_t)ma | (uint64_t)mb << 32);
+	}
+	return c + count_nl_memchr(p + i, n - i);
+}
+#endif
+
+uint64_t util_count_nl(const uint8_t *p, size_t n)
+{
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx2"))
+		return count_nl_avx2(p, n);
+#endif
+	return count_nl_memchr(p, n);
 }
