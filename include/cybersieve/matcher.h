@@ -58,6 +58,13 @@ typedef void (*matcher_refused_fn)(void *ctx, size_t pack_index, const struct cs
 enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_refused_fn refused,
 			  void *ctx, struct matcher **out, struct cs_diag *d);
 
+/* As matcher_build; with MATCHER_BUILD_STREAM the stream-mode database (for
+ * packet payloads) is compiled at the same time on another thread. */
+#define MATCHER_BUILD_STREAM 0x1u
+enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
+			     matcher_refused_fn refused, void *ctx, unsigned flags,
+			     struct matcher **out, struct cs_diag *d);
+
 size_t matcher_count(const struct matcher *m);
 const struct matcher_ind *matcher_get(const struct matcher *m, uint32_t index);
 void matcher_get_stats(const struct matcher *m, struct matcher_stats *st);

@@ -431,8 +431,10 @@ static int build_matcher(struct tap_run *s)
 	}
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	enum cs_err e = matcher_build(s->rules.packs, s->rules.n, s->cfg.strict ? NULL : on_refused,
-				      &s->rules, &s->m, &d);
+	/* A tap needs the stream database at once: compile it beside the block one. */
+	enum cs_err e = matcher_build_ex(s->rules.packs, s->rules.n,
+					 s->cfg.strict ? NULL : on_refused, &s->rules,
+					 MATCHER_BUILD_STREAM, &s->m, &d);
 	if (e != CS_OK) {
 		char tmp[1600];
 		cs_diag_format(&d, tmp, sizeof(tmp));

@@ -4,6 +4,7 @@
  * span a newline are re-checked line by line, then hits are reduced to one per
  * (line, indicator). */
 #include <hs/hs.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +361,23 @@ static enum cs_err build_exprs(struct matcher *m, struct build *b, struct pack *
 enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_refused_fn refused,
 			  void *ctx, struct matcher **out, struct cs_diag *d)
 {
+	return matcher_build_ex(packs, n_packs, refused, ctx, 0, out, d);
+}
+
+static void *stream_build_main(void *arg)
+{
+	struct matcher *m = arg;
+	/* A failure is kept in the state word; matcher_stream_prepare reports it. */
+	(void)matcher_stream_build(m, NULL);
+	return NULL;
+}
+
+enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
+			     matcher_refused_fn refused, void *ctx, unsigned flags,
+			     struct matcher **out, struct cs_diag *d)
+{
+	pthread_t streamer;
+	bool streaming = false;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	enum cs_err err = CS_ERR_NOMEM;
@@ -383,6 +401,9 @@ enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_ref
 	err = build_exprs(m, &b, packs, n_packs);
 	if (err != CS_OK)
 		goto fail;
+	/* Both databases at once on two cores: start-up is the longer of the two. */
+	if ((flags & MATCHER_BUILD_STREAM) && m->n)
+		streaming = pthread_create(&streamer, NULL, stream_build_main, m) == 0;
 	for (;;) {
 		size_t bad;
 		char msg[512];
@@ -419,10 +440,14 @@ enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_ref
 	m->stats.compile_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (m->db)
 		hs_database_size(m->db, &m->stats.db_bytes);
+	if (streaming)
+		pthread_join(streamer, NULL);
 	build_fini(&b, m->n);
 	*out = m;
 	return CS_OK;
 fail:
+	if (streaming)
+		pthread_join(streamer, NULL);
 	build_fini(&b, m->n);
 	matcher_destroy(m);
 	return err;

@@ -40,4 +40,7 @@ struct matcher_scratch {
 	size_t n_rc, cap_rc;
 };
 
+/* Compile the stream database once (thread-safe; later callers wait). */
+enum cs_err matcher_stream_build(struct matcher *m, struct cs_diag *d);
+
 #endif

@@ -102,12 +102,8 @@ out:
 	return err;
 }
 
-enum cs_err matcher_stream_prepare(const struct matcher *cm, struct matcher_scratch *s,
-				   struct cs_diag *d)
+enum cs_err matcher_stream_build(struct matcher *m, struct cs_diag *d)
 {
-	/* The stream database is filled in once, under the state word; the rest of
-	 * the matcher stays untouched, so sharing it read-only remains safe. */
-	struct matcher *m = (struct matcher *)cm;
 	int expect = ST_NONE;
 	if (atomic_compare_exchange_strong(&m->stream_state, &expect, ST_BUILDING)) {
 		enum cs_err e = stream_compile(m, d);
@@ -122,6 +118,18 @@ enum cs_err matcher_stream_prepare(const struct matcher *cm, struct matcher_scra
 		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "stream database unavailable");
 		return CS_ERR_COMPILE;
 	}
+	return CS_OK;
+}
+
+enum cs_err matcher_stream_prepare(const struct matcher *cm, struct matcher_scratch *s,
+				   struct cs_diag *d)
+{
+	/* The stream database is filled in once, under the state word; the rest of
+	 * the matcher stays untouched, so sharing it read-only remains safe. */
+	struct matcher *m = (struct matcher *)cm;
+	enum cs_err e = matcher_stream_build(m, d);
+	if (e != CS_OK)
+		return e;
 	if (m->stream_db && hs_alloc_scratch(m->stream_db, &s->hs) != HS_SUCCESS)
 		return CS_ERR_NOMEM;
 	return CS_OK;
