@@ -33,6 +33,7 @@ static void usage(FILE *out)
 		"  --chunk-size N     bytes per scan chunk (default 16M)\n"
 		"  --max-line N       longest line scanned whole (default 128M); longer lines are split\n"
 		"  --summary FILE     also write the summary JSON to FILE\n"
+		"  --flow-memory N    memory cap of the flow tables for captures (default 512M)\n"
 		"  -q, --quiet        no progress line and no summary text on stderr\n"
 		"  --key FILE         sign the manifest with this Ed25519 key (from keygen);\n"
 		"                     without it a one-off key signs and only key.pub.pem is kept\n"

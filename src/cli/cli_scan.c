@@ -32,6 +32,7 @@ struct scan_cfg {
 	unsigned shard_k, shard_n;
 	bool strict, quiet;
 	size_t context, chunk_size, max_line;
+	size_t flow_memory;     /* 0 = the flow table's default */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -113,7 +114,7 @@ static void on_progress(void *ctx, const struct batch_progress *p)
 }
 
 enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_SHARD, OPT_STRICT, OPT_CONTEXT, OPT_CHUNK,
-       OPT_MAXLINE, OPT_SUMMARY, OPT_KEY, OPT_OPERATOR, OPT_SENSOR };
+       OPT_MAXLINE, OPT_SUMMARY, OPT_KEY, OPT_OPERATOR, OPT_SENSOR, OPT_FLOWMEM };
 
 static const struct option scan_options[] = {
 	{"rules", required_argument, NULL, OPT_RULES},
@@ -125,6 +126,7 @@ static const struct option scan_options[] = {
 	{"chunk-size", required_argument, NULL, OPT_CHUNK},
 	{"max-line", required_argument, NULL, OPT_MAXLINE},
 	{"summary", required_argument, NULL, OPT_SUMMARY},
+	{"flow-memory", required_argument, NULL, OPT_FLOWMEM},
 	{"key", required_argument, NULL, OPT_KEY},
 	{"operator", required_argument, NULL, OPT_OPERATOR},
 	{"sensor-id", required_argument, NULL, OPT_SENSOR},
@@ -189,6 +191,10 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 			if (!parse_size(optarg, &c->chunk_size) || c->chunk_size < 4096 ||
 			    c->chunk_size > (1ull << 30))
 				return bad_option("--chunk-size (4K-1G)", optarg);
+			break;
+		case OPT_FLOWMEM:
+			if (!parse_size(optarg, &c->flow_memory) || c->flow_memory < (1u << 20))
+				return bad_option("--flow-memory (at least 1M)", optarg);
 			break;
 		case OPT_MAXLINE:
 			if (!parse_size(optarg, &c->max_line) || c->max_line < 4096 ||
@@ -497,6 +503,8 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	po.stop = (const volatile int *)&g_stop;
 	po.on_event = on_event;
 	po.spill_dir = s->out_dir[0] ? s->out_dir : "/tmp";
+	if (s->cfg.flow_memory)
+		po.flow.mem_cap = s->cfg.flow_memory;
 	struct packet_stats st = {.ind_matches = s->res.ind_matches};
 	struct cap_sha sc = {src, in};
 	enum cs_err e = packet_run(s->m, cap, s->w, &po, cap_sha256, &sc, &st, &d);
