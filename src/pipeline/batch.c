@@ -7,6 +7,8 @@
  * each stage only waits on the one slot it needs next. One mutex guards the
  * states; chunks are megabytes, so the lock is taken a few times per chunk. */
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,9 @@ static void *worker_main(void *arg)
 {
 	struct worker *wk = arg;
 	struct batch *b = wk->b;
+	/* The reader (read, hash, inflate) is the one stage that cannot be split;
+	 * when cores are short it must not wait behind the workers it feeds. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
 		struct slot *s = wait_slot(b, &b->next_scan, SLOT_FILLED, &b->cv_filled, false);
