@@ -113,6 +113,7 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 		return false;
 	memcpy(s->buf, b->carry, b->carry_len);
 	size_t fill = b->carry_len;
+	size_t searched = 0; /* s->buf[0, searched) is known to hold no newline */
 	s->skip = r->split_pending ? b->carry_len : 0;
 	s->base_off = r->off - b->carry_len;
 	b->carry_len = 0;
@@ -140,17 +141,17 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 			s->len = fill;
 			return true;
 		}
-		size_t old = fill;
 		fill += got;
 		r->off += got;
 		/* A short read means the input ends (or fails) next: keep it in this chunk. */
 		if (fill < target)
 			continue;
-		const uint8_t *nl = memrchr(s->buf + old, '\n', got);
+		const uint8_t *nl = memrchr(s->buf + searched, '\n', fill - searched);
 		if (nl) {
 			s->len = (size_t)(nl - s->buf) + 1;
 			return keep_carry(b, s->buf + s->len, fill - s->len);
 		}
+		searched = fill;
 		if (target < b->opts.max_line) {
 			if (!r->grew)
 				batch_info(b, r->in->path, s->base_off,
