@@ -19,6 +19,11 @@ static void usage(FILE *out)
 		"       cybersieve tap -i IFACE [options]        capture live and match as packets arrive\n"
 		"       cybersieve verify DIR [--pubkey FILE] [--inputs]   check an evidence folder\n"
 		"       cybersieve keygen DIR                    write a signing key pair into DIR\n"
+		"       cybersieve export --format stix|eve [--identity NAME] [-o FILE] [--no-verify] DIR\n"
+		"                                                a verified folder as a STIX 2.1 bundle\n"
+		"                                                or Suricata-style EVE JSON lines\n"
+		"       cybersieve report DIR -o FILE.html [--pubkey FILE] [--max-rows N]\n"
+		"                                                one self-contained HTML page for the receiver\n"
 		"       cybersieve version\n"
 		"\n"
 		"scan options:\n"
@@ -30,6 +35,8 @@ static void usage(FILE *out)
 		"  --shard K/N        scan only the K-th of N deterministic shares of the files (1 <= K <= N)\n"
 		"  --strict           any pack or -e/-f error is fatal\n"
 		"  --context N        bytes of context each side of a match (default 64, 0 allowed)\n"
+		"  --pseudonymise KEYFILE  IP and e-mail addresses in context become keyed tokens\n"
+		"                     (HMAC-SHA256 with the file's bytes, at least 32; same value, same token)\n"
 		"  --chunk-size N     bytes per scan chunk (default 16M)\n"
 		"  --max-line N       longest line scanned whole (default 128M); longer lines are split\n"
 		"  --summary FILE     also write the summary JSON to FILE\n"
@@ -53,7 +60,7 @@ static void usage(FILE *out)
 		"  --out DIR|-        evidence folder (must be new or hold no evidence), or - for stdout\n"
 		"  --stats-interval S print received/dropped counters every S seconds (default 10, 0 off)\n"
 		"  --flow-memory N    flow table memory cap (default 512M)\n"
-		"  --key FILE, --operator TEXT, --sensor-id TEXT   as for scan\n"
+		"  --key FILE, --operator TEXT, --sensor-id TEXT, --pseudonymise KEYFILE   as for scan\n"
 		"  --rotate-size N    close the records file once it holds N bytes (sealed on its own)\n"
 		"  --rotate-time S    close the records file S seconds after it was opened\n");
 }
@@ -72,6 +79,10 @@ int main(int argc, char **argv)
 		return cli_tap(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return cli_verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return cli_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "export") == 0)
+		return cli_export(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)
 		return cli_keygen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -61,6 +61,9 @@ struct batch_opts {
 	size_t pending_cap;     /* records of one input held in memory before spilling */
 	const char *spill_dir;
 	const char *run_id;
+	/* Context addresses in records replaced by tokens; NULL = kept as read.
+	 * Borrowed, read-only, for the whole run. */
+	const struct pseudo_key *pseudo;
 	/* Set (by a signal handler) to stop reading; the input being read becomes partial. */
 	const volatile int *stop;
 	/* Called from the reading or emitting thread; may be NULL. */

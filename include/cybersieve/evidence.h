@@ -23,6 +23,8 @@
 /* Stands in for an input's SHA-256 until the input has been read to the end. */
 #define EV_SHA256_PLACEHOLDER "????????????????????????????????????????????????????????????????"
 
+struct pseudo_key;
+
 struct ev_record {
 	const char *run_id;
 	uint64_t seq;                 /* 1-based number of the record in the run */
@@ -40,10 +42,19 @@ struct ev_record {
 	size_t after_len;
 	uint32_t count;               /* occurrences of the indicator on the line */
 	bool line_split;              /* the line was longer than the cap and split */
+	/* Context addresses replaced by tokens when set (include/cybersieve/pseudo.h);
+	 * the cut flags say the window ended inside the line on that side. */
+	const struct pseudo_key *pseudo;
+	bool before_cut, after_cut;
 };
 
 /* True when the category's records must carry no content (csam). */
 bool ev_category_withholds_content(const char *category);
+
+/* The article of the UN Convention against Cybercrime a pack's records speak
+ * to: the "art. N" its legal heading names, else the category's (scam 13,
+ * csam 14, grooming 15, laundering 17); 0 when there is none. */
+unsigned ev_legal_article(const struct pack *p);
 
 /* Render one record (no trailing newline) into j; source.sha256 holds the
  * placeholder, and so does prev (the first key) until the writer links it. */
@@ -131,6 +142,9 @@ struct ev_packet_record {
 	bool has_body;                /* http.body: the object's figures */
 	uint64_t body_length;
 	const char *content_encoding;
+	/* Context addresses replaced by tokens when set; the flow keeps its
+	 * addresses: they are where the evidence was seen. */
+	const struct pseudo_key *pseudo;
 };
 
 /* The whole record as one object (no trailing newline). */

@@ -46,6 +46,7 @@ struct packet_opts {
 	unsigned threads;            /* worker threads, >= 1 */
 	struct flow_table_config flow; /* per worker; the memory cap is divided among workers */
 	size_t context;              /* bytes of payload context each side of a match */
+	const struct pseudo_key *pseudo; /* context addresses as tokens; NULL = as seen */
 	const char *run_id;
 	const char *source_label;    /* capture path, or interface name for live capture */
 	bool live;                   /* tap mode: records written as found, not ordered */

@@ -13,5 +13,7 @@ enum cli_exit {
 
 int cli_scan(int argc, char **argv);
 int cli_tap(int argc, char **argv);
+int cli_export(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 #endif

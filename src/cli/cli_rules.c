@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli_rules.h"
+#include "cybersieve/import.h"
 
 void cli_rules_error(struct cli_rules *r, const char *text)
 {
@@ -46,12 +47,53 @@ static bool push_pack(struct cli_rules *r, struct pack *p)
 	return true;
 }
 
+/* A feed to import rather than a native pack: named by a "FORMAT:" prefix
+ * (the path as given does not exist), or recognised from its first bytes. */
+static bool is_import(const char *path, struct import_opts *o, const char **file)
+{
+	struct stat st;
+	*file = path;
+	memset(o, 0, sizeof(*o));
+	if (stat(path, &st) != 0)
+		return import_spec_parse(path, o, file);
+	char head[4097];
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return false;
+	size_t n = fread(head, 1, sizeof(head) - 1, fp);
+	fclose(fp);
+	head[n] = '\0';
+	enum import_format f = import_detect(head, n);
+	/* A plain list must say its type; anything else without '@' headers is
+	 * left to the pack parser, whose errors name the line. */
+	if (f == IMPORT_PLAIN)
+		return strstr(head, "# type:") != NULL;
+	return f != IMPORT_NATIVE;
+}
+
+/* Import a feed; what could not be imported is reported, not fatal. */
+static enum cs_err load_import(const char *file, const struct import_opts *o,
+			       struct pack **p, struct cs_diag *d)
+{
+	struct import_report rep;
+	enum cs_err e = import_file(file, o, p, &rep, d);
+	for (size_t i = 0; e == CS_OK && i < rep.n_notes; i++) {
+		char line[1024];
+		import_note_format(&rep, i, file, line, sizeof(line));
+		fprintf(stderr, "cybersieve: warning: %s\n", line);
+	}
+	return e;
+}
+
 static bool load_file(struct cli_rules *r, const char *path, bool strict)
 {
 	struct pack *p = NULL;
 	struct cs_diag d;
+	struct import_opts io;
+	const char *file;
 	cs_diag_clear(&d);
-	enum cs_err e = pack_load_file(path, &p, &d);
+	enum cs_err e = is_import(path, &io, &file) ? load_import(file, &io, &p, &d)
+						     : pack_load_file(path, &p, &d);
 	if (e != CS_OK) {
 		diag_error(r, &d, strict ? "" : " (pack refused)");
 		return !strict && e != CS_ERR_NOMEM;

@@ -21,6 +21,7 @@
 #include "cybersieve/capture.h"
 #include "cybersieve/manifest.h"
 #include "cybersieve/packet.h"
+#include "cybersieve/pseudo.h"
 #include "cybersieve/summary.h"
 #include "cybersieve/util.h"
 
@@ -28,6 +29,7 @@ struct scan_cfg {
 	const char *out;        /* NULL = default folder, "-" = stdout */
 	const char *summary_path;
 	const char *key_path, *operator_name, *sensor_id;
+	const char *pseudo_path;  /* --pseudonymise KEYFILE */
 	unsigned threads;
 	unsigned shard_k, shard_n;
 	bool strict, quiet;
@@ -114,7 +116,7 @@ static void on_progress(void *ctx, const struct batch_progress *p)
 }
 
 enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_SHARD, OPT_STRICT, OPT_CONTEXT, OPT_CHUNK,
-       OPT_MAXLINE, OPT_SUMMARY, OPT_KEY, OPT_OPERATOR, OPT_SENSOR, OPT_FLOWMEM };
+       OPT_MAXLINE, OPT_SUMMARY, OPT_KEY, OPT_OPERATOR, OPT_SENSOR, OPT_FLOWMEM, OPT_PSEUDO };
 
 static const struct option scan_options[] = {
 	{"rules", required_argument, NULL, OPT_RULES},
@@ -128,6 +130,7 @@ static const struct option scan_options[] = {
 	{"summary", required_argument, NULL, OPT_SUMMARY},
 	{"flow-memory", required_argument, NULL, OPT_FLOWMEM},
 	{"key", required_argument, NULL, OPT_KEY},
+	{"pseudonymise", required_argument, NULL, OPT_PSEUDO},
 	{"operator", required_argument, NULL, OPT_OPERATOR},
 	{"sensor-id", required_argument, NULL, OPT_SENSOR},
 	{"quiet", no_argument, NULL, 'q'},
@@ -170,6 +173,7 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 		case OPT_OUT: c->out = optarg; break;
 		case OPT_SUMMARY: c->summary_path = optarg; break;
 		case OPT_KEY: c->key_path = optarg; break;
+		case OPT_PSEUDO: c->pseudo_path = optarg; break;
 		case OPT_OPERATOR: c->operator_name = optarg; break;
 		case OPT_SENSOR: c->sensor_id = optarg; break;
 		case OPT_STRICT: c->strict = true; break;
@@ -293,6 +297,7 @@ struct scan_run {
 	struct scan_cfg cfg;
 	struct cli_rules rules;
 	struct matcher *m;
+	struct pseudo_key *pseudo;  /* NULL without --pseudonymise */
 	struct walk_list inputs;
 	struct ev_writer *w;
 	struct cli_seal seal;   /* dir_fd -1 with --out - */
@@ -319,6 +324,12 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 	}
 	struct cs_diag d;
 	cs_diag_clear(&d);
+	if (s->cfg.pseudo_path && pseudo_key_load(s->cfg.pseudo_path, &s->pseudo, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve scan: --pseudonymise: %s\n", tmp);
+		return -1;
+	}
 	enum cs_err e = matcher_build(s->rules.packs, s->rules.n, s->cfg.strict ? NULL : on_refused,
 				      &s->rules, &s->m, &d);
 	if (e != CS_OK) {
@@ -498,6 +509,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	packet_opts_default(&po);
 	po.threads = s->cfg.threads;
 	po.context = s->cfg.context;
+	po.pseudo = s->pseudo;
 	po.run_id = s->run_id;
 	po.source_label = in->path;
 	po.stop = (const volatile int *)&g_stop;
@@ -599,7 +611,8 @@ int cli_scan(int argc, char **argv)
 		.threads = s->cfg.threads, .chunk_size = s->cfg.chunk_size,
 		.max_line = s->cfg.max_line, .context = s->cfg.context, .max_text = 4096,
 		.pending_cap = 64u << 20, .spill_dir = s->out_dir[0] ? s->out_dir : "/tmp",
-		.run_id = s->run_id, .stop = (const volatile int *)&g_stop, .on_event = on_event,
+		.run_id = s->run_id, .pseudo = s->pseudo, .stop = (const volatile int *)&g_stop,
+		.on_event = on_event,
 		.on_progress = (!s->cfg.quiet && isatty(STDERR_FILENO)) ? on_progress : NULL,
 		.on_capture = on_capture, .cb_ctx = s,
 	};
@@ -638,6 +651,7 @@ out:
 	batch_result_fini(&s->res);
 	walk_list_fini(&s->inputs);
 	matcher_destroy(s->m);
+	pseudo_key_destroy(s->pseudo);
 	cli_rules_fini(&s->rules);
 	free(s);
 	return code;

@@ -28,6 +28,7 @@
 #include "cli_rules.h"
 #include "cybersieve/manifest.h"
 #include "cybersieve/packet.h"
+#include "cybersieve/pseudo.h"
 #include "cybersieve/util.h"
 
 #define TAP_SNAPLEN_DEFAULT 262144
@@ -39,6 +40,7 @@ struct tap_cfg {
 	const char *out;        /* NULL = default folder, "-" = stdout */
 	const char *user;
 	const char *key_path, *operator_name, *sensor_id;
+	const char *pseudo_path;  /* --pseudonymise KEYFILE */
 	uint64_t rotate_bytes;
 	double rotate_seconds;
 	int snaplen, bufsize;
@@ -132,7 +134,7 @@ static void on_stats(void *ctx, const struct packet_stats *st)
 
 enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_STRICT, OPT_CONTEXT, OPT_BPF, OPT_SNAPLEN,
        OPT_BUFSIZE, OPT_DURATION, OPT_USER, OPT_STATS, OPT_FLOWMEM, OPT_NOPROMISC, OPT_KEY,
-       OPT_OPERATOR, OPT_SENSOR, OPT_ROTSIZE, OPT_ROTTIME };
+       OPT_OPERATOR, OPT_SENSOR, OPT_ROTSIZE, OPT_ROTTIME, OPT_PSEUDO };
 
 static const struct option tap_options[] = {
 	{"rules", required_argument, NULL, OPT_RULES},
@@ -150,6 +152,7 @@ static const struct option tap_options[] = {
 	{"flow-memory", required_argument, NULL, OPT_FLOWMEM},
 	{"no-promisc", no_argument, NULL, OPT_NOPROMISC},
 	{"key", required_argument, NULL, OPT_KEY},
+	{"pseudonymise", required_argument, NULL, OPT_PSEUDO},
 	{"operator", required_argument, NULL, OPT_OPERATOR},
 	{"sensor-id", required_argument, NULL, OPT_SENSOR},
 	{"rotate-size", required_argument, NULL, OPT_ROTSIZE},
@@ -252,6 +255,7 @@ static int parse_args(int argc, char **argv, struct tap_cfg *c, struct cli_rules
 		case OPT_OUT: c->out = optarg; break;
 		case OPT_USER: c->user = optarg; break;
 		case OPT_KEY: c->key_path = optarg; break;
+		case OPT_PSEUDO: c->pseudo_path = optarg; break;
 		case OPT_OPERATOR: c->operator_name = optarg; break;
 		case OPT_SENSOR: c->sensor_id = optarg; break;
 		case OPT_STRICT: c->strict = true; break;
@@ -396,6 +400,7 @@ struct tap_run {
 	struct tap_user user;
 	struct cli_rules rules;
 	struct matcher *m;
+	struct pseudo_key *pseudo;  /* NULL without --pseudonymise */
 	struct capture *cap;
 	struct ev_writer *w;
 	struct cli_seal seal;   /* signs the manifest and each rotated file's seal */
@@ -526,6 +531,14 @@ static int prepare(struct tap_run *s, int argc, char **argv)
 		return -1;
 	if (s->cfg.user && lookup_user(s->cfg.user, &s->user) != 0)
 		return -1;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (s->cfg.pseudo_path && pseudo_key_load(s->cfg.pseudo_path, &s->pseudo, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve tap: --pseudonymise: %s\n", tmp);
+		return -1;
+	}
 	if (build_matcher(s) != 0 || open_capture(s) != 0 || open_output(s) != 0)
 		return -1;
 	const struct ev_chain_file *files;
@@ -541,6 +554,7 @@ static void run_pipeline(struct tap_run *s)
 	packet_opts_default(&o);
 	o.threads = s->cfg.threads;
 	o.context = s->cfg.context;
+	o.pseudo = s->pseudo;
 	o.run_id = s->run_id;
 	o.source_label = s->cfg.iface;
 	o.live = true;
@@ -828,6 +842,7 @@ out:
 	ev_writer_close(s->w, NULL);
 	cli_seal_fini(&s->seal);
 	matcher_destroy(s->m);
+	pseudo_key_destroy(s->pseudo);
 	cli_rules_fini(&s->rules);
 	if (s->out_fd >= 0)
 		close(s->out_fd);

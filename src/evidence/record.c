@@ -1,14 +1,55 @@
 /* One match record as a JSON object (include/cybersieve/evidence.h).
  * Field order is fixed so that records are byte-for-byte reproducible. */
+#include <ctype.h>
 #include <stdio.h>
+#include <strings.h>
 #include <string.h>
 
 #include "cybersieve/evidence.h"
+#include "cybersieve/pseudo.h"
 #include "cybersieve/util.h"
 
 bool ev_category_withholds_content(const char *category)
 {
 	return category && strcmp(category, "csam") == 0;
+}
+
+/* "art. 13", "Art 14", "article 15": the number after the word, 0 when none. */
+static unsigned article_in(const char *s)
+{
+	for (const char *p = s; p && *p; p++) {
+		if (strncasecmp(p, "art", 3) != 0 || (p > s && isalpha((unsigned char)p[-1])))
+			continue;
+		const char *q = p + 3;
+		if (strncasecmp(q, "icle", 4) == 0)
+			q += 4;
+		else if (*q == '.')
+			q++;
+		while (*q == ' ')
+			q++;
+		unsigned v = 0;
+		const char *d = q;
+		while (isdigit((unsigned char)*d) && v < 1000)
+			v = v * 10 + (unsigned)(*d++ - '0');
+		if (d > q && v > 0 && v < 1000)
+			return v;
+	}
+	return 0;
+}
+
+unsigned ev_legal_article(const struct pack *p)
+{
+	static const struct {
+		const char *category;
+		unsigned article;
+	} table[] = {{"scam", 13}, {"csam", 14}, {"grooming", 15}, {"laundering", 17}};
+	unsigned a = article_in(p->legal);
+	if (a || !p->category)
+		return a;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].category, p->category) == 0)
+			return table[i].article;
+	return 0;
 }
 
 /* A byte string; when it was not valid UTF-8 the exact bytes follow in base64. */
@@ -47,6 +88,26 @@ static void render_indicator(struct jbuf *j, const struct matcher_ind *mi)
 	json_obj_close(j);
 }
 
+static void render_context(struct jbuf *j, const struct ev_record *r)
+{
+	json_key(j, "context");
+	json_obj_open(j);
+	if (r->pseudo) {
+		const struct indicator *ind = r->mi->ind;
+		const char *keep = ind->type == IND_EMAIL ? ind->value : NULL;
+		pseudo_json_text(j, "before", r->pseudo, r->before, r->before_len,
+				 PSEUDO_MATCH_END | (r->before_cut ? PSEUDO_CUT_START : 0), keep,
+				 ind->value_len);
+		pseudo_json_text(j, "after", r->pseudo, r->after, r->after_len,
+				 PSEUDO_MATCH_START | (r->after_cut ? PSEUDO_CUT_END : 0), keep,
+				 ind->value_len);
+	} else {
+		kv_text(j, "before", r->before, r->before_len);
+		kv_text(j, "after", r->after, r->after_len);
+	}
+	json_obj_close(j);
+}
+
 void ev_record_render(struct jbuf *j, const struct ev_record *r)
 {
 	char id[96], ts[40];
@@ -66,6 +127,11 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 	json_obj_close(j);
 	render_indicator(j, r->mi);
 	json_kv_str(j, "legal", p->legal);
+	unsigned art = ev_legal_article(p);
+	if (art)
+		json_kv_u64(j, "article", art);
+	else
+		json_kv_str(j, "article", NULL);
 	json_kv_str(j, "tlp", p->tlp);
 
 	json_key(j, "source");
@@ -89,12 +155,10 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 		json_kv_bool(j, "content_withheld", true);
 	} else {
 		kv_text(j, "text", r->text, r->text_len);
-		json_key(j, "context");
-		json_obj_open(j);
-		kv_text(j, "before", r->before, r->before_len);
-		kv_text(j, "after", r->after, r->after_len);
-		json_obj_close(j);
+		render_context(j, r);
 	}
 	json_obj_close(j);
+	if (r->pseudo)
+		pseudo_json_minimisation(j, r->pseudo);
 	json_obj_close(j);
 }

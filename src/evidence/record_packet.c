@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cybersieve/evidence.h"
+#include "cybersieve/pseudo.h"
 #include "cybersieve/util.h"
 
 /* A byte string; when it was not valid UTF-8 the exact bytes follow in base64. */
@@ -62,6 +63,26 @@ static void pkt_render_source(struct jbuf *j, const struct ev_packet_record *r)
 	json_obj_close(j);
 }
 
+/* Payload context may begin or end inside an address on either side: both
+ * outer edges are taken as cut. */
+static void pkt_render_context(struct jbuf *j, const struct ev_packet_record *r)
+{
+	json_key(j, "context");
+	json_obj_open(j);
+	if (r->pseudo) {
+		const struct indicator *ind = r->mi->ind;
+		const char *keep = ind->type == IND_EMAIL ? ind->value : NULL;
+		pseudo_json_text(j, "before", r->pseudo, r->before, r->before_len,
+				 PSEUDO_CUT_START | PSEUDO_MATCH_END, keep, ind->value_len);
+		pseudo_json_text(j, "after", r->pseudo, r->after, r->after_len,
+				 PSEUDO_MATCH_START | PSEUDO_CUT_END, keep, ind->value_len);
+	} else {
+		pkt_kv_text(j, "before", r->before, r->before_len);
+		pkt_kv_text(j, "after", r->after, r->after_len);
+	}
+	json_obj_close(j);
+}
+
 static void pkt_render_match(struct jbuf *j, const struct ev_packet_record *r)
 {
 	const struct pack *p = r->mi->pack;
@@ -82,11 +103,7 @@ static void pkt_render_match(struct jbuf *j, const struct ev_packet_record *r)
 		json_kv_bool(j, "content_withheld", true);
 	} else {
 		pkt_kv_text(j, "text", r->text, r->text_len);
-		json_key(j, "context");
-		json_obj_open(j);
-		pkt_kv_text(j, "before", r->before, r->before_len);
-		pkt_kv_text(j, "after", r->after, r->after_len);
-		json_obj_close(j);
+		pkt_render_context(j, r);
 	}
 	json_obj_close(j);
 }
@@ -137,11 +154,18 @@ void ev_packet_record_render_body(struct jbuf *j, const struct ev_packet_record 
 	json_obj_close(j);
 	pkt_render_indicator(j, r->mi);
 	json_kv_str(j, "legal", p->legal);
+	unsigned art = ev_legal_article(p);
+	if (art)
+		json_kv_u64(j, "article", art);
+	else
+		json_kv_str(j, "article", NULL);
 	json_kv_str(j, "tlp", p->tlp);
 	pkt_render_source(j, r);
 	pkt_render_match(j, r);
 	pkt_render_flow(j, r);
 	json_kv_str(j, "field", r->field);
+	if (r->pseudo)
+		pseudo_json_minimisation(j, r->pseudo);
 	json_obj_close(j);
 }
 

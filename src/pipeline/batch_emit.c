@@ -7,7 +7,8 @@
 #include "cybersieve/util.h"
 #include "pipeline/batch_int.h"
 
-/* Bytes of context before start and after end, never past the line's ends. */
+/* Bytes of context before start and after end, never past the line's ends;
+ * a side is cut when the window ended inside the line (or the chunk). */
 static void context_of(const struct slot *s, size_t ctx, uint64_t start, uint64_t end,
 		       struct ev_record *r)
 {
@@ -16,6 +17,7 @@ static void context_of(const struct slot *s, size_t ctx, uint64_t start, uint64_
 	uint64_t from = nl ? (uint64_t)(nl - s->buf) + 1 : lo;
 	r->before = s->buf + from;
 	r->before_len = start - from;
+	r->before_cut = !nl && (lo > 0 ? s->buf[lo - 1] != '\n' : s->skip > 0);
 	uint64_t hi = end + ctx < s->len ? end + ctx : s->len;
 	nl = hi > end ? memchr(s->buf + end, '\n', hi - end) : NULL;
 	uint64_t to = nl ? (uint64_t)(nl - s->buf) : hi;
@@ -23,6 +25,7 @@ static void context_of(const struct slot *s, size_t ctx, uint64_t start, uint64_
 		to--;
 	r->after = s->buf + end;
 	r->after_len = to > end ? to - end : 0;
+	r->after_cut = !nl && (hi < s->len ? s->buf[hi] != '\n' && s->buf[hi] != '\r' : s->split);
 }
 
 static void output_failed(struct batch *b, const struct cs_diag *d)
@@ -51,6 +54,7 @@ static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
 			r.text_len = b->opts.max_text;
 		r.count = h->count;
 		r.line_split = (b->in_split && h->line == 0) || (s->split && h->line == s->newlines);
+		r.pseudo = b->opts.pseudo;
 		context_of(s, b->opts.context, h->start, h->end, &r);
 		jbuf_reset(&b->rec);
 		ev_record_render(&b->rec, &r);

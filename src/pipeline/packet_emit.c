@@ -34,7 +34,8 @@ static void fill_record(struct pk_worker *w, struct pk_flow *pf, const struct pk
 		.text_len = mt->text_len, .length = mt->length, .before = mt->before,
 		.before_len = mt->before_len, .after = mt->after, .after_len = mt->after_len,
 		.has_offset = mt->has_offset, .offset = mt->offset, .has_body = mt->has_body,
-		.body_length = mt->body_length, .content_encoding = mt->content_encoding};
+		.body_length = mt->body_length, .content_encoding = mt->content_encoding,
+		.pseudo = run->o->pseudo};
 	if (run->o->live)
 		clock_gettime(CLOCK_REALTIME, &r->detected);
 }

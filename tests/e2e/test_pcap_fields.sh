@@ -55,8 +55,8 @@ for r in pk:
     path = r['source']['path']
     if r['source']['sha256'] != hashlib.sha256(open(path, 'rb').read()).hexdigest():
         print('FAIL: sha256 of', path); fails += 1
-    if list(r)[:11] != ['prev', 'record_id', 'run_id', 'seq', 'time_detected', 'tool',
-                        'indicator', 'legal', 'tlp', 'source', 'match']:
+    if list(r)[:12] != ['prev', 'record_id', 'run_id', 'seq', 'time_detected', 'tool',
+                        'indicator', 'legal', 'article', 'tlp', 'source', 'match']:
         print('FAIL: keys', list(r)); fails += 1
 logs = [r for r in recs if r['source']['kind'] == 'log']
 if len(logs) != 1 or logs[0]['source']['line'] != 2:

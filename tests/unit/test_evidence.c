@@ -236,6 +236,32 @@ static void recfx_fini(struct recfx *f)
 	pack_destroy(f->pack);
 }
 
+/* The Convention's article: from the category, unless the heading names another. */
+static void test_record_article(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *category, *legal, *want;
+	} cases[] = {
+		{"scam", NULL, "\"article\":13,"},       {"csam", NULL, "\"article\":14,"},
+		{"grooming", NULL, "\"article\":15,"},   {"laundering", NULL, "\"article\":17,"},
+		{"mine", NULL, "\"article\":null,"},     {"mine", "Art. 16 (x)", "\"article\":16,"},
+		{"scam", "national law, article 7", "\"article\":7,"},
+		{"scam", "no number here", "\"article\":13,"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct recfx f;
+		recfx_init(&f, cases[i].category);
+		free(f.pack->legal);
+		f.pack->legal = cases[i].legal ? strdup(cases[i].legal) : NULL;
+		ev_record_render(&f.j, &f.r);
+		jbuf_raw(&f.j, "", 1);
+		if (!strstr(f.j.p, cases[i].want))
+			fail_msg("case %zu: no %s in %s", i, cases[i].want, f.j.p);
+		recfx_fini(&f);
+	}
+}
+
 static void test_record_keys_in_order(void **state)
 {
 	(void)state;
@@ -248,8 +274,9 @@ static void test_record_keys_in_order(void **state)
 	if (!jc_check(&p, f.j.p, f.j.len))
 		fail_msg("not JSON: %s", f.j.p);
 	static const char *const top[] = {"prev", "record_id", "run_id", "seq", "time_detected",
-					  "tool", "indicator", "legal", "tlp", "source", "match"};
-	expect_keys(&p, 1, NULL, top, 11);
+					  "tool", "indicator", "legal", "article", "tlp", "source",
+					  "match"};
+	expect_keys(&p, 1, NULL, top, 12);
 	static const char *const src[] = {"kind", "path", "sha256", "gzip", "line", "offset"};
 	expect_keys(&p, 2, "source", src, 6);
 	static const char *const match[] = {"length", "count", "text", "context"};
@@ -566,6 +593,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_keys_in_order),
+		cmocka_unit_test(test_record_article),
 		cmocka_unit_test(test_record_csam_withheld),
 		cmocka_unit_test(test_record_invalid_utf8),
 		cmocka_unit_test(test_writer_refuses_existing),
