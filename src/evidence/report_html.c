@@ -1001,7 +1001,8 @@ static void render_top(FILE *f, const struct rep *r)
 	for (size_t i = 0; all && i < r->ind_cap; i++)
 		if (r->inds[i].key)
 			all[n++] = &r->inds[i];
-	qsort(all, n, sizeof(*all), cmp_ind);
+	if (n)
+		qsort(all, n, sizeof(*all), cmp_ind);
 	n = n < REPORT_TOP ? n : REPORT_TOP;
 	const char *label[REPORT_TOP];
 	uint64_t value[REPORT_TOP];

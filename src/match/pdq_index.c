@@ -230,7 +230,7 @@ pdq_query_body(const struct pdq_index *idx, const uint64_t q[4], unsigned max_di
 			uint32_t lo = tab->off[key], hi = tab->off[key + 1];
 			s->st.probes++;
 			s->st.candidates += hi - lo;
-			for (uint32_t e = lo; e < hi; e++) {
+			for (uint32_t e = lo; e < hi && !s->stop; e++) {
 				unsigned d = base + (unsigned)__builtin_popcountll(tab->sk[e].a ^ qs.a) +
 					     (unsigned)__builtin_popcountll(tab->sk[e].b ^ qs.b);
 				if (d <= max_dist)
