@@ -25,7 +25,7 @@ static FILE *report_open(const char *path)
 {
 	if (strcmp(path, "-") == 0)
 		return stdout;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
 			fprintf(stderr, "cybersieve report: %s exists; refusing to overwrite it\n",

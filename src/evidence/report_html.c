@@ -91,9 +91,23 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
+/* The code point of a valid sequence of len bytes when it is a bidirectional
+ * control (which could make text read in another order than it is), else 0. */
+static uint32_t bidi_control(const unsigned char *p, size_t len)
+{
+	if (len == 2 && p[0] == 0xD8 && p[1] == 0x9C)
+		return 0x061C;
+	if (len != 3 || p[0] != 0xE2)
+		return 0;
+	uint32_t cp = 0x2000u | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+	bool bidi = (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+		    cp == 0x200E || cp == 0x200F;
+	return bidi ? cp : 0;
+}
+
 /* s[0..n) as HTML text, safe in element content and quoted attributes alike:
- * markup characters become references, control characters visible escapes
- * (\n, \r, \t, \xNN: fonts lack the control pictures), invalid UTF-8 U+FFFD.
+ * markup characters become references, control characters and bidirectional
+ * controls visible escapes (\n, \r, \t, \xNN, \uNNNN), invalid UTF-8 U+FFFD.
  * Past cap bytes, an ellipsis and the count of bytes left out. */
 static void html_text(FILE *f, const char *s, size_t n, size_t cap)
 {
@@ -125,6 +139,8 @@ static void html_text(FILE *f, const char *s, size_t n, size_t cap)
 			fputs(c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t", f);
 		else if (c < 0x20 || c == 0x7F)
 			fprintf(f, "\\x%02X", c);
+		else if (bidi_control(p + i, len))
+			fprintf(f, "\\u%04X", (unsigned)bidi_control(p + i, len));
 		else
 			fwrite(p + i, 1, len, f);
 		i += len;
@@ -477,9 +493,9 @@ static void rep_row(struct rep *r, const struct json_read_val *rec, const char *
 	put_jtext(f, ind, "value", REPORT_CELL_CAP, "");
 	fputs("</td><td class=\"loc\">", f);
 	cell_location(f, src);
-	fputs("</td><td>", f);
+	fputs("</td><td class=\"flow\">", f);
 	cell_flow(f, jget(rec, "flow"));
-	fputs("</td><td>", f);
+	fputs("</td><td class=\"field\">", f);
 	put_jtext(f, rec, "field", 64, "");
 	fputs("</td><td class=\"match\">", f);
 	cell_match(f, jget(rec, "match"));

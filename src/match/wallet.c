@@ -423,6 +423,18 @@ static bool wallet_check_bech(enum wallet_family f, const char *s, size_t n, con
 	return segwit_check(hrp, s, n, why);
 }
 
+/* Does s look like the family's Bech32/CashAddr form (to say why it failed)? */
+static bool wallet_bech_shaped(enum wallet_family f, const char *s, size_t n)
+{
+	const char *hrp = wallet_segwit_hrp(f);
+	if (hrp)
+		return has_prefix_ci(s, n, hrp) && n > strlen(hrp) && s[strlen(hrp)] == '1';
+	if (f != WALLET_BCH)
+		return false;
+	return cashaddr_prefix_len(s, n) > 0 || (n == 42 && (ascii_lower(s[0]) == 'q' ||
+							     ascii_lower(s[0]) == 'p'));
+}
+
 bool wallet_check(enum wallet_family f, const char *s, size_t n, const char **why)
 {
 	const char *dummy;
@@ -440,16 +452,13 @@ bool wallet_check(enum wallet_family f, const char *s, size_t n, const char **wh
 	default:
 		break;
 	}
-	const char *why58 = NULL;
+	const char *why58 = NULL, *whyb = NULL;
 	if (b58check_families(b58_btc_alpha, WALLET_MASK(f), s, n, &why58))
 		return true;
 	/* Not Base58Check: the family's Bech32-style form is the other chance. */
-	const char *whyb = NULL;
 	if (wallet_check_bech(f, s, n, &whyb))
 		return true;
-	bool bech_shaped = wallet_segwit_hrp(f) ? has_prefix_ci(s, n, wallet_segwit_hrp(f))
-						: (f == WALLET_BCH && strcmp(whyb, "bad character") != 0);
-	*why = bech_shaped ? whyb : why58;
+	*why = wallet_bech_shaped(f, s, n) ? whyb : why58;
 	return false;
 }
 

@@ -4,6 +4,7 @@
  * database. All state is the worker's own; records go to pk_emit(). */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,8 +417,10 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 	/* Only the digests some indicator can match are worth computing. */
 	static const enum ind_type digest_type[3] = {IND_MD5, IND_SHA1, IND_SHA256};
 	for (int i = 0; i < 3; i++)
-		if (matcher_type_count(run->m, digest_type[i]) == 0)
+		if (matcher_type_count(run->m, digest_type[i]) == 0) {
+			EVP_MD_free((EVP_MD *)w->http_env.md[i]);
 			w->http_env.md[i] = NULL;
+		}
 	w->http_env.on_request = on_http_request;
 	w->http_env.on_response = on_http_response;
 	w->http_env.on_body_data = on_body_data;

@@ -2,7 +2,8 @@
 # report: `cybersieve report DIR -o FILE` writes one self-contained page that
 # headless Chromium renders; the DOM shows the verdict, counts per category as
 # summary.json has them, the top indicators, one row per record, and hostile
-# record text (a <script>, quotes, a file name with markup) only as text. A
+# record text (a <script>, quotes, a file name with markup, a right-to-left
+# override) only as text. A
 # tampered run is reported "tampered" naming the record, a run without a
 # manifest "unsealed"; an existing output file is never overwritten.
 # Needs chromium (Debian package "chromium"); installed here when running as root.
@@ -45,7 +46,7 @@ dom() {
 mkdir "$T/logs"
 hostile="$T/logs/hostile<i>\".log"
 payload='<script>document.title="PWNED"</script>'
-printf '2026-01-01T10:00:00Z user=mallory msg=%s and <img src=x onerror="document.title=1"> & more\n' \
+printf '2026-01-01T10:00:00Z user=mallory msg=%s\342\200\256exe.txt and <img src=x onerror="document.title=1"> & more\n' \
 	"$payload" >"$hostile"
 
 cs_scan "$T/run" --rules "$CS_SRC/rules" -e "literal:$payload" --operator 'Unit <7> "night"' \
@@ -77,7 +78,7 @@ if html.count('<script') != 1:
 EOF
 
 dom "$T/run" "$T/r.html" verdict=verified counts top rows="$nrec" tlp=TLP:RED safe \
-	"text=val:$payload" "text=match:$payload" "text=loc:hostile<i>\".log" \
+	"text=val:$payload" "text=match:$payload" "text=loc:hostile<i>\".log" 'text=match:\u202Eexe.txt' \
 	'run=Unit <7> "night"' run=ws-1 text=withheld:"content withheld"
 
 chrome --window-size=1280,2400 --screenshot="$T/r.png" "file://$T/r.html" >/dev/null
@@ -115,6 +116,16 @@ rm "$T/unsealed/manifest.json" "$T/unsealed/manifest.json.sig"
 expect_rc "report of an unsealed run" 1 $?
 dom "$T/unsealed" "$T/u.html" verdict=unsealed "failure=unsealed: $nrec records verify" \
 	rows="$nrec" counts
+
+# A capture: packet numbers, the flow and the field, on the chart by packet time.
+cs_scan "$T/cap" -e domain:google.de "$CS_SRC/tests/e2e/pcap/chrome-34-google.pcap"
+expect_rc "capture scan" 0 "$CS_RC"
+"$CS_BIN" report "$T/cap" -o "$T/c.html" 2>/dev/null
+expect_rc "report of a capture" 0 $?
+dom "$T/cap" "$T/c.html" verdict=verified rows=1 counts top safe \
+	"text=loc:chrome-34-google.pcap packet 4" \
+	"text=flow:192.168.4.149:55881 → 74.125.239.152:443 TCP (to_server)" text=field:tls.sni
+expect_grep "time chart by packet time" "$T/c.html" "by packet time for 1 records"
 
 "$CS_BIN" report "$T/nonexistent" -o "$T/n.html" 2>/dev/null
 expect_rc "report of a missing folder" 2 $?

@@ -14,7 +14,8 @@ EXPECT is one of
   text=CLASS:TEXT       some cell of class CLASS holds TEXT as text
   run=TEXT              the run table holds TEXT
   safe                  the title is the report's, our script ran (CSP by hash),
-                        and no element came from record text (one script, no img/i)
+                        no element came from record text (one script, no img/i),
+                        and no bidirectional control is left in the text
 Prints one line per failed expectation and exits 1 if any failed.
 """
 import collections
@@ -164,6 +165,10 @@ def main():
             body = [n for n in nodes if n.tag == 'body']
             if not body or body[0].attrs.get('data-script') != 'ran':
                 errs.append('the report\'s own script did not run')
+            bidi = [c for c in t.root.text() if c in '\u061c\u200e\u200f\u202a\u202b'
+                    '\u202c\u202d\u202e\u2066\u2067\u2068\u2069']
+            if bidi:
+                errs.append('bidirectional controls in the text: %r' % bidi)
             tags = collections.Counter(n.tag for n in nodes)
             if tags['script'] != 1 or tags['img'] or tags['i'] or tags['iframe']:
                 errs.append('elements injected: %d script, %d img, %d i' %
