@@ -56,6 +56,11 @@ bool ev_category_withholds_content(const char *category);
  * csam 14, grooming 15, laundering 17); 0 when there is none. */
 unsigned ev_legal_article(const struct pack *p);
 
+/* Pieces both record kinds share. ev_kv_text writes a byte string and, when it
+ * was not valid UTF-8, a "<key>_b64" field with the exact bytes beside it. */
+void ev_kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n);
+void ev_render_indicator(struct jbuf *j, const struct matcher_ind *mi);
+
 /* Render one record (no trailing newline) into j; source.sha256 holds the
  * placeholder, and so does prev (the first key) until the writer links it. */
 void ev_record_render(struct jbuf *j, const struct ev_record *r);

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cli_keygen.h"
+#include "cli_common.h"
 #include "cli_rules.h"
 #include "cybersieve/batch.h"
 #include "cybersieve/capture.h"
@@ -45,26 +46,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	g_stop = 1;
-}
-
-static bool parse_size(const char *s, size_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return false;
-	unsigned long long mul = 1;
-	if (*end == 'k' || *end == 'K')
-		mul = 1ull << 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1ull << 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1ull << 30, end++;
-	if (*end || v > SIZE_MAX / mul)
-		return false;
-	*out = (size_t)(v * mul);
-	return true;
 }
 
 static bool parse_shard(const char *s, unsigned *k, unsigned *n)
@@ -179,7 +160,7 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 		case OPT_STRICT: c->strict = true; break;
 		case 'q': c->quiet = true; break;
 		case OPT_THREADS:
-			if (!parse_size(optarg, &v) || v < 1 || v > 256)
+			if (!cli_parse_size(optarg, &v) || v < 1 || v > 256)
 				return bad_option("--threads", optarg);
 			c->threads = (unsigned)v;
 			break;
@@ -188,20 +169,20 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 				return bad_option("--shard (want K/N with 1 <= K <= N)", optarg);
 			break;
 		case OPT_CONTEXT:
-			if (!parse_size(optarg, &c->context) || c->context > 4096)
+			if (!cli_parse_size(optarg, &c->context) || c->context > 4096)
 				return bad_option("--context (0-4096)", optarg);
 			break;
 		case OPT_CHUNK:
-			if (!parse_size(optarg, &c->chunk_size) || c->chunk_size < 4096 ||
+			if (!cli_parse_size(optarg, &c->chunk_size) || c->chunk_size < 4096 ||
 			    c->chunk_size > (1ull << 30))
 				return bad_option("--chunk-size (4K-1G)", optarg);
 			break;
 		case OPT_FLOWMEM:
-			if (!parse_size(optarg, &c->flow_memory) || c->flow_memory < (1u << 20))
+			if (!cli_parse_size(optarg, &c->flow_memory) || c->flow_memory < (1u << 20))
 				return bad_option("--flow-memory (at least 1M)", optarg);
 			break;
 		case OPT_MAXLINE:
-			if (!parse_size(optarg, &c->max_line) || c->max_line < 4096 ||
+			if (!cli_parse_size(optarg, &c->max_line) || c->max_line < 4096 ||
 			    c->max_line > (4ull << 30))
 				return bad_option("--max-line (4K-4G)", optarg);
 			break;
@@ -214,52 +195,6 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 	return 0;
 }
 
-/* Create the evidence folder: new, or existing and empty. */
-static int make_out_dir(const char *dir)
-{
-	if (mkdir(dir, 0700) == 0)
-		return 0;
-	if (errno != EEXIST) {
-		fprintf(stderr, "cybersieve: cannot create evidence folder %s: %s\n", dir,
-			strerror(errno));
-		return -1;
-	}
-	char probe[PATH_MAX + 32];
-	snprintf(probe, sizeof(probe), "%s/records.ndjson", dir);
-	struct stat st;
-	if (stat(probe, &st) == 0) {
-		fprintf(stderr,
-			"cybersieve: %s already holds evidence; refusing to overwrite it (choose a new --out)\n",
-			dir);
-		return -1;
-	}
-	return 0;
-}
-
-static void command_line(int argc, char **argv, char *out, size_t cap)
-{
-	size_t n = snprintf(out, cap, "cybersieve");
-	for (int i = 0; i < argc && n < cap; i++)
-		n += snprintf(out + n, cap - n, " %s", argv[i]);
-}
-
-static void now_rfc3339(char *out, size_t cap)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	util_rfc3339(&ts, out, cap);
-}
-
-static void on_refused(void *ctx, size_t pack_index, const struct cs_diag *d)
-{
-	struct cli_rules *r = ctx;
-	(void)pack_index;
-	char tmp[1600];
-	cs_diag_format(d, tmp, sizeof(tmp));
-	strncat(tmp, " (pack refused)", sizeof(tmp) - strlen(tmp) - 1);
-	cli_rules_error(r, tmp);
-}
-
 static int exit_code(const struct batch_result *res, size_t n_pack_errors)
 {
 	if (res->output_failed)
@@ -270,27 +205,6 @@ static int exit_code(const struct batch_result *res, size_t n_pack_errors)
 	if (res->matches)
 		return trouble ? CLI_EXIT_MATCH_TROUBLE : CLI_EXIT_MATCH;
 	return trouble ? CLI_EXIT_NOMATCH_TROUBLE : CLI_EXIT_NOMATCH;
-}
-
-/* Write a new file whole, or leave none behind. */
-static bool write_file(const char *path, const char *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!fp) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	bool ok = fwrite(buf, 1, len, fp) == len;
-	ok &= fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-	ok &= fclose(fp) == 0;
-	if (!ok) {
-		int e = errno;
-		unlink(path);
-		errno = e;
-	}
-	return ok;
 }
 
 struct scan_run {
@@ -330,7 +244,7 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 		fprintf(stderr, "cybersieve scan: --pseudonymise: %s\n", tmp);
 		return -1;
 	}
-	enum cs_err e = matcher_build(s->rules.packs, s->rules.n, s->cfg.strict ? NULL : on_refused,
+	enum cs_err e = matcher_build(s->rules.packs, s->rules.n, s->cfg.strict ? NULL : cli_on_refused,
 				      &s->rules, &s->m, &d);
 	if (e != CS_OK) {
 		char tmp[1600];
@@ -364,7 +278,7 @@ static int open_output(struct scan_run *s)
 			strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 			snprintf(s->out_dir, sizeof(s->out_dir), "cybersieve-%s-%.8s", ts, s->run_id);
 		}
-		if (make_out_dir(s->out_dir) != 0)
+		if (cli_make_out_dir(s->out_dir) != 0)
 			return -1;
 		int fd = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
@@ -406,10 +320,10 @@ static void finish(struct scan_run *s, int code)
 	char path[PATH_MAX + 32];
 	if (s->out_dir[0]) {
 		snprintf(path, sizeof(path), "%s/summary.json", s->out_dir);
-		if (j.failed || !write_file(path, j.p, j.len))
+		if (j.failed || !cli_write_file(AT_FDCWD, path, j.p, j.len))
 			fprintf(stderr, "cybersieve: cannot write %s: %s\n", path, strerror(errno));
 	}
-	if (s->cfg.summary_path && (j.failed || !write_file(s->cfg.summary_path, j.p, j.len)))
+	if (s->cfg.summary_path && (j.failed || !cli_write_file(AT_FDCWD, s->cfg.summary_path, j.p, j.len)))
 		fprintf(stderr, "cybersieve: cannot write %s: %s\n", s->cfg.summary_path,
 			strerror(errno));
 	if (!s->cfg.quiet) {
@@ -601,8 +515,8 @@ int cli_scan(int argc, char **argv)
 	int code = CLI_EXIT_FATAL;
 	s->seal.dir_fd = -1;
 	util_uuid4(s->run_id, sizeof(s->run_id));
-	now_rfc3339(s->started, sizeof(s->started));
-	command_line(argc, argv, s->cmdline, sizeof(s->cmdline));
+	cli_now_rfc3339(s->started, sizeof(s->started));
+	cli_command_line(argc, argv, s->cmdline, sizeof(s->cmdline));
 	if (prepare(s, argc, argv) != 0 || open_output(s) != 0)
 		goto out;
 	signal(SIGINT, on_signal);
@@ -637,7 +551,7 @@ int cli_scan(int argc, char **argv)
 		cs_diag_format(&s->res.output_diag, tmp, sizeof(tmp));
 		fprintf(stderr, "cybersieve: evidence output failed, run stopped: %s\n", tmp);
 	}
-	now_rfc3339(s->finished, sizeof(s->finished));
+	cli_now_rfc3339(s->finished, sizeof(s->finished));
 	write_manifest(s);
 	ev_writer_close(s->w, NULL);
 	s->w = NULL;

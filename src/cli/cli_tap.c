@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "cli_keygen.h"
+#include "cli_common.h"
 #include "cli_rules.h"
 #include "cybersieve/manifest.h"
 #include "cybersieve/packet.h"
@@ -72,26 +73,6 @@ static void on_signal(int sig)
 	struct capture *c = g_cap;
 	if (c)
 		capture_breakloop(c);
-}
-
-static bool parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return false;
-	unsigned long long mul = 1;
-	if (*end == 'k' || *end == 'K')
-		mul = 1ull << 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1ull << 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1ull << 30, end++;
-	if (*end || v > UINT64_MAX / mul)
-		return false;
-	*out = v * mul;
-	return true;
 }
 
 static bool parse_seconds(const char *s, double *out)
@@ -173,27 +154,27 @@ static int parse_value(int opt, const char *arg, struct tap_cfg *c)
 	uint64_t v;
 	switch (opt) {
 	case OPT_THREADS:
-		if (!parse_size(arg, &v) || v < 1 || v > 256)
+		if (!cli_parse_size(arg, &v) || v < 1 || v > 256)
 			return bad_option("--threads (1-256)", arg);
 		c->threads = (unsigned)v;
 		return 1;
 	case OPT_CONTEXT:
-		if (!parse_size(arg, &v) || v > 4096)
+		if (!cli_parse_size(arg, &v) || v > 4096)
 			return bad_option("--context (0-4096)", arg);
 		c->context = (size_t)v;
 		return 1;
 	case OPT_SNAPLEN:
-		if (!parse_size(arg, &v) || v < 64 || v > 262144)
+		if (!cli_parse_size(arg, &v) || v < 64 || v > 262144)
 			return bad_option("--snaplen (64-262144)", arg);
 		c->snaplen = (int)v;
 		return 1;
 	case OPT_BUFSIZE:
-		if (!parse_size(arg, &v) || v < (64u << 10) || v > (1ull << 30))
+		if (!cli_parse_size(arg, &v) || v < (64u << 10) || v > (1ull << 30))
 			return bad_option("--buffer-size (64K-1G)", arg);
 		c->bufsize = (int)v;
 		return 1;
 	case OPT_FLOWMEM:
-		if (!parse_size(arg, &v) || v < (1u << 20))
+		if (!cli_parse_size(arg, &v) || v < (1u << 20))
 			return bad_option("--flow-memory (at least 1M)", arg);
 		c->flow_memory = v;
 		return 1;
@@ -202,7 +183,7 @@ static int parse_value(int opt, const char *arg, struct tap_cfg *c)
 			return bad_option("--duration (seconds > 0)", arg);
 		return 1;
 	case OPT_ROTSIZE:
-		if (!parse_size(arg, &v) || v < 1)
+		if (!cli_parse_size(arg, &v) || v < 1)
 			return bad_option("--rotate-size (bytes > 0)", arg);
 		c->rotate_bytes = v;
 		return 1;
@@ -329,72 +310,6 @@ static int drop_root(const struct tap_user *u, int out_fd, const char *out_dir,
 }
 
 /* Create the evidence folder: new, or existing without evidence in it. */
-static int make_out_dir(const char *dir)
-{
-	if (mkdir(dir, 0700) == 0)
-		return 0;
-	if (errno != EEXIST) {
-		fprintf(stderr, "cybersieve: cannot create evidence folder %s: %s\n", dir,
-			strerror(errno));
-		return -1;
-	}
-	char probe[PATH_MAX + 32];
-	snprintf(probe, sizeof(probe), "%s/records.ndjson", dir);
-	struct stat st;
-	bool held = stat(probe, &st) == 0;
-	snprintf(probe, sizeof(probe), "%s/records-000001.ndjson", dir);
-	held |= stat(probe, &st) == 0;
-	snprintf(probe, sizeof(probe), "%s/manifest.json", dir);
-	held |= stat(probe, &st) == 0;
-	if (held) {
-		fprintf(stderr,
-			"cybersieve: %s already holds evidence; refusing to overwrite it (choose a new --out)\n",
-			dir);
-		return -1;
-	}
-	return 0;
-}
-
-static void command_line(int argc, char **argv, char *out, size_t cap)
-{
-	size_t n = snprintf(out, cap, "cybersieve");
-	for (int i = 0; i < argc && n < cap; i++)
-		n += snprintf(out + n, cap - n, " %s", argv[i]);
-}
-
-static void now_rfc3339(char *out, size_t cap)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	util_rfc3339(&ts, out, cap);
-}
-
-static void on_refused(void *ctx, size_t pack_index, const struct cs_diag *d)
-{
-	struct cli_rules *r = ctx;
-	(void)pack_index;
-	char tmp[1600];
-	cs_diag_format(d, tmp, sizeof(tmp));
-	strncat(tmp, " (pack refused)", sizeof(tmp) - strlen(tmp) - 1);
-	cli_rules_error(r, tmp);
-}
-
-/* Relative to the evidence folder's descriptor, opened before root was
- * dropped: the folder's parents need not be searchable by --user. */
-static bool write_file(int dir_fd, const char *name, const char *buf, size_t len)
-{
-	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!fp) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	bool ok = fwrite(buf, 1, len, fp) == len;
-	ok &= fclose(fp) == 0;
-	return ok;
-}
-
 struct tap_run {
 	struct tap_cfg cfg;
 	struct tap_user user;
@@ -438,7 +353,7 @@ static int build_matcher(struct tap_run *s)
 	cs_diag_clear(&d);
 	/* A tap needs the stream database at once: compile it beside the block one. */
 	enum cs_err e = matcher_build_ex(s->rules.packs, s->rules.n,
-					 s->cfg.strict ? NULL : on_refused, &s->rules,
+					 s->cfg.strict ? NULL : cli_on_refused, &s->rules,
 					 MATCHER_BUILD_STREAM, &s->m, &d);
 	if (e != CS_OK) {
 		char tmp[1600];
@@ -484,7 +399,7 @@ static int open_output(struct tap_run *s)
 			strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 			snprintf(s->out_dir, sizeof(s->out_dir), "cybersieve-%s-%.8s", ts, s->run_id);
 		}
-		if (make_out_dir(s->out_dir) != 0)
+		if (cli_make_out_dir(s->out_dir) != 0)
 			return -1;
 		s->out_fd = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (s->out_fd < 0) {
@@ -727,7 +642,7 @@ static void finish(struct tap_run *s, int code)
 	jbuf_init(&j);
 	render_summary(&j, s, code);
 	jbuf_raw(&j, "\n", 1);
-	if (s->out_fd >= 0 && (j.failed || !write_file(s->out_fd, "summary.json", j.p, j.len)))
+	if (s->out_fd >= 0 && (j.failed || !cli_write_file(s->out_fd, "summary.json", j.p, j.len)))
 		fprintf(stderr, "cybersieve: cannot write %s/summary.json: %s\n", s->out_dir,
 			strerror(errno));
 	jbuf_fini(&j);
@@ -813,8 +728,8 @@ int cli_tap(int argc, char **argv)
 	s->out_fd = -1;
 	install_signals();
 	util_uuid4(s->run_id, sizeof(s->run_id));
-	now_rfc3339(s->started, sizeof(s->started));
-	command_line(argc, argv, s->cmdline, sizeof(s->cmdline));
+	cli_now_rfc3339(s->started, sizeof(s->started));
+	cli_command_line(argc, argv, s->cmdline, sizeof(s->cmdline));
 	if (prepare(s, argc, argv) != 0)
 		goto out;
 	if (!s->cfg.quiet)
@@ -831,7 +746,7 @@ int cli_tap(int argc, char **argv)
 		fprintf(stderr, "cybersieve: evidence output failed: %s\n", tmp);
 		s->output_failed = s->run_failed = true;
 	}
-	now_rfc3339(s->finished, sizeof(s->finished));
+	cli_now_rfc3339(s->finished, sizeof(s->finished));
 	write_manifest(s);
 	ev_writer_close(s->w, NULL);
 	s->w = NULL;

@@ -53,7 +53,7 @@ unsigned ev_legal_article(const struct pack *p)
 }
 
 /* A byte string; when it was not valid UTF-8 the exact bytes follow in base64. */
-static void kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n)
+void ev_kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n)
 {
 	json_key(j, key);
 	bool lossy = json_str(j, s, n);
@@ -66,7 +66,7 @@ static void kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n)
 	}
 }
 
-static void render_indicator(struct jbuf *j, const struct matcher_ind *mi)
+void ev_render_indicator(struct jbuf *j, const struct matcher_ind *mi)
 {
 	const struct indicator *ind = mi->ind;
 	const struct pack *p = mi->pack;
@@ -75,7 +75,7 @@ static void render_indicator(struct jbuf *j, const struct matcher_ind *mi)
 	json_obj_open(j);
 	json_kv_str(j, "id", ind->id);
 	json_kv_str(j, "type", ind_type_name(ind->type));
-	kv_text(j, "value", (const uint8_t *)ind->value, ind->value_len);
+	ev_kv_text(j, "value", (const uint8_t *)ind->value, ind->value_len);
 	json_kv_str(j, "category", p->category);
 	json_kv_u64(j, "confidence", ind->confidence);
 	json_key(j, "pack");
@@ -102,8 +102,8 @@ static void render_context(struct jbuf *j, const struct ev_record *r)
 				 PSEUDO_MATCH_START | (r->after_cut ? PSEUDO_CUT_END : 0), keep,
 				 ind->value_len);
 	} else {
-		kv_text(j, "before", r->before, r->before_len);
-		kv_text(j, "after", r->after, r->after_len);
+		ev_kv_text(j, "before", r->before, r->before_len);
+		ev_kv_text(j, "after", r->after, r->after_len);
 	}
 	json_obj_close(j);
 }
@@ -125,7 +125,7 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 	json_kv_str(j, "name", EV_TOOL_NAME);
 	json_kv_str(j, "version", CS_VERSION);
 	json_obj_close(j);
-	render_indicator(j, r->mi);
+	ev_render_indicator(j, r->mi);
 	json_kv_str(j, "legal", p->legal);
 	unsigned art = ev_legal_article(p);
 	if (art)
@@ -137,7 +137,7 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 	json_key(j, "source");
 	json_obj_open(j);
 	json_kv_str(j, "kind", "log");
-	kv_text(j, "path", (const uint8_t *)r->path, strlen(r->path));
+	ev_kv_text(j, "path", (const uint8_t *)r->path, strlen(r->path));
 	json_kv_str(j, "sha256", EV_SHA256_PLACEHOLDER);
 	json_kv_bool(j, "gzip", r->gzip);
 	json_kv_u64(j, "line", r->line);
@@ -154,7 +154,7 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 		/* Location and hash only: no byte of the content leaves the input. */
 		json_kv_bool(j, "content_withheld", true);
 	} else {
-		kv_text(j, "text", r->text, r->text_len);
+		ev_kv_text(j, "text", r->text, r->text_len);
 		render_context(j, r);
 	}
 	json_obj_close(j);

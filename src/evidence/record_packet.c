@@ -9,42 +9,6 @@
 #include "cybersieve/pseudo.h"
 #include "cybersieve/util.h"
 
-/* A byte string; when it was not valid UTF-8 the exact bytes follow in base64. */
-static void pkt_kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n)
-{
-	json_key(j, key);
-	bool lossy = json_str(j, s, n);
-	j->need_comma = true;
-	if (lossy) {
-		char k[64];
-		snprintf(k, sizeof(k), "%s_b64", key);
-		json_key(j, k);
-		json_base64(j, s, n);
-	}
-}
-
-static void pkt_render_indicator(struct jbuf *j, const struct matcher_ind *mi)
-{
-	const struct indicator *ind = mi->ind;
-	const struct pack *p = mi->pack;
-	char digest[65];
-	json_key(j, "indicator");
-	json_obj_open(j);
-	json_kv_str(j, "id", ind->id);
-	json_kv_str(j, "type", ind_type_name(ind->type));
-	pkt_kv_text(j, "value", (const uint8_t *)ind->value, ind->value_len);
-	json_kv_str(j, "category", p->category);
-	json_kv_u64(j, "confidence", ind->confidence);
-	json_key(j, "pack");
-	json_obj_open(j);
-	json_kv_str(j, "name", p->name);
-	util_hex(p->digest, sizeof(p->digest), digest);
-	json_kv_str(j, "sha256", digest);
-	json_kv_str(j, "source", p->source);
-	json_obj_close(j);
-	json_obj_close(j);
-}
-
 static void pkt_render_source(struct jbuf *j, const struct ev_packet_record *r)
 {
 	char ts[40];
@@ -52,7 +16,7 @@ static void pkt_render_source(struct jbuf *j, const struct ev_packet_record *r)
 	json_key(j, "source");
 	json_obj_open(j);
 	json_kv_str(j, "kind", r->live ? "live" : "capture");
-	pkt_kv_text(j, r->live ? "interface" : "path", (const uint8_t *)src, strlen(src));
+	ev_kv_text(j, r->live ? "interface" : "path", (const uint8_t *)src, strlen(src));
 	json_kv_str(j, "sha256", r->live ? NULL : EV_SHA256_PLACEHOLDER);
 	json_kv_u64(j, "packet_first", r->pkt_first);
 	json_kv_u64(j, "packet_last", r->pkt_last);
@@ -77,8 +41,8 @@ static void pkt_render_context(struct jbuf *j, const struct ev_packet_record *r)
 		pseudo_json_text(j, "after", r->pseudo, r->after, r->after_len,
 				 PSEUDO_MATCH_START | PSEUDO_CUT_END, keep, ind->value_len);
 	} else {
-		pkt_kv_text(j, "before", r->before, r->before_len);
-		pkt_kv_text(j, "after", r->after, r->after_len);
+		ev_kv_text(j, "before", r->before, r->before_len);
+		ev_kv_text(j, "after", r->after, r->after_len);
 	}
 	json_obj_close(j);
 }
@@ -102,7 +66,7 @@ static void pkt_render_match(struct jbuf *j, const struct ev_packet_record *r)
 		/* Location and hash only: no byte of the content leaves the input. */
 		json_kv_bool(j, "content_withheld", true);
 	} else {
-		pkt_kv_text(j, "text", r->text, r->text_len);
+		ev_kv_text(j, "text", r->text, r->text_len);
 		pkt_render_context(j, r);
 	}
 	json_obj_close(j);
@@ -152,7 +116,7 @@ void ev_packet_record_render_body(struct jbuf *j, const struct ev_packet_record 
 	json_kv_str(j, "name", EV_TOOL_NAME);
 	json_kv_str(j, "version", CS_VERSION);
 	json_obj_close(j);
-	pkt_render_indicator(j, r->mi);
+	ev_render_indicator(j, r->mi);
 	json_kv_str(j, "legal", p->legal);
 	unsigned art = ev_legal_article(p);
 	if (art)
