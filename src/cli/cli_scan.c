@@ -222,6 +222,25 @@ struct scan_run {
 	char cmdline[8192];
 };
 
+/* A hint only (the reader decides by content later): does one of the first
+ * inputs start with a capture magic? Gzip files are not opened for this. */
+static bool inputs_have_capture(const struct walk_list *l)
+{
+	for (size_t i = 0; i < l->n && i < 256; i++) {
+		if (l->v[i].status != WALK_FILE || strcmp(l->v[i].path, "-") == 0)
+			continue;
+		uint8_t head[4];
+		int fd = open(l->v[i].path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, head, sizeof(head));
+		close(fd);
+		if (n == 4 && capture_detect(head, 4) != CAPTURE_FMT_UNKNOWN)
+			return true;
+	}
+	return false;
+}
+
 static int prepare(struct scan_run *s, int argc, char **argv)
 {
 	if (parse_args(argc, argv, &s->cfg, &s->rules) != 0)
@@ -244,18 +263,22 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 		fprintf(stderr, "cybersieve scan: --pseudonymise: %s\n", tmp);
 		return -1;
 	}
-	enum cs_err e = matcher_build(s->rules.packs, s->rules.n, s->cfg.strict ? NULL : cli_on_refused,
-				      &s->rules, &s->m, &d);
-	if (e != CS_OK) {
-		char tmp[1600];
-		cs_diag_format(&d, tmp, sizeof(tmp));
-		fprintf(stderr, "cybersieve: %s\n", tmp);
-		return -1;
-	}
 	struct walk_opts wo = {.shard_k = s->cfg.shard_k, .shard_n = s->cfg.shard_n};
 	if (walk_paths((const char *const *)argv + optind, (size_t)(argc - optind), &wo,
 		       &s->inputs) != CS_OK) {
 		fprintf(stderr, "cybersieve: out of memory listing inputs\n");
+		return -1;
+	}
+	/* Captures need the stream database too: when one is in sight, compile it on
+	 * the other core while the block database compiles. */
+	unsigned flags = inputs_have_capture(&s->inputs) ? MATCHER_BUILD_STREAM : 0;
+	enum cs_err e = matcher_build_ex(s->rules.packs, s->rules.n,
+					 s->cfg.strict ? NULL : cli_on_refused, &s->rules, flags,
+					 &s->m, &d);
+	if (e != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: %s\n", tmp);
 		return -1;
 	}
 	return 0;
