@@ -1,7 +1,7 @@
 #!/bin/sh
 # cybersieve: install what it needs (Debian 12), build, and run.
 #   ./build.sh demo    scan the sample logs in samples/ with the packs in rules/
-#   ./build.sh test    build and run the whole test suite (ctest)
+#   ./build.sh test    build and run the whole test suite (ctest), then again under ASan+UBSan
 #   ./build.sh deps    only install the Debian packages
 # Runs as root, or as a user with sudo. Safe to run again: installed packages are skipped.
 set -eu
@@ -55,8 +55,12 @@ demo)
 test)
 	install_deps
 	compile
-	cd "$build"
-	ctest --output-on-failure -j "$(nproc)"
+	(cd "$build" && ctest --output-on-failure -j "$(nproc)")
+	# The whole suite once more under AddressSanitizer and UndefinedBehaviorSanitizer.
+	san="${build}-sanitize"
+	cmake -S "$here" -B "$san" -DCMAKE_BUILD_TYPE=Debug -DCS_SANITIZE=ON -DCS_BUILD_BENCH=OFF
+	cmake --build "$san" -j "$(nproc)"
+	(cd "$san" && ctest --output-on-failure -j "$(nproc)")
 	;;
 *)
 	echo "usage: $0 demo|test|deps" >&2

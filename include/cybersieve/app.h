@@ -259,6 +259,11 @@ struct app_http_stats {
 };
 
 #define APP_HTTP_HASH_ENCODED 0x1u /* also hash bodies in their sent form */
+/* Inflate gzip/deflate bodies even when no digest is wanted, so that
+ * on_body_data gets the decoded bytes of every coded body (up to body_cap);
+ * without it, and with no digest wanted, a coded body reaches on_body_data as
+ * sent. If the inflate state cannot be had, the body gets no on_body_data. */
+#define APP_HTTP_DECODE_BODIES 0x2u
 
 /* What a worker sets up once: limits, digest algorithms, callbacks. The
  * callbacks get the `user` given to app_http_feed (e.g. the flow). */

@@ -9,7 +9,6 @@
 #define CYBERSIEVE_MATCHER_H
 
 #include <stdbool.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +47,8 @@ struct matcher_stats {
 	size_t regex_without_som; /* regexes whose start could not be tracked */
 	double compile_seconds;
 	size_t db_bytes;
+	size_t set_entries;       /* indicators confirmed by set lookup, not compiled */
+	size_t set_bytes;         /* memory of those sets */
 };
 
 /* Compile every indicator of every pack into one block-mode database.
@@ -107,7 +108,7 @@ void matcher_destroy(struct matcher *m);
  * a match that ends where the segment ends, or before a long match) counts
  * as a boundary: the match is accepted rather than lost. */
 
-#define MATCHER_STREAM_TAIL 64   /* earlier bytes kept per direction */
+#define MATCHER_STREAM_TAIL 128  /* earlier bytes kept per direction */
 #define MATCHER_STREAM_RING 16   /* segments remembered to map offsets to packets */
 #define MATCHER_STREAM_TEXT 256  /* longest matched text handed to the callback */
 

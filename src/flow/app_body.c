@@ -1,6 +1,7 @@
 /* HTTP body digests: bytes with their transfer coding removed come in, the
  * content coding (gzip, deflate zlib-wrapped or raw) is inflated as they
- * stream, and MD5/SHA-1/SHA-256 are updated; a body is never stored whole.
+ * stream, MD5/SHA-1/SHA-256 are updated and the decoded bytes are handed to
+ * on_body_data (for scanning); a body is never stored whole.
  * Heap: the EVP contexts are allocated at the first body and reused until
  * app_body_fini (keep-alive flows carry many bodies); the inflate state
  * lives only while a coded body is open.
@@ -104,8 +105,9 @@ enum cs_err app_body_begin(struct app_body *b, const struct app_http_env *e,
 		b->flags |= APP_BODY_UNDECODED;
 	if (b->hashing && enc != APP_ENC_IDENTITY && (e->flags & APP_HTTP_HASH_ENCODED))
 		b->enc_hashing = ctx_start(b->enc_ctx, e);
-	/* Inflating only serves the digests: skip it when none is wanted. */
-	bool want = e->md[0] || e->md[1] || e->md[2];
+	/* Inflating serves the digests and the body scanner: skip it when
+	 * neither wants the decoded bytes. */
+	bool want = e->md[0] || e->md[1] || e->md[2] || (e->flags & APP_HTTP_DECODE_BODIES);
 	if (b->hashing && want && (enc == APP_ENC_GZIP || enc == APP_ENC_DEFLATE)) {
 		b->zs = calloc(1, sizeof(*b->zs));
 		if (!b->zs)

@@ -62,6 +62,24 @@ static bool recheck_push(struct matcher_scratch *s, uint64_t start, uint64_t end
 	return true;
 }
 
+static bool shape_push(void *vctx, uint32_t ind, uint64_t start, uint64_t end)
+{
+	struct scan_ctx *c = vctx;
+	return hits_push(c->out, start, end, ind);
+}
+
+/* A candidate of a shape: the sets say which indicators, if any, it is. */
+static int on_shape(struct scan_ctx *c, enum shape_kind k, uint64_t to)
+{
+	if (to <= c->skip_prefix || (c->cut_end && to == c->len))
+		return 0;
+	if (!shapes_confirm(&c->m->shapes, k, c->buf, c->len, to, shape_push, c)) {
+		c->oom = true;
+		return 1;
+	}
+	return 0;
+}
+
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
 		    unsigned int flags, void *vctx)
 {
@@ -74,6 +92,8 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 		from += c->base;
 		to += c->base;
 	}
+	if (id >= m->n)
+		return on_shape(c, (enum shape_kind)(id - m->n), to);
 	if (to <= c->skip_prefix)
 		return 0;
 	/* Its boundary lies past the cut: the next piece, which overlaps, decides. */
@@ -307,8 +327,12 @@ static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, cha
 {
 	size_t k = 0;
 	for (size_t i = 0; i < m->n; i++)
-		if (!b->pack_refused[m->ind[i].pack_index])
+		if (!b->pack_refused[m->ind[i].pack_index] && !m->in_set[i])
 			b->ids[k++] = (unsigned)i;
+	size_t n_expr = k;
+	for (int sk = 0; sk < SHAPE_COUNT; sk++)
+		if (m->shapes.used[sk])
+			b->ids[k++] = (unsigned)(m->n + (size_t)sk);
 	const char **ex = malloc((k ? k : 1) * sizeof(*ex));
 	unsigned *fl = malloc((k ? k : 1) * sizeof(*fl));
 	if (!ex || !fl) {
@@ -318,22 +342,26 @@ static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, cha
 		*bad = SIZE_MAX;
 		return HS_NOMEM;
 	}
-	for (size_t i = 0; i < k; i++) {
+	for (size_t i = 0; i < n_expr; i++) {
 		ex[i] = b->expr[b->ids[i]];
 		fl[i] = b->flags[b->ids[i]];
 	}
+	for (size_t i = n_expr; i < k; i++)
+		ex[i] = shapes_expr((enum shape_kind)(b->ids[i] - m->n), &fl[i]);
 	hs_compile_error_t *err = NULL;
 	hs_error_t rc = HS_SUCCESS;
 	if (k > 0)
 		rc = hs_compile_multi(ex, fl, b->ids, (unsigned)k, HS_MODE_BLOCK, NULL, &m->db, &err);
 	*bad = SIZE_MAX;
 	if (rc != HS_SUCCESS) {
-		if (err && err->expression >= 0)
+		if (err && err->expression >= 0 && b->ids[err->expression] < m->n)
 			*bad = b->ids[err->expression];
 		snprintf(msg, cap, "%s", err ? err->message : "compile failed");
 		hs_free_compile_error(err);
 	}
 	m->stats.patterns = k;
+	m->stats.set_entries = m->shapes.taken;
+	m->stats.set_bytes = shapes_bytes(&m->shapes);
 	free(ex);
 	free(fl);
 	return rc;
@@ -345,11 +373,25 @@ static enum cs_err build_exprs(struct matcher *m, struct build *b, struct pack *
 	size_t i = 0;
 	for (size_t p = 0; p < n_packs; p++) {
 		for (size_t j = 0; j < packs[p]->n_ind; j++, i++) {
-			m->ind[i] = (struct matcher_ind){&packs[p]->ind[j], packs[p], (uint32_t)p};
-			enum cs_err e = pattern_expr(&packs[p]->ind[j], &b->expr[i], &b->flags[i],
-						     &m->fixed_len[i]);
+			const struct indicator *ind = &packs[p]->ind[j];
+			m->ind[i] = (struct matcher_ind){ind, packs[p], (uint32_t)p};
+			bool taken;
+			enum cs_err e = shapes_add(&m->shapes, (uint32_t)i, ind, &taken);
 			if (e != CS_OK)
 				return e;
+			if (taken) {
+				/* Its width still bounds the overlap of split lines. */
+				m->in_set[i] = 1;
+				m->fixed_len[i] = (uint32_t)ind->value_len;
+				if (m->fixed_len[i] > m->max_fixed)
+					m->max_fixed = m->fixed_len[i];
+				continue;
+			}
+			size_t fixed;
+			e = pattern_expr(ind, &b->expr[i], &b->flags[i], &fixed);
+			if (e != CS_OK)
+				return e;
+			m->fixed_len[i] = (uint32_t)fixed;
 			m->has_som[i] = (b->flags[i] & HS_FLAG_SOM_LEFTMOST) != 0;
 			if (m->fixed_len[i] > m->max_fixed)
 				m->max_fixed = m->fixed_len[i];
@@ -391,12 +433,13 @@ enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
 	m->ind = calloc(n1, sizeof(*m->ind));
 	m->fixed_len = calloc(n1, sizeof(*m->fixed_len));
 	m->has_som = calloc(n1, 1);
+	m->in_set = calloc(n1, 1);
 	b.expr = calloc(n1, sizeof(*b.expr));
 	b.flags = calloc(n1, sizeof(*b.flags));
-	b.ids = calloc(n1, sizeof(*b.ids));
+	b.ids = calloc(n1 + SHAPE_COUNT, sizeof(*b.ids));
 	b.pack_refused = calloc(n_packs ? n_packs : 1, sizeof(bool));
-	if (!m->ind || !m->fixed_len || !m->has_som || !b.expr || !b.flags || !b.ids ||
-	    !b.pack_refused)
+	if (!m->ind || !m->fixed_len || !m->has_som || !m->in_set || !b.expr || !b.flags ||
+	    !b.ids || !b.pack_refused || shapes_init(&m->shapes, m->n) != CS_OK)
 		goto fail;
 	err = build_exprs(m, &b, packs, n_packs);
 	if (err != CS_OK)
@@ -514,5 +557,7 @@ void matcher_destroy(struct matcher *m)
 	free(m->ind);
 	free(m->fixed_len);
 	free(m->has_som);
+	free(m->in_set);
+	shapes_fini(&m->shapes);
 	free(m);
 }

@@ -7,12 +7,15 @@
 #include <stdatomic.h>
 
 #include "cybersieve/matcher.h"
+#include "match/shape.h"
 
 struct matcher {
 	hs_database_t *db;        /* block mode: log chunks and fields */
 	hs_database_t *stream_db; /* stream mode: flow payloads; built on first use */
 	struct matcher_ind *ind;
-	size_t *fixed_len;       /* per indicator; 0 = regex */
+	uint32_t *fixed_len;     /* per indicator; 0 = regex */
+	unsigned char *in_set;   /* per indicator: held in a shape set, not compiled */
+	struct shapes shapes;    /* engine ids m->n + shape_kind are shape candidates */
 	unsigned char *has_som;  /* per indicator: engine reports the start */
 	size_t n;
 	size_t max_fixed;

@@ -32,9 +32,9 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 {
 	size_t n = m->n ? m->n : 1;
 	char **expr = calloc(n, sizeof(*expr));
-	unsigned *flags = calloc(n, sizeof(*flags)), *ids = calloc(n, sizeof(*ids));
-	const char **ex = calloc(n, sizeof(*ex));
-	unsigned *fl = calloc(n, sizeof(*fl));
+	unsigned *flags = calloc(n, sizeof(*flags)), *ids = calloc(n + SHAPE_COUNT, sizeof(*ids));
+	const char **ex = calloc(n + SHAPE_COUNT, sizeof(*ex));
+	unsigned *fl = calloc(n + SHAPE_COUNT, sizeof(*fl));
 	bool *skip = calloc(n, sizeof(*skip));
 	m->stream_som = calloc(n, 1);
 	enum cs_err err = CS_ERR_NOMEM;
@@ -42,6 +42,9 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 		goto out;
 	for (size_t i = 0; i < m->n; i++) {
 		size_t fixed;
+		skip[i] = m->in_set[i];
+		if (skip[i])
+			continue;
 		err = pattern_expr(m->ind[i].ind, &expr[i], &flags[i], &fixed);
 		if (err != CS_OK)
 			goto out;
@@ -58,6 +61,13 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 			som |= (flags[i] & HS_FLAG_SOM_LEFTMOST) != 0;
 		}
 		m->stream_patterns = k;
+		for (int sk = 0; sk < SHAPE_COUNT; sk++) {
+			if (!m->shapes.used[sk])
+				continue;
+			ids[k] = (unsigned)(m->n + (size_t)sk);
+			ex[k] = shapes_expr((enum shape_kind)sk, &fl[k]);
+			k++;
+		}
 		if (k == 0) {
 			err = CS_OK;
 			break;
@@ -69,7 +79,7 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 			err = CS_OK;
 			break;
 		}
-		if (!ce || ce->expression < 0) {
+		if (!ce || ce->expression < 0 || ids[ce->expression] >= m->n) {
 			cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "stream pattern compile failed: %s",
 				    ce ? ce->message : "unknown error");
 			hs_free_compile_error(ce);
@@ -86,6 +96,7 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 	if (err == CS_OK) {
 		for (size_t i = 0; i < m->n; i++)
 			m->stream_som[i] = !skip[i] && (flags[i] & HS_FLAG_SOM_LEFTMOST);
+		m->stream_patterns += m->shapes.taken;
 		if (m->stream_db && hs_stream_size(m->stream_db, &m->stream_size) != HS_SUCCESS)
 			m->stream_size = 0;
 	}
@@ -218,25 +229,14 @@ static const struct matcher_stream_seg *seg_of(const struct matcher_stream *ms, 
 	return best ? best : oldest;
 }
 
-static int on_stream_match(unsigned int id, unsigned long long from, unsigned long long to,
-			   unsigned int flags, void *vctx)
+/* Hand a confirmed hit of indicator id over fed positions [start, to) to the callback. */
+static void stream_report(struct stream_ctx *c, uint32_t id, uint64_t start, uint64_t to)
 {
-	(void)flags;
-	struct stream_ctx *c = vctx;
 	const struct matcher *m = c->m;
 	struct matcher_stream *ms = c->ms;
-	uint64_t start;
-	if (m->fixed_len[id])
-		start = to >= m->fixed_len[id] ? to - m->fixed_len[id] : 0;
-	else if (m->stream_som[id])
-		start = from;
-	else
-		start = to;
 	const struct indicator *ind = m->ind[id].ind;
-	if (!confirm(c, ind, start, to))
-		return 0;
 	if (ms->last_ind == id && ms->last_start == start && ind->type == IND_REGEX)
-		return 0;
+		return;
 	ms->last_ind = id;
 	ms->last_start = start;
 
@@ -272,6 +272,64 @@ static int on_stream_match(unsigned int id, unsigned long long from, unsigned lo
 		h.after_len = (size_t)(a1 - to);
 	}
 	c->fn(c->user, &h);
+}
+
+struct shape_win {
+	struct stream_ctx *c;
+	uint64_t base; /* fed position of the window's first byte */
+};
+
+static bool stream_shape_emit(void *vctx, uint32_t ind, uint64_t start, uint64_t end)
+{
+	struct shape_win *sw = vctx;
+	stream_report(sw->c, ind, sw->base + start, sw->base + end);
+	return true;
+}
+
+/* A shape candidate ending at fed position to: lay the bytes at hand around
+ * it out as a small buffer and let the sets confirm. A token whose bytes are
+ * not all at hand is not confirmed (it cannot be looked up). */
+static void stream_shape(struct stream_ctx *c, enum shape_kind k, uint64_t to)
+{
+	uint8_t w[MATCHER_STREAM_TAIL + 8];
+	size_t reach = shapes_reach(k);
+	if (reach > MATCHER_STREAM_TAIL)
+		reach = MATCHER_STREAM_TAIL;
+	uint64_t from = to > reach ? to - reach : 0;
+	while (from < to && byte_at(c, from) < 0)
+		from++;
+	size_t n = 0;
+	for (uint64_t p = from; p < to + 2; p++) {
+		int b = byte_at(c, p);
+		if (b < 0)
+			break;
+		w[n++] = (uint8_t)b;
+	}
+	if (n < to - from)
+		return;
+	struct shape_win sw = {c, from};
+	(void)shapes_confirm(&c->m->shapes, k, w, n, to - from, stream_shape_emit, &sw);
+}
+
+static int on_stream_match(unsigned int id, unsigned long long from, unsigned long long to,
+			   unsigned int flags, void *vctx)
+{
+	(void)flags;
+	struct stream_ctx *c = vctx;
+	const struct matcher *m = c->m;
+	if (id >= m->n) {
+		stream_shape(c, (enum shape_kind)(id - m->n), to);
+		return 0;
+	}
+	uint64_t start;
+	if (m->fixed_len[id])
+		start = to >= m->fixed_len[id] ? to - m->fixed_len[id] : 0;
+	else if (m->stream_som[id])
+		start = from;
+	else
+		start = to;
+	if (confirm(c, m->ind[id].ind, start, to))
+		stream_report(c, id, start, to);
 	return 0;
 }
 

@@ -55,14 +55,23 @@ void pk_ring_pop(struct pk_ring *r, const struct pk_ent *e);
 /* What a direction's first bytes looked like: fields cover host names there. */
 enum pk_hint { PK_HINT_NONE = 0, PK_HINT_HTTP, PK_HINT_TLS };
 
+/* Scan state of a content-coded HTTP body's decoded bytes: heap, only while
+ * such a body is open in its direction (a flow holds at most two). */
+struct pk_body_scan {
+	struct matcher_stream ms;
+	uint64_t off;                 /* decoded bytes scanned so far */
+};
+
 struct pk_dir {
 	struct matcher_stream ms;
+	struct pk_body_scan *body;    /* NULL unless a coded body is being scanned */
 	struct app_dns_tcp dns;
 	uint64_t head_pkt, head_ts;   /* first packet of the HTTP head being read */
 	uint64_t body_pkt, body_ts;   /* first packet of the HTTP body being read */
 	uint64_t first_pkt, first_ts; /* first packet with data */
 	uint8_t hint;                 /* enum pk_hint */
 	bool hint_set;
+	bool body_skip;               /* this body's scan state could not be had */
 };
 
 #define PK_DNS_IDS 8
@@ -129,6 +138,9 @@ struct pk_worker {
 	_Atomic uint64_t matches;   /* read by the reader for live stats */
 	uint64_t bodies_hashed, bodies_truncated, dns_names, tls_snis, http_requests;
 	uint64_t streams_open, streams_peak, stream_errors;
+	/* decoded (gzip/deflate) body scanning: states allocated, allocations
+	 * failed, decoded bytes scanned */
+	uint64_t body_scans, body_scan_nomem, body_scan_bytes;
 	bool failed;                 /* live output failed */
 };
 

@@ -1,7 +1,9 @@
 /* Packet pipeline, worker stage: one flow table per worker, its callbacks
  * feeding payloads to stream matching and to the application parsers (DNS,
  * TLS ClientHello, HTTP/1.x), whose fields are matched with the block
- * database. All state is the worker's own; records go to pk_emit(). */
+ * database. HTTP bodies sent gzip/deflate-coded are also stream-matched once
+ * inflated (field "http.body"); a plain body is already in the payload.
+ * All state is the worker's own; records go to pk_emit(). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <openssl/evp.h>
@@ -126,6 +128,93 @@ static void on_dns_msg(void *user, const uint8_t *msg, size_t len)
 	app_dns_parse(msg, len, 0, on_dns_name, c, NULL, &c->w->dns_st);
 }
 
+/* ------------------------------------------------------ engine streams --- */
+
+/* Feed one stream, counting the engine streams open at once. */
+static void stream_feed(struct pk_worker *w, struct matcher_stream *ms, const uint8_t *data,
+			size_t len, uint64_t off, matcher_stream_fn fn)
+{
+	bool was_open = matcher_stream_open(ms);
+	if (matcher_stream_scan(w->run->m, w->scr, ms, data, len, off, w->cur_pkt, w->cur_ts,
+				w->run->o->context, fn, w) != CS_OK)
+		w->stream_errors++;
+	if (!was_open && matcher_stream_open(ms) && ++w->streams_open > w->streams_peak)
+		w->streams_peak = w->streams_open;
+}
+
+static void stream_end(struct pk_worker *w, struct matcher_stream *ms, matcher_stream_fn fn)
+{
+	if (!matcher_stream_open(ms))
+		return;
+	if (matcher_stream_end(w->run->m, w->scr, ms, fn, w) != CS_OK)
+		w->stream_errors++;
+	w->streams_open--;
+}
+
+/* ------------------------------------------------------ decoded bodies --- */
+
+/* A hit in the decoded bytes of a coded body. The decoded bytes depend on
+ * every coded byte before them, so the evidence spans from the body's first
+ * packet to the packet whose bytes completed the match; the offset is the
+ * match's place in the decoded body. */
+static void on_body_hit(void *user, const struct matcher_stream_hit *h)
+{
+	struct pk_worker *w = user;
+	struct pk_flow *pf = pf_of(w->cur);
+	struct pk_dir *pd = &pf->d[w->cur_dir];
+	struct pk_match mt = {.ind = h->ind, .field = "http.body", .dir = w->cur_dir,
+			      .pkt_first = pd->body_pkt ? pd->body_pkt : h->pkt_first,
+			      .ts_first = pd->body_pkt ? pd->body_ts : h->ts_first,
+			      .pkt_last = h->pkt_last, .ts_last = h->ts_last, .text = h->text,
+			      .text_len = h->text_len, .length = h->end - h->start,
+			      .before = h->before, .before_len = h->before_len, .after = h->after,
+			      .after_len = h->after_len, .has_offset = true, .offset = h->start};
+	pk_emit(w, pf, &mt);
+}
+
+/* Bytes reach on_body_data decoded only when the env asked for decoding and
+ * the body had a content coding we inflate; plain bodies are not scanned
+ * again (the payload stream saw them), nor are unsupported codings. */
+static bool body_decoded(const struct pk_worker *w, const struct pk_flow *pf, enum app_dir dir)
+{
+	enum app_body_enc enc = (enum app_body_enc)pf->http.half[dir].body.enc;
+	return (w->http_env.flags & APP_HTTP_DECODE_BODIES) &&
+	       (enc == APP_ENC_GZIP || enc == APP_ENC_DEFLATE);
+}
+
+static void body_scan(struct pk_worker *w, struct pk_dir *pd, const uint8_t *p, size_t n)
+{
+	if (pd->body_skip)
+		return;
+	if (!pd->body) {
+		pd->body = malloc(sizeof(*pd->body));
+		if (!pd->body) {
+			/* Scanning from the middle would misplace offsets: skip the body. */
+			w->body_scan_nomem++;
+			pd->body_skip = true;
+			return;
+		}
+		w->body_scans++;
+		matcher_stream_init(&pd->body->ms);
+		pd->body->off = 0;
+	}
+	stream_feed(w, &pd->body->ms, p, n, pd->body->off, on_body_hit);
+	pd->body->off += n;
+	w->body_scan_bytes += n;
+}
+
+/* The body ended (or broke, or its flow closed): report matches at its end
+ * and free its scan state. w->cur and w->cur_dir must be the body's. */
+static void body_scan_end(struct pk_worker *w, struct pk_dir *pd)
+{
+	pd->body_skip = false;
+	if (!pd->body)
+		return;
+	stream_end(w, &pd->body->ms, on_body_hit);
+	free(pd->body);
+	pd->body = NULL;
+}
+
 /* --------------------------------------------------------------- HTTP --- */
 
 static void on_http_request(void *user, const struct app_http_msg *m)
@@ -153,16 +242,19 @@ static void on_http_response(void *user, const struct app_http_msg *m)
 	pf_of(w->cur)->d[m->dir].head_pkt = 0;
 }
 
+/* Body bytes, decoded when they had a content coding (at most body_cap per
+ * body: app_body stops there). */
 static void on_body_data(void *user, enum app_dir dir, const uint8_t *p, size_t n)
 {
-	(void)p;
-	(void)n;
 	struct pk_worker *w = user;
-	struct pk_dir *pd = &pf_of(w->cur)->d[dir];
+	struct pk_flow *pf = pf_of(w->cur);
+	struct pk_dir *pd = &pf->d[dir];
 	if (!pd->body_pkt) {
 		pd->body_pkt = w->cur_pkt;
 		pd->body_ts = w->cur_ts;
 	}
+	if (body_decoded(w, pf, dir))
+		body_scan(w, pd, p, n);
 }
 
 static const char *enc_name(enum app_body_enc e)
@@ -183,6 +275,7 @@ static void on_body_done(void *user, const struct app_body_result *r)
 	struct pk_worker *w = user;
 	struct pk_flow *pf = pf_of(w->cur);
 	struct pk_dir *pd = &pf->d[r->dir];
+	body_scan_end(w, pd);
 	uint64_t p0 = pd->body_pkt, t0 = pd->body_ts;
 	pd->body_pkt = 0;
 	if (r->decoded_len == 0)
@@ -331,24 +424,9 @@ static void on_data(struct flow *f, enum flow_dir dir, const uint8_t *data, size
 	}
 	if (!pd->hint_set && off == 0)
 		set_hint(pd, dir, data, len);
-	if (w->stream_ok) {
-		bool was_open = matcher_stream_open(&pd->ms);
-		if (matcher_stream_scan(w->run->m, w->scr, &pd->ms, data, len, off, pkt_no, ts_ns,
-					w->run->o->context, on_stream_hit, w) != CS_OK)
-			w->stream_errors++;
-		if (!was_open && matcher_stream_open(&pd->ms) && ++w->streams_open > w->streams_peak)
-			w->streams_peak = w->streams_open;
-	}
+	if (w->stream_ok)
+		stream_feed(w, &pd->ms, data, len, off, on_stream_hit);
 	feed_tcp_apps(w, pf, dir, data, len);
-}
-
-static void stream_end(struct pk_worker *w, struct pk_dir *pd)
-{
-	if (!matcher_stream_open(&pd->ms))
-		return;
-	if (matcher_stream_end(w->run->m, w->scr, &pd->ms, on_stream_hit, w) != CS_OK)
-		w->stream_errors++;
-	w->streams_open--;
 }
 
 static void on_gap(struct flow *f, enum flow_dir dir, uint64_t bytes, void *ctx)
@@ -358,7 +436,7 @@ static void on_gap(struct flow *f, enum flow_dir dir, uint64_t bytes, void *ctx)
 	struct pk_dir *pd = &pf->d[dir];
 	w->cur = f;
 	w->cur_dir = dir;
-	stream_end(w, pd);
+	stream_end(w, &pd->ms, on_stream_hit);
 	if (pf->dns)
 		app_dns_tcp_gap(&pd->dns, bytes, &w->dns_st);
 	if (pf->tls_on && dir == FLOW_DIR_C2S) {
@@ -367,6 +445,8 @@ static void on_gap(struct flow *f, enum flow_dir dir, uint64_t bytes, void *ctx)
 	}
 	if (pf->http_on)
 		app_http_gap(&pf->http, &w->http_env, w, (enum app_dir)dir, bytes);
+	/* A coded body cannot be inflated past a gap: its scan is over. */
+	body_scan_end(w, pd);
 }
 
 static void on_close(struct flow *f, enum flow_close reason, void *ctx)
@@ -382,7 +462,8 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 		w->cur_ts = flow_last_ts(f);
 		if (pf->proto == 6 && !pf->dns)
 			app_http_close(&pf->http, &w->http_env, w, (enum app_dir)dir);
-		stream_end(w, &pf->d[i]);
+		body_scan_end(w, &pf->d[i]);
+		stream_end(w, &pf->d[i].ms, on_stream_hit);
 		app_dns_tcp_fini(&pf->d[i].dns);
 	}
 	app_http_fini(&pf->http);
@@ -421,6 +502,10 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 			EVP_MD_free((EVP_MD *)w->http_env.md[i]);
 			w->http_env.md[i] = NULL;
 		}
+	/* Coded bodies are inflated for the stream database when it can match
+	 * anything (every indicator type can appear in content). */
+	if (w->stream_ok && matcher_stream_patterns(run->m) > 0)
+		w->http_env.flags |= APP_HTTP_DECODE_BODIES;
 	w->http_env.on_request = on_http_request;
 	w->http_env.on_response = on_http_response;
 	w->http_env.on_body_data = on_body_data;

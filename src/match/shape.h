@@ -1,0 +1,66 @@
+/* Private to match/: indicators confirmed by shape instead of compiled one
+ * pattern each. The engine finds candidates of a shape (a hex token of 32, 40
+ * or 64 characters) and a set of the listed values confirms them, so compile
+ * time and database size do not grow with the number of indicators.
+ *
+ * struct shapes belongs to the matcher: filled while it is built, read-only
+ * afterwards and shared by all threads. */
+#ifndef CS_MATCH_SHAPE_H
+#define CS_MATCH_SHAPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cybersieve/error.h"
+#include "cybersieve/pack.h"
+#include "match/hashset.h"
+
+enum shape_kind {
+	SHAPE_MD5 = 0,
+	SHAPE_SHA1,
+	SHAPE_SHA256,
+	SHAPE_COUNT
+};
+
+#define SHAPE_NONE UINT32_MAX
+
+struct shapes {
+	struct hashset digest[3]; /* md5, sha1, sha256: binary digest -> first indicator */
+	uint32_t *next;           /* per indicator: next one with the same key, SHAPE_NONE ends */
+	size_t n_ind;
+	size_t taken;             /* indicators held in sets */
+	bool used[SHAPE_COUNT];
+};
+
+/* Ready for n_ind indicators (matcher indexes 0..n_ind-1). */
+enum cs_err shapes_init(struct shapes *s, size_t n_ind);
+void shapes_fini(struct shapes *s);
+
+/* Hold indicator idx in a set when its type is confirmed by shape; *taken
+ * tells the caller not to compile it. */
+enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *ind, bool *taken);
+
+/* Expression and engine flags of shape k. */
+const char *shapes_expr(enum shape_kind k, unsigned *hs_flags);
+
+/* Bytes before a candidate's end that confirmation reads (token plus one
+ * boundary byte); the after-boundary needs two bytes past the end. */
+size_t shapes_reach(enum shape_kind k);
+
+/* Longest token a shape confirms (for overlaps of split lines). */
+size_t shapes_max_width(const struct shapes *s);
+
+/* Bytes held by the sets. */
+size_t shapes_bytes(const struct shapes *s);
+
+/* A listed indicator found at buf[start, end); false stops (out of memory). */
+typedef bool (*shapes_emit_fn)(void *ctx, uint32_t ind, uint64_t start, uint64_t end);
+
+/* Confirm an engine hit of shape k ending at end in buf[0..len) (bytes
+ * outside it count as boundaries): check the token's boundaries, look it
+ * up, emit each listed indicator. Returns false only when emit did. */
+bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
+		    uint64_t end, shapes_emit_fn emit, void *ctx);
+
+#endif

@@ -1,0 +1,327 @@
+/* Indicators confirmed by set lookup rather than compiled one each: many
+ * md5/sha1/sha256 values share one shape pattern per length. Checks token
+ * boundaries (windows inside longer hex runs), values listed twice, a
+ * differential against a naive search, split lines, streams and fields. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cybersieve/matcher.h"
+#include "cybersieve/pack.h"
+
+#define N_EACH 3000
+
+struct fx {
+	struct pack *pack[2];
+	struct matcher *m;
+	struct matcher_scratch *s;
+	struct matcher_hits hits;
+	char (*md5)[33];
+	char (*sha1)[41];
+	char (*sha256)[65];
+};
+
+static uint64_t rng_next(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *x >> 33;
+}
+
+static void rand_hex(uint64_t *x, char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++)
+		out[i] = hex[rng_next(x) & 15];
+	out[n] = '\0';
+}
+
+static void add(struct pack *p, const char *id, enum ind_type t, const char *v)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (pack_add(p, id, t, 0, v, strlen(v), 0, &d) != CS_OK)
+		fail_msg("pack_add %s: %s", v, d.msg);
+}
+
+/* Pack 0: N_EACH of each digest type plus a literal; pack 1 lists md5[5]
+ * again under another id, so one value names two indicators. */
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	f->md5 = calloc(N_EACH, sizeof(*f->md5));
+	f->sha1 = calloc(N_EACH, sizeof(*f->sha1));
+	f->sha256 = calloc(N_EACH, sizeof(*f->sha256));
+	assert_non_null(f->sha256);
+	assert_int_equal(pack_create_adhoc("a", &f->pack[0]), CS_OK);
+	assert_int_equal(pack_create_adhoc("b", &f->pack[1]), CS_OK);
+	uint64_t x = 42;
+	char id[32];
+	for (int i = 0; i < N_EACH; i++) {
+		rand_hex(&x, f->md5[i], 32);
+		rand_hex(&x, f->sha1[i], 40);
+		rand_hex(&x, f->sha256[i], 64);
+		snprintf(id, sizeof(id), "m%d", i);
+		add(f->pack[0], id, IND_MD5, f->md5[i]);
+		snprintf(id, sizeof(id), "s%d", i);
+		add(f->pack[0], id, IND_SHA1, f->sha1[i]);
+		snprintf(id, sizeof(id), "t%d", i);
+		add(f->pack[0], id, IND_SHA256, f->sha256[i]);
+	}
+	add(f->pack[0], "lit", IND_LITERAL, "needle");
+	add(f->pack[1], "again", IND_MD5, f->md5[5]);
+	pack_seal(f->pack[0]);
+	pack_seal(f->pack[1]);
+	assert_int_equal(matcher_build_ex(f->pack, 2, NULL, NULL, 0, &f->m, &d), CS_OK);
+	struct matcher_stats st;
+	matcher_get_stats(f->m, &st);
+	/* Three shapes and one literal, not 9001 patterns. */
+	assert_int_equal(st.patterns, 4);
+	assert_int_equal(st.set_entries, 3 * N_EACH + 1);
+	assert_true(st.set_bytes > 0);
+	assert_int_equal(matcher_max_fixed_len(f->m), 64);
+	assert_int_equal(matcher_type_count(f->m, IND_SHA1), N_EACH);
+	assert_int_equal(matcher_scratch_create(f->m, &f->s), CS_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	matcher_hits_fini(&f->hits);
+	matcher_scratch_destroy(f->s);
+	matcher_destroy(f->m);
+	pack_destroy(f->pack[0]);
+	pack_destroy(f->pack[1]);
+	free(f->md5);
+	free(f->sha1);
+	free(f->sha256);
+	free(f);
+	return 0;
+}
+
+static const char *hit_id(struct fx *f, size_t i)
+{
+	return matcher_get(f->m, f->hits.v[i].ind)->ind->id;
+}
+
+static size_t scan(struct fx *f, const char *text)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	f->hits.n = 0;
+	assert_int_equal(matcher_scan(f->m, f->s, (const uint8_t *)text, strlen(text), 0, &f->hits,
+				      &d), CS_OK);
+	return f->hits.n;
+}
+
+static void test_boundaries(void **state)
+{
+	struct fx *f = *state;
+	char buf[512];
+	snprintf(buf, sizeof(buf), "GET /x?h=%s HTTP/1.1", f->md5[7]);
+	assert_int_equal(scan(f, buf), 1);
+	assert_string_equal(hit_id(f, 0), "m7");
+	assert_int_equal(f->hits.v[0].start, 9);
+	assert_int_equal(f->hits.v[0].end, 41);
+	/* Upper case is the same digest. */
+	for (char *p = buf; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	assert_int_equal(scan(f, buf), 1);
+	/* Inside a longer hex run: not a token of its own. */
+	snprintf(buf, sizeof(buf), "a%s", f->md5[7]);
+	assert_int_equal(scan(f, buf), 0);
+	snprintf(buf, sizeof(buf), "%s0", f->md5[7]);
+	assert_int_equal(scan(f, buf), 0);
+	/* A listed md5 as the first 32 characters of a sha256-long token. */
+	snprintf(buf, sizeof(buf), "x %s%.32s y", f->md5[7], f->sha256[1]);
+	assert_int_equal(scan(f, buf), 0);
+	/* A listed sha256 whose first 40 characters are not listed as sha1. */
+	snprintf(buf, sizeof(buf), "sha256:%s\n", f->sha256[9]);
+	assert_int_equal(scan(f, buf), 1);
+	assert_string_equal(hit_id(f, 0), "t9");
+	/* Unlisted digests of each length. */
+	assert_int_equal(scan(f, "00000000000000000000000000000000 "
+				 "0000000000000000000000000000000000000000"), 0);
+	/* Several on one line, with the literal. */
+	snprintf(buf, sizeof(buf), "%s needle %s,%s", f->sha1[3], f->sha1[4], f->sha1[3]);
+	assert_int_equal(scan(f, buf), 3);
+	assert_string_equal(hit_id(f, 0), "s3");
+	assert_int_equal(f->hits.v[0].count, 2);
+	assert_string_equal(hit_id(f, 1), "lit");
+	assert_string_equal(hit_id(f, 2), "s4");
+}
+
+static void test_listed_twice(void **state)
+{
+	struct fx *f = *state;
+	char buf[128];
+	snprintf(buf, sizeof(buf), "line one\n[%s]\n", f->md5[5]);
+	assert_int_equal(scan(f, buf), 2);
+	bool a = false, b = false;
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(f->hits.v[i].line, 1);
+		a |= strcmp(hit_id(f, i), "m5") == 0;
+		b |= strcmp(hit_id(f, i), "again") == 0;
+	}
+	assert_true(a && b);
+	assert_int_equal(matcher_get(f->m, f->hits.v[0].ind)->pack_index +
+				 matcher_get(f->m, f->hits.v[1].ind)->pack_index, 1);
+}
+
+/* Every planted digest found once, nothing else: against the plan. */
+static void test_differential(void **state)
+{
+	struct fx *f = *state;
+	size_t cap = 1 << 20, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	uint64_t x = 7;
+	size_t want = 0;
+	for (int line = 0; line < 5000; line++) {
+		int r = (int)(rng_next(&x) % 8);
+		int k = (int)(rng_next(&x) % N_EACH);
+		char noise[65];
+		rand_hex(&x, noise, 32);
+		const char *v = r == 0 ? f->md5[k] : r == 1 ? f->sha1[k] : r == 2 ? f->sha256[k] : noise;
+		want += r < 3;
+		len += (size_t)snprintf(text + len, cap - len, "%d id=%s %s\n", line, v,
+					r == 3 ? f->md5[k] : "end");
+		if (r == 3) /* a listed md5 glued to hex: no hit */
+			text[len - 1 - 32 - 1] = 'a';
+	}
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	f->hits.n = 0;
+	assert_int_equal(matcher_scan(f->m, f->s, (const uint8_t *)text, len, 0, &f->hits, &d),
+			 CS_OK);
+	size_t got = 0;
+	for (size_t i = 0; i < f->hits.n; i++) {
+		const struct matcher_hit *h = &f->hits.v[i];
+		const struct indicator *ind = matcher_get(f->m, h->ind)->ind;
+		assert_int_equal(h->end - h->start, ind->value_len);
+		assert_int_equal(strncmp(text + h->start, ind->value, ind->value_len), 0);
+		if (strcmp(ind->id, "again") != 0)
+			got++;
+	}
+	assert_int_equal(got, want);
+	free(text);
+}
+
+/* A line split in overlapping pieces: a digest across the cut is found by
+ * exactly one piece. */
+static void test_pieces(void **state)
+{
+	struct fx *f = *state;
+	char line[400];
+	memset(line, 'x', sizeof(line));
+	memcpy(line + 180, f->sha256[2], 64);
+	size_t ov = matcher_max_fixed_len(f->m) + 1;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	size_t found = 0;
+	for (size_t cut = 150; cut < 260; cut += 7) {
+		f->hits.n = 0;
+		assert_int_equal(matcher_scan_piece(f->m, f->s, (const uint8_t *)line, cut, 0, true,
+						    &f->hits, &d), CS_OK);
+		size_t a = f->hits.n;
+		size_t from = cut - ov;
+		assert_int_equal(matcher_scan_piece(f->m, f->s, (const uint8_t *)line + from,
+						    sizeof(line) - from, ov - 1, false, &f->hits, &d),
+				 CS_OK);
+		assert_int_equal(f->hits.n, 1);
+		found += a;
+	}
+	assert_true(found > 0);
+}
+
+struct got {
+	char id[8][16];
+	char text[8][80];
+	size_t n;
+};
+
+static void collect(void *user, const struct matcher_stream_hit *h);
+static struct fx *cur_fx;
+
+static void collect(void *user, const struct matcher_stream_hit *h)
+{
+	struct got *g = user;
+	assert_true(g->n < 8);
+	snprintf(g->id[g->n], sizeof(g->id[0]), "%s", matcher_get(cur_fx->m, h->ind)->ind->id);
+	snprintf(g->text[g->n], sizeof(g->text[0]), "%.*s", (int)h->text_len, h->text);
+	assert_int_equal(h->end - h->start, h->text_len);
+	g->n++;
+}
+
+static void test_stream(void **state)
+{
+	struct fx *f = *state;
+	cur_fx = f;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(matcher_stream_prepare(f->m, f->s, &d), CS_OK);
+	char data[256];
+	int n = snprintf(data, sizeof(data), "body %s tail %s%s!", f->sha1[11], f->md5[1],
+			 f->md5[2]);
+	/* Every split point: one hit, the sha1, whole. The two glued md5 values
+	 * are one 64-character run, except when the cut falls between them: the
+	 * byte after the first is then not at hand and counts as a boundary. */
+	int glue = n - 1 - 32;
+	for (int cut = 1; cut < n; cut++) {
+		struct matcher_stream ms;
+		struct got g = {0};
+		matcher_stream_init(&ms);
+		assert_int_equal(matcher_stream_scan(f->m, f->s, &ms, (const uint8_t *)data,
+						     (size_t)cut, 0, 1, 1, 8, collect, &g), CS_OK);
+		assert_int_equal(matcher_stream_scan(f->m, f->s, &ms, (const uint8_t *)data + cut,
+						     (size_t)(n - cut), (uint64_t)cut, 2, 2, 8,
+						     collect, &g), CS_OK);
+		assert_int_equal(matcher_stream_end(f->m, f->s, &ms, collect, &g), CS_OK);
+		if (g.n != (cut == glue ? 2u : 1u))
+			fail_msg("cut %d: %zu hits, %s %s", cut, g.n, g.id[0], g.id[1]);
+		assert_string_equal(g.id[0], "s11");
+		if (cut == glue)
+			assert_string_equal(g.text[1], f->md5[1]);
+		assert_string_equal(g.text[0], f->sha1[11]);
+	}
+}
+
+static void test_field(void **state)
+{
+	struct fx *f = *state;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	f->hits.n = 0;
+	unsigned mask = 1u << IND_SHA256;
+	assert_int_equal(matcher_scan_field(f->m, f->s, (const uint8_t *)f->sha256[0], 64, mask,
+					    &f->hits, &d), CS_OK);
+	assert_int_equal(f->hits.n, 1);
+	assert_string_equal(hit_id(f, 0), "t0");
+	f->hits.n = 0;
+	assert_int_equal(matcher_scan_field(f->m, f->s, (const uint8_t *)f->sha256[0], 64,
+					    1u << IND_MD5, &f->hits, &d), CS_OK);
+	assert_int_equal(f->hits.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_listed_twice),
+		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_pieces),
+		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_field),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
