@@ -58,7 +58,7 @@ test)
 	(cd "$build" && ctest --output-on-failure -j "$(nproc)")
 	# The whole suite once more under AddressSanitizer and UndefinedBehaviorSanitizer.
 	san="${build}-sanitize"
-	cmake -S "$here" -B "$san" -DCMAKE_BUILD_TYPE=Debug -DCS_SANITIZE=ON -DCS_BUILD_BENCH=OFF
+	cmake -S "$here" -B "$san" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_SANITIZE=ON -DCS_BUILD_BENCH=OFF
 	cmake --build "$san" -j "$(nproc)"
 	(cd "$san" && ctest --output-on-failure -j "$(nproc)")
 	;;
