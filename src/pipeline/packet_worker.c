@@ -153,13 +153,23 @@ static void stream_end(struct pk_worker *w, struct matcher_stream *ms, matcher_s
 
 /* ------------------------------------------------------ decoded bodies --- */
 
+/* Domains and URLs of HTTP and TLS flows are matched in the fields that
+ * name hosts, not in the bytes around them. */
+static bool host_type(enum ind_type t)
+{
+	return t == IND_DOMAIN || t == IND_URL;
+}
+
 /* A hit in the decoded bytes of a coded body. The decoded bytes depend on
  * every coded byte before them, so the evidence spans from the body's first
  * packet to the packet whose bytes completed the match; the offset is the
- * match's place in the decoded body. */
+ * match's place in the decoded body. As for a plain body (payload of an HTTP
+ * flow), domains and URLs are left to the head's fields. */
 static void on_body_hit(void *user, const struct matcher_stream_hit *h)
 {
 	struct pk_worker *w = user;
+	if (host_type(matcher_get(w->run->m, h->ind)->ind->type))
+		return;
 	struct pk_flow *pf = pf_of(w->cur);
 	struct pk_dir *pd = &pf->d[w->cur_dir];
 	struct pk_match mt = {.ind = h->ind, .field = "http.body", .dir = w->cur_dir,
@@ -309,7 +319,7 @@ static void on_stream_hit(void *user, const struct matcher_stream_hit *h)
 	enum ind_type t = matcher_get(w->run->m, h->ind)->ind->type;
 	/* Where a parser reads the host names (HTTP heads, TLS hellos), domains
 	 * and URLs are matched in those fields, not again in the raw bytes. */
-	if ((t == IND_DOMAIN || t == IND_URL) && pf->d[w->cur_dir].hint != PK_HINT_NONE)
+	if (host_type(t) && pf->d[w->cur_dir].hint != PK_HINT_NONE)
 		return;
 	struct pk_match mt = {.ind = h->ind, .field = "payload", .dir = w->cur_dir,
 			      .pkt_first = h->pkt_first, .pkt_last = h->pkt_last,
@@ -471,6 +481,18 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 
 /* ------------------------------------------------------------ worker --- */
 
+/* Coded bodies are worth inflating for the stream database when it holds an
+ * indicator reported from body content: any but domains and URLs. */
+static bool body_types(const struct matcher *m)
+{
+	if (matcher_stream_patterns(m) == 0)
+		return false;
+	for (int t = 0; t < IND_TYPE_COUNT; t++)
+		if (!host_type((enum ind_type)t) && matcher_type_count(m, (enum ind_type)t) > 0)
+			return true;
+	return false;
+}
+
 enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned index,
 			   struct cs_diag *d)
 {
@@ -502,9 +524,7 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 			EVP_MD_free((EVP_MD *)w->http_env.md[i]);
 			w->http_env.md[i] = NULL;
 		}
-	/* Coded bodies are inflated for the stream database when it can match
-	 * anything (every indicator type can appear in content). */
-	if (w->stream_ok && matcher_stream_patterns(run->m) > 0)
+	if (w->stream_ok && body_types(run->m))
 		w->http_env.flags |= APP_HTTP_DECODE_BODIES;
 	w->http_env.on_request = on_http_request;
 	w->http_env.on_response = on_http_response;
