@@ -74,6 +74,14 @@ size_t matcher_type_count(const struct matcher *m, enum ind_type t);
 /* Longest fixed-width indicator in bytes (regexes not counted). */
 size_t matcher_max_fixed_len(const struct matcher *m);
 
+/* Listed ip indicators covering a packet address (family 4 with 4 bytes, or
+ * 6 with 16), by longest prefix: fn(user, index) for each indicator of the
+ * longest listed range that holds it. Returns how many; no engine scan, so
+ * it is cheap enough to call once per flow and side. */
+typedef void (*matcher_ip_fn)(void *user, uint32_t ind);
+size_t matcher_match_ip(const struct matcher *m, int family, const uint8_t *addr,
+			matcher_ip_fn fn, void *user);
+
 enum cs_err matcher_scratch_create(const struct matcher *m, struct matcher_scratch **out);
 void matcher_scratch_destroy(struct matcher_scratch *s);
 

@@ -22,6 +22,7 @@ enum ind_type {
 	IND_MD5,
 	IND_SHA1,
 	IND_SHA256,
+	IND_IP,       /* address or CIDR range, IPv4 or IPv6 */
 	IND_TYPE_COUNT
 };
 

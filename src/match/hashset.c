@@ -45,9 +45,8 @@ static size_t probe(const struct hashset *s, const uint8_t *key)
 	return i;
 }
 
-static enum cs_err grow(struct hashset *s)
+static enum cs_err rehash(struct hashset *s, size_t cap)
 {
-	size_t cap = s->cap ? s->cap * 2 : 64;
 	struct hashset t = {.cap = cap, .width = s->width};
 	t.keys = malloc(cap * s->width);
 	t.val = calloc(cap, sizeof(*t.val));
@@ -70,6 +69,16 @@ static enum cs_err grow(struct hashset *s)
 	return CS_OK;
 }
 
+enum cs_err hashset_reserve(struct hashset *s, size_t n)
+{
+	if (n > HASHSET_MAX_ENTRIES)
+		return CS_ERR_LIMIT;
+	size_t cap = s->cap ? s->cap : 64;
+	while (n * 4 > cap * 3)
+		cap *= 2;
+	return cap > s->cap ? rehash(s, cap) : CS_OK;
+}
+
 enum cs_err hashset_put(struct hashset *s, const uint8_t *key, uint32_t value, bool *dup,
 			uint32_t *prev)
 {
@@ -80,7 +89,7 @@ enum cs_err hashset_put(struct hashset *s, const uint8_t *key, uint32_t value, b
 	if ((s->n + 1) * 4 > s->cap * 3) {
 		if (s->n >= HASHSET_MAX_ENTRIES)
 			return CS_ERR_LIMIT;
-		enum cs_err e = grow(s);
+		enum cs_err e = rehash(s, s->cap ? s->cap * 2 : 64);
 		if (e != CS_OK)
 			return e;
 	}

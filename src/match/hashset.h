@@ -28,6 +28,9 @@ struct hashset {
 void hashset_init(struct hashset *s, unsigned width);
 void hashset_fini(struct hashset *s);
 
+/* Size the table for n entries up front (saves re-hashing while filling). */
+enum cs_err hashset_reserve(struct hashset *s, size_t n);
+
 /* Insert key -> value (value < UINT32_MAX). When the key is present nothing
  * changes and *prev (if not NULL) receives the stored value, *dup is true. */
 enum cs_err hashset_put(struct hashset *s, const uint8_t *key, uint32_t value, bool *dup,

@@ -20,7 +20,7 @@
 static const char *const ind_names[IND_TYPE_COUNT] = {
 	[IND_LITERAL] = "literal", [IND_REGEX] = "regex", [IND_DOMAIN] = "domain",
 	[IND_URL] = "url",         [IND_EMAIL] = "email", [IND_MD5] = "md5",
-	[IND_SHA1] = "sha1",       [IND_SHA256] = "sha256",
+	[IND_SHA1] = "sha1",       [IND_SHA256] = "sha256", [IND_IP] = "ip",
 };
 
 bool ind_type_parse(const char *name, size_t len, enum ind_type *out)
@@ -492,6 +492,53 @@ static enum cs_err norm_url(const char *raw, size_t len, char **out, size_t *out
 	return CS_OK;
 }
 
+/* An address or a CIDR range; host bits of a range are cleared and a full
+ * length is dropped, so each range has one spelling: 10.1.0.0/16, 2001:db8::/32,
+ * 192.0.2.7. */
+static enum cs_err norm_ip(const char *raw, size_t len, char **out, size_t *out_len,
+			   struct cs_diag *d)
+{
+	char a[INET6_ADDRSTRLEN + 8];
+	uint8_t bytes[16];
+	const char *slash = memchr(raw, '/', len);
+	size_t an = slash ? (size_t)(slash - raw) : len;
+	if (an == 0 || an >= INET6_ADDRSTRLEN)
+		return ind_bad(d, IND_IP, raw, len, "not an IPv4 or IPv6 address");
+	memcpy(a, raw, an);
+	a[an] = '\0';
+	int family = memchr(a, ':', an) ? AF_INET6 : AF_INET;
+	unsigned bits = family == AF_INET6 ? 128 : 32, plen = bits;
+	if (inet_pton(family, a, bytes) != 1)
+		return ind_bad(d, IND_IP, raw, len, "not an IPv4 or IPv6 address");
+	if (slash) {
+		size_t pn = len - an - 1;
+		plen = 0;
+		if (pn == 0 || pn > 3)
+			return ind_bad(d, IND_IP, raw, len, "prefix length must be 0-%u", bits);
+		for (size_t i = 0; i < pn; i++) {
+			if (slash[1 + i] < '0' || slash[1 + i] > '9')
+				return ind_bad(d, IND_IP, raw, len, "prefix length must be 0-%u", bits);
+			plen = plen * 10 + (unsigned)(slash[1 + i] - '0');
+		}
+		if (plen > bits)
+			return ind_bad(d, IND_IP, raw, len, "prefix length must be 0-%u", bits);
+	}
+	for (unsigned b = plen; b < bits; b++)
+		bytes[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	if (!inet_ntop(family, bytes, a, INET6_ADDRSTRLEN))
+		return CS_ERR_INVALID;
+	size_t n = strlen(a);
+	if (plen < bits)
+		n += (size_t)snprintf(a + n, sizeof(a) - n, "/%u", plen);
+	char *o = malloc(n + 1);
+	if (!o)
+		return CS_ERR_NOMEM;
+	memcpy(o, a, n + 1);
+	*out = o;
+	*out_len = n;
+	return CS_OK;
+}
+
 enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size_t len,
 			  char **out, size_t *out_len, struct cs_diag *d)
 {
@@ -521,6 +568,7 @@ enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size
 	case IND_MD5:
 	case IND_SHA1:
 	case IND_SHA256: return norm_hex(t, raw, len, out, out_len, d);
+	case IND_IP: return norm_ip(raw, len, out, out_len, d);
 	case IND_TYPE_COUNT: break;
 	}
 	return CS_ERR_INVALID;

@@ -439,11 +439,15 @@ enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
 	b.ids = calloc(n1 + SHAPE_COUNT, sizeof(*b.ids));
 	b.pack_refused = calloc(n_packs ? n_packs : 1, sizeof(bool));
 	if (!m->ind || !m->fixed_len || !m->has_som || !m->in_set || !b.expr || !b.flags ||
-	    !b.ids || !b.pack_refused || shapes_init(&m->shapes, m->n) != CS_OK)
+	    !b.ids || !b.pack_refused || shapes_init(&m->shapes, m->n) != CS_OK ||
+	    shapes_reserve(&m->shapes, packs, n_packs) != CS_OK)
 		goto fail;
 	err = build_exprs(m, &b, packs, n_packs);
 	if (err != CS_OK)
 		goto fail;
+	shapes_seal(&m->shapes);
+	if (shapes_max_width(&m->shapes) > m->max_fixed)
+		m->max_fixed = shapes_max_width(&m->shapes);
 	/* Both databases at once on two cores: start-up is the longer of the two. */
 	if ((flags & MATCHER_BUILD_STREAM) && m->n)
 		streaming = pthread_create(&streamer, NULL, stream_build_main, m) == 0;
@@ -517,6 +521,14 @@ size_t matcher_type_count(const struct matcher *m, enum ind_type t)
 	for (size_t i = 0; i < m->n; i++)
 		n += m->ind[i].ind->type == t;
 	return n;
+}
+
+size_t matcher_match_ip(const struct matcher *m, int family, const uint8_t *addr,
+			matcher_ip_fn fn, void *user)
+{
+	if (!m || !addr || !fn || (family != 4 && family != 6))
+		return 0;
+	return shapes_ip(&m->shapes, family == 6, addr, fn, user);
 }
 
 size_t matcher_max_fixed_len(const struct matcher *m)

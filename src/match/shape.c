@@ -4,6 +4,7 @@
  * inside a 64-character token are never candidates. Several indicators may
  * list the same value (in different packs): the set maps the value to the
  * first, and next[] chains the others. */
+#include <arpa/inet.h>
 #include <hs/hs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@ static const struct {
 	[SHAPE_MD5] = {"(?:^|[^0-9A-Fa-f])[0-9A-Fa-f]{32}", 32},
 	[SHAPE_SHA1] = {"(?:^|[^0-9A-Fa-f])[0-9A-Fa-f]{40}", 40},
 	[SHAPE_SHA256] = {"(?:^|[^0-9A-Fa-f])[0-9A-Fa-f]{64}", 64},
+	[SHAPE_IP4] = {"(?:^|[^0-9.])[0-9]{1,3}(?:\\.[0-9]{1,3}){3}", 15},
+	[SHAPE_IP6] = {"(?:^|[^0-9A-Fa-f:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}", 39},
 };
 
 static int hex_val(uint8_t c)
@@ -61,8 +64,31 @@ void shapes_fini(struct shapes *s)
 {
 	for (int k = 0; k < 3; k++)
 		hashset_fini(&s->digest[k]);
+	ipset_fini(&s->ip);
 	free(s->next);
 	s->next = NULL;
+}
+
+static int digest_kind(enum ind_type t)
+{
+	return t == IND_MD5 ? SHAPE_MD5 : t == IND_SHA1 ? SHAPE_SHA1 : t == IND_SHA256 ? SHAPE_SHA256 : -1;
+}
+
+enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs)
+{
+	size_t count[3] = {0};
+	for (size_t p = 0; p < n_packs; p++)
+		for (size_t i = 0; i < packs[p]->n_ind; i++) {
+			int k = digest_kind(packs[p]->ind[i].type);
+			if (k >= 0)
+				count[k]++;
+		}
+	for (int k = 0; k < 3; k++) {
+		enum cs_err e = count[k] ? hashset_reserve(&s->digest[k], count[k]) : CS_OK;
+		if (e != CS_OK)
+			return e;
+	}
+	return CS_OK;
 }
 
 /* Append idx to the chain that starts at first. */
@@ -77,13 +103,16 @@ static void chain_append(struct shapes *s, uint32_t first, uint32_t idx)
 enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *ind, bool *taken)
 {
 	*taken = false;
-	enum shape_kind k;
-	switch (ind->type) {
-	case IND_MD5: k = SHAPE_MD5; break;
-	case IND_SHA1: k = SHAPE_SHA1; break;
-	case IND_SHA256: k = SHAPE_SHA256; break;
-	default: return CS_OK;
+	if (ind->type == IND_IP) {
+		enum cs_err e = ipset_add(&s->ip, ind->value, idx);
+		*taken = e == CS_OK;
+		s->taken += *taken;
+		return e;
 	}
+	int dk = digest_kind(ind->type);
+	if (dk < 0)
+		return CS_OK;
+	enum shape_kind k = (enum shape_kind)dk;
 	if (idx >= s->n_ind)
 		return CS_ERR_INVALID;
 	uint8_t key[HASHSET_KEY_MAX];
@@ -124,9 +153,25 @@ size_t shapes_max_width(const struct shapes *s)
 	return w;
 }
 
+void shapes_seal(struct shapes *s)
+{
+	ipset_seal(&s->ip);
+	s->used[SHAPE_IP4] = ipset_has(&s->ip, false);
+	s->used[SHAPE_IP6] = ipset_has(&s->ip, true);
+}
+
+size_t shapes_ip(const struct shapes *s, bool v6, const uint8_t *addr,
+		 void (*fn)(void *user, uint32_t ind), void *user)
+{
+	size_t first, n = ipset_lookup(&s->ip, v6, addr, &first);
+	for (size_t i = 0; i < n; i++)
+		fn(user, s->ip.e[first + i].ind);
+	return n;
+}
+
 size_t shapes_bytes(const struct shapes *s)
 {
-	size_t b = s->n_ind * sizeof(*s->next);
+	size_t b = s->n_ind * sizeof(*s->next) + s->ip.cap * sizeof(*s->ip.e);
 	for (int k = 0; k < 3; k++)
 		b += hashset_bytes(&s->digest[k]);
 	return b;
@@ -141,9 +186,52 @@ static bool emit_chain(const struct shapes *s, uint32_t first, uint64_t start, u
 	return true;
 }
 
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool ip_char(bool v6, uint8_t c)
+{
+	return v6 ? hex_val(c) >= 0 || c == ':' : is_digit(c) || c == '.';
+}
+
+/* An address token ending at end: nothing of an address right after it
+ * (1.2.3.4.5 and 1.2.3.45 are not 1.2.3.4), walked back to its start,
+ * parsed, looked up by longest prefix. */
+static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size_t len,
+		       uint64_t end, shapes_emit_fn emit, void *ctx)
+{
+	size_t max = v6 ? 39 : 15;
+	if (end < len) {
+		uint8_t a = buf[end];
+		if (ip_char(v6, a) || (a == '.' && end + 1 < len && is_digit(buf[end + 1])))
+			return true;
+	}
+	uint64_t start = end;
+	while (start > 0 && end - start <= max && ip_char(v6, buf[start - 1]))
+		start--;
+	if (end - start > max || end == start || (start > 0 && (ip_char(true, buf[start - 1]) ||
+								 buf[start - 1] == '.')))
+		return true;
+	char text[48];
+	uint8_t addr[16];
+	memcpy(text, buf + start, end - start);
+	text[end - start] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, text, addr) != 1)
+		return true;
+	size_t first, n = ipset_lookup(&s->ip, v6, addr, &first);
+	for (size_t i = 0; i < n; i++)
+		if (!emit(ctx, s->ip.e[first + i].ind, start, end))
+			return false;
+	return true;
+}
+
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx)
 {
+	if (k == SHAPE_IP4 || k == SHAPE_IP6)
+		return confirm_ip(s, k == SHAPE_IP6, buf, len, end, emit, ctx);
 	size_t w = shape_tab[k].width;
 	if (end > len || end < w)
 		return true;

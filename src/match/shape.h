@@ -1,7 +1,9 @@
 /* Private to match/: indicators confirmed by shape instead of compiled one
  * pattern each. The engine finds candidates of a shape (a hex token of 32, 40
  * or 64 characters) and a set of the listed values confirms them, so compile
- * time and database size do not grow with the number of indicators.
+ * time and database size do not grow with the number of indicators. IP
+ * addresses in text are dotted quads and colon-hex runs confirmed by a
+ * longest-prefix lookup.
  *
  * struct shapes belongs to the matcher: filled while it is built, read-only
  * afterwards and shared by all threads. */
@@ -15,11 +17,14 @@
 #include "cybersieve/error.h"
 #include "cybersieve/pack.h"
 #include "match/hashset.h"
+#include "match/ipset.h"
 
 enum shape_kind {
 	SHAPE_MD5 = 0,
 	SHAPE_SHA1,
 	SHAPE_SHA256,
+	SHAPE_IP4,
+	SHAPE_IP6,
 	SHAPE_COUNT
 };
 
@@ -27,6 +32,7 @@ enum shape_kind {
 
 struct shapes {
 	struct hashset digest[3]; /* md5, sha1, sha256: binary digest -> first indicator */
+	struct ipset ip;          /* ip indicators */
 	uint32_t *next;           /* per indicator: next one with the same key, SHAPE_NONE ends */
 	size_t n_ind;
 	size_t taken;             /* indicators held in sets */
@@ -37,9 +43,20 @@ struct shapes {
 enum cs_err shapes_init(struct shapes *s, size_t n_ind);
 void shapes_fini(struct shapes *s);
 
+/* Size the sets for the indicators of packs[] before shapes_add(). */
+enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs);
+
 /* Hold indicator idx in a set when its type is confirmed by shape; *taken
  * tells the caller not to compile it. */
 enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *ind, bool *taken);
+
+/* After the last shapes_add(): sort what needs it, decide the shapes used. */
+void shapes_seal(struct shapes *s);
+
+/* Listed ip indicators covering addr (4 bytes, or 16 when v6) by longest
+ * prefix: fn(user, ind) for each; returns how many. */
+size_t shapes_ip(const struct shapes *s, bool v6, const uint8_t *addr,
+		 void (*fn)(void *user, uint32_t ind), void *user);
 
 /* Expression and engine flags of shape k. */
 const char *shapes_expr(enum shape_kind k, unsigned *hs_flags);

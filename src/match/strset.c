@@ -5,7 +5,9 @@
 
 #include "match/strset.h"
 
-/* FNV-1a: short keys, one pass, good enough spread for ids. */
+/* FNV-1a, then a final mix: the table index takes the low bits, and those
+ * of plain FNV-1a cluster for numbered ids (h1, h2, ...), which made probe
+ * runs long in packs of millions. */
 static uint64_t strset_hash(const char *key, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -13,6 +15,9 @@ static uint64_t strset_hash(const char *key, size_t len)
 		h ^= (unsigned char)key[i];
 		h *= 0x100000001b3ull;
 	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
 	return h;
 }
 

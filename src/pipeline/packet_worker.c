@@ -32,9 +32,37 @@ static void addr_text(const struct pkt_addr *a, char *out, size_t cap)
 		snprintf(out, cap, "?");
 }
 
+/* ------------------------------------------------- flow addresses --- */
+
+struct ip_ctx {
+	struct pk_worker *w;
+	struct pk_flow *pf;
+	struct pk_match mt;
+};
+
+static void on_ip_hit(void *user, uint32_t ind)
+{
+	struct ip_ctx *c = user;
+	c->mt.ind = ind;
+	pk_emit(c->w, c->pf, &c->mt);
+}
+
+/* Listed addresses and ranges are matched once per flow and side, on the
+ * packet that opened it; the record's text is the address. */
+static void ip_hits(struct pk_worker *w, struct pk_flow *pf, const char *field,
+		    const struct pkt_addr *a, const char *text)
+{
+	struct ip_ctx c = {.w = w, .pf = pf};
+	c.mt = (struct pk_match){.field = field, .dir = FLOW_DIR_C2S, .pkt_first = w->cur_pkt,
+				 .pkt_last = w->cur_pkt, .ts_first = w->cur_ts,
+				 .ts_last = w->cur_ts, .text = (const uint8_t *)text,
+				 .text_len = strlen(text), .length = strlen(text)};
+	matcher_match_ip(w->run->m, a->family == 6 ? 6 : 4, a->bytes, on_ip_hit, &c);
+}
+
 static void on_open(struct flow *f, void *ctx)
 {
-	(void)ctx;
+	struct pk_worker *w = ctx;
 	struct pk_flow *pf = pf_of(f);
 	struct flow_tuple t;
 	flow_get_tuple(f, &t);
@@ -53,6 +81,8 @@ static void on_open(struct flow *f, void *ctx)
 	pf->proto = t.proto;
 	pf->dns = dns_port(t.server_port) || dns_port(t.client_port);
 	pf->tls_on = pf->http_on = t.proto == 6 && !pf->dns;
+	ip_hits(w, pf, "ip.src", &t.client, pf->client);
+	ip_hits(w, pf, "ip.dst", &t.server, pf->server);
 }
 
 /* ------------------------------------------------------- field hits --- */

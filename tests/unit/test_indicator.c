@@ -56,7 +56,9 @@ static void test_type_names(void **state)
 	assert_int_equal(t, IND_SHA256);
 	assert_true(ind_type_parse("sha1xyz", 4, &t)); /* only len bytes are read */
 	assert_int_equal(t, IND_SHA1);
-	assert_false(ind_type_parse("ip", 2, &t));
+	assert_true(ind_type_parse("ip", 2, &t));
+	assert_int_equal(t, IND_IP);
+	assert_false(ind_type_parse("cidr", 4, &t));
 	assert_false(ind_type_parse("Literal", 7, &t));
 	assert_false(ind_type_parse("", 0, &t));
 	assert_false(ind_type_parse("sha", 3, &t));
@@ -112,6 +114,26 @@ static void test_domain(void **state)
 	/* 4 x 63 + 3 dots = 255 > 253 */
 	snprintf(name, sizeof(name), "%s.%s.%s.%s", label, label, label, label);
 	norm_bad(IND_DOMAIN, 0, name, "longer than 253");
+}
+
+static void test_ip(void **state)
+{
+	(void)state;
+	norm_ok(IND_IP, 0, "192.0.2.7", "192.0.2.7");
+	norm_ok(IND_IP, 0, "192.0.2.7/32", "192.0.2.7");
+	norm_ok(IND_IP, 0, "10.1.2.3/16", "10.1.0.0/16");
+	norm_ok(IND_IP, 0, "0.0.0.0/0", "0.0.0.0/0");
+	norm_ok(IND_IP, 0, "2001:DB8:0:0::1", "2001:db8::1");
+	norm_ok(IND_IP, 0, "2001:db8:ffff::/32", "2001:db8::/32");
+	norm_ok(IND_IP, 0, "::1/128", "::1");
+	norm_bad(IND_IP, 0, "192.0.2", "not an IPv4 or IPv6 address");
+	norm_bad(IND_IP, 0, "1.2.3.4.5", "not an IPv4 or IPv6 address");
+	norm_bad(IND_IP, 0, "example.com", "not an IPv4 or IPv6 address");
+	norm_bad(IND_IP, 0, "192.0.2.0/33", "prefix length must be 0-32");
+	norm_bad(IND_IP, 0, "2001:db8::/129", "prefix length must be 0-128");
+	norm_bad(IND_IP, 0, "192.0.2.0/", "prefix length");
+	norm_bad(IND_IP, 0, "192.0.2.0/2x", "prefix length");
+	norm_bad(IND_IP, 0, "/24", "not an IPv4");
 }
 
 static void test_url(void **state)
@@ -233,7 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_type_names), cmocka_unit_test(test_legal_default),
-		cmocka_unit_test(test_domain),     cmocka_unit_test(test_url),
+		cmocka_unit_test(test_domain),     cmocka_unit_test(test_url), cmocka_unit_test(test_ip),
 		cmocka_unit_test(test_email),      cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_literal),    cmocka_unit_test(test_regex),
 		cmocka_unit_test(test_bad_args),

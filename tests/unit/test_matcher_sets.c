@@ -313,8 +313,133 @@ static void test_field(void **state)
 	assert_int_equal(f->hits.n, 0);
 }
 
+/* ---------------------------------------------------------------- ip --- */
+
+struct ipfx {
+	struct pack *p;
+	struct matcher *m;
+	struct matcher_scratch *s;
+	struct matcher_hits hits;
+};
+
+static void ip_build(struct ipfx *f)
+{
+	static const char *v[][2] = {
+		{"net8", "10.0.0.0/8"},      {"net16", "10.1.0.0/16"}, {"host", "10.1.2.3"},
+		{"doc", "192.0.2.0/24"},     {"v6net", "2001:db8::/32"}, {"v6host", "2001:db8::1"},
+		{"v6b", "2001:db8:1::/48"},
+	};
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(pack_create_adhoc("ip", &f->p), CS_OK);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		add(f->p, v[i][0], IND_IP, v[i][1]);
+	add(f->p, "lit", IND_LITERAL, "needle");
+	pack_seal(f->p);
+	assert_int_equal(matcher_build(&f->p, 1, NULL, NULL, &f->m, &d), CS_OK);
+	assert_int_equal(matcher_scratch_create(f->m, &f->s), CS_OK);
+}
+
+static void ip_free(struct ipfx *f)
+{
+	matcher_hits_fini(&f->hits);
+	matcher_scratch_destroy(f->s);
+	matcher_destroy(f->m);
+	pack_destroy(f->p);
+}
+
+/* Ids of the hits of one scan, space separated, in hit order. */
+static const char *ip_scan(struct ipfx *f, const char *text, char *out, size_t cap)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	f->hits.n = 0;
+	assert_int_equal(matcher_scan(f->m, f->s, (const uint8_t *)text, strlen(text), 0, &f->hits,
+				      &d), CS_OK);
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < f->hits.n; i++) {
+		const struct matcher_hit *h = &f->hits.v[i];
+		o += (size_t)snprintf(out + o, cap - o, "%s%s=%.*s", i ? " " : "",
+				      matcher_get(f->m, h->ind)->ind->id, (int)(h->end - h->start),
+				      text + h->start);
+	}
+	return out;
+}
+
+static void test_ip_text(void **state)
+{
+	(void)state;
+	struct ipfx f;
+	char o[512];
+	ip_build(&f);
+	/* Longest prefix wins: the host, then the /16, then the /8. */
+	assert_string_equal(ip_scan(&f, "from 10.1.2.3 to 10.1.9.9 via 10.200.0.1", o, sizeof(o)),
+			    "host=10.1.2.3 net16=10.1.9.9 net8=10.200.0.1");
+	assert_string_equal(ip_scan(&f, "192.0.2.55:443 and 192.0.3.1", o, sizeof(o)),
+			    "doc=192.0.2.55");
+	/* Not addresses: longer dotted runs, digits glued on, octets over 255. */
+	assert_string_equal(ip_scan(&f, "1.10.1.2.3 10.1.2.3.4 10.1.2.34 110.1.2.3 10.1.2.300",
+				    o, sizeof(o)),
+			    "net16=10.1.2.34");
+	/* Sentence end and brackets are boundaries. */
+	assert_string_equal(ip_scan(&f, "[10.1.2.3]. needle", o, sizeof(o)),
+			    "host=10.1.2.3 lit=needle");
+	assert_string_equal(ip_scan(&f, "src=2001:DB8::1 dst=2001:db8:1:2::5 x=2001:db9::1", o,
+				    sizeof(o)),
+			    "v6host=2001:DB8::1 v6b=2001:db8:1:2::5");
+	/* Timestamps are colon runs, not addresses. */
+	assert_string_equal(ip_scan(&f, "12:34:56 abc::12:34", o, sizeof(o)), "");
+	ip_free(&f);
+}
+
+struct ip_got {
+	struct matcher *m;
+	char ids[128];
+};
+
+static void ip_collect(void *user, uint32_t ind)
+{
+	struct ip_got *g = user;
+	size_t n = strlen(g->ids);
+	snprintf(g->ids + n, sizeof(g->ids) - n, "%s%s", n ? " " : "",
+		 matcher_get(g->m, ind)->ind->id);
+}
+
+static void test_ip_packet(void **state)
+{
+	(void)state;
+	struct ipfx f;
+	ip_build(&f);
+	struct ip_got g = {.m = f.m};
+	const uint8_t a[4] = {10, 1, 2, 3}, b[4] = {10, 9, 9, 9}, c[4] = {11, 0, 0, 1};
+	assert_int_equal(matcher_match_ip(f.m, 4, a, ip_collect, &g), 1);
+	assert_string_equal(g.ids, "host");
+	g.ids[0] = '\0';
+	assert_int_equal(matcher_match_ip(f.m, 4, b, ip_collect, &g), 1);
+	assert_string_equal(g.ids, "net8");
+	assert_int_equal(matcher_match_ip(f.m, 4, c, ip_collect, &g), 0);
+	uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0xff};
+	g.ids[0] = '\0';
+	assert_int_equal(matcher_match_ip(f.m, 6, v6, ip_collect, &g), 1);
+	assert_string_equal(g.ids, "v6b");
+	v6[5] = 2;
+	g.ids[0] = '\0';
+	assert_int_equal(matcher_match_ip(f.m, 6, v6, ip_collect, &g), 1);
+	assert_string_equal(g.ids, "v6net");
+	assert_int_equal(matcher_match_ip(f.m, 5, v6, ip_collect, &g), 0);
+	ip_free(&f);
+}
+
 int main(void)
 {
+	const struct CMUnitTest ip_tests[] = {
+		cmocka_unit_test(test_ip_text),
+		cmocka_unit_test(test_ip_packet),
+	};
+	if (cmocka_run_group_tests(ip_tests, NULL, NULL) != 0)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_listed_twice),

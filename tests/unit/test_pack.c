@@ -165,7 +165,8 @@ static void test_bad_lines(void **state)
 {
 	(void)state;
 	/* HDRS is lines 1-5, so the first indicator line is 6. */
-	parse_bad(HDRS "a1 ip 192.0.2.1\n", 6, "unknown indicator type 'ip'");
+	parse_bad(HDRS "a1 ipv4 192.0.2.1\n", 6, "unknown indicator type 'ipv4'");
+	parse_bad(HDRS "a1 ip 192.0.2.0/33\n", 6, "prefix length must be 0-32");
 	parse_bad(HDRS "a1 literal/x abc\n", 6, "unknown modifier 'x'");
 	parse_bad(HDRS "a1 literal/ abc\n", 6, "empty modifier list");
 	parse_bad(HDRS "a1 literal/ii abc\n", 6, "repeated modifier 'i'");

@@ -364,12 +364,39 @@ static void test_worker_counters(void **state)
 	pack_destroy(pk);
 }
 
+/* Domains and URLs are not reported from bodies: with only those, coded
+ * bodies are not inflated at all. */
+static void test_no_decoding_for_hosts(void **state)
+{
+	(void)state;
+	struct pack *pk;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(pack_create_adhoc("-e", &pk), CS_OK);
+	assert_int_equal(pack_add(pk, "d", IND_DOMAIN, 0, "lazy.example", 12, 1, &d), CS_OK);
+	pack_seal(pk);
+	struct matcher *m;
+	assert_int_equal(matcher_build(&pk, 1, NULL, NULL, &m, &d), CS_OK);
+	struct packet_opts o;
+	packet_opts_default(&o);
+	struct pk_worker wk;
+	memset(&wk, 0, sizeof(wk));
+	struct pk_run run = {.m = m, .o = &o, .n = 1, .workers = &wk};
+	assert_int_equal(pk_worker_init(&wk, &run, 0, &d), CS_OK);
+	assert_true(wk.stream_ok);
+	assert_false(wk.http_env.flags & APP_HTTP_DECODE_BODIES);
+	pk_worker_fini(&wk);
+	matcher_destroy(m);
+	pack_destroy(pk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_coded_bodies_scanned),
 		cmocka_unit_test(test_digest_and_scan),
 		cmocka_unit_test(test_worker_counters),
+		cmocka_unit_test(test_no_decoding_for_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,119 @@
+/* Longest-prefix lookup over sorted prefix runs (ipset.h). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match/ipset.h"
+
+void ipset_init(struct ipset *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void ipset_fini(struct ipset *s)
+{
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
+
+static void mask_to(uint8_t *a, unsigned plen, unsigned bits)
+{
+	for (unsigned b = plen; b < bits; b++)
+		a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+}
+
+enum cs_err ipset_add(struct ipset *s, const char *value, uint32_t ind)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct ipset_entry e = {.ind = ind};
+	const char *slash = strchr(value, '/');
+	size_t an = slash ? (size_t)(slash - value) : strlen(value);
+	if (an == 0 || an >= sizeof(a))
+		return CS_ERR_INVALID;
+	memcpy(a, value, an);
+	a[an] = '\0';
+	e.v6 = strchr(a, ':') != NULL;
+	unsigned bits = e.v6 ? 128 : 32;
+	if (inet_pton(e.v6 ? AF_INET6 : AF_INET, a, e.addr) != 1)
+		return CS_ERR_INVALID;
+	unsigned long plen = slash ? strtoul(slash + 1, NULL, 10) : bits;
+	if (plen > bits)
+		return CS_ERR_INVALID;
+	e.plen = (uint8_t)plen;
+	mask_to(e.addr, e.plen, bits);
+	if (s->n == s->cap) {
+		if (s->n >= IPSET_MAX_ENTRIES)
+			return CS_ERR_LIMIT;
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct ipset_entry *v = realloc(s->e, cap * sizeof(*v));
+		if (!v)
+			return CS_ERR_NOMEM;
+		s->e = v;
+		s->cap = cap;
+	}
+	s->e[s->n++] = e;
+	return CS_OK;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct ipset_entry *x = a, *y = b;
+	if (x->v6 != y->v6)
+		return x->v6 < y->v6 ? -1 : 1;
+	if (x->plen != y->plen)
+		return x->plen > y->plen ? -1 : 1;
+	int c = memcmp(x->addr, y->addr, 16);
+	if (c)
+		return c;
+	return x->ind < y->ind ? -1 : x->ind > y->ind;
+}
+
+void ipset_seal(struct ipset *s)
+{
+	if (s->n)
+		qsort(s->e, s->n, sizeof(*s->e), cmp_entry);
+	s->n_run[0] = s->n_run[1] = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		int f = s->e[i].v6;
+		size_t k = s->n_run[f];
+		if (k > 0 && s->run[f][k - 1].plen == s->e[i].plen) {
+			s->run[f][k - 1].n++;
+			continue;
+		}
+		s->run[f][k] = (struct ipset_run){.first = i, .n = 1, .plen = s->e[i].plen};
+		s->n_run[f]++;
+	}
+}
+
+bool ipset_has(const struct ipset *s, bool v6)
+{
+	return s->n_run[v6] > 0;
+}
+
+size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t *first)
+{
+	unsigned bits = v6 ? 128 : 32;
+	for (size_t r = 0; r < s->n_run[v6]; r++) {
+		const struct ipset_run *run = &s->run[v6][r];
+		uint8_t key[16] = {0};
+		memcpy(key, addr, bits / 8);
+		mask_to(key, run->plen, bits);
+		/* Lower bound of key within the run. */
+		size_t lo = run->first, hi = run->first + run->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (memcmp(s->e[mid].addr, key, 16) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		size_t end = lo;
+		while (end < run->first + run->n && memcmp(s->e[end].addr, key, 16) == 0)
+			end++;
+		if (end > lo) {
+			*first = lo;
+			return end - lo;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* Private to match/: longest-prefix lookup of IPv4 and IPv6 addresses in the
+ * listed addresses and CIDR ranges.
+ *
+ * A sorted array per family, ordered by prefix length (longest first) and
+ * network address; a lookup masks the address to each listed length in turn
+ * and binary-searches that length's run, so it costs at most one search per
+ * distinct length. 24 bytes per entry. Filled by one thread, then
+ * ipset_seal(); read-only and shareable afterwards. */
+#ifndef CS_MATCH_IPSET_H
+#define CS_MATCH_IPSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cybersieve/error.h"
+
+#define IPSET_MAX_ENTRIES (1u << 26)
+
+struct ipset_entry {
+	uint8_t addr[16]; /* network address, host bits zero; IPv4 in the first 4 */
+	uint8_t plen;
+	uint8_t v6;
+	uint32_t ind;
+};
+
+struct ipset_run {
+	size_t first, n; /* entries of one prefix length */
+	uint8_t plen;
+};
+
+struct ipset {
+	struct ipset_entry *e;
+	size_t n, cap;
+	struct ipset_run run[2][129]; /* per family, longest length first */
+	size_t n_run[2];
+};
+
+void ipset_init(struct ipset *s);
+void ipset_fini(struct ipset *s);
+
+/* Parse a normalised ip value ("192.0.2.0/24", "2001:db8::1") and add it for
+ * indicator ind. CS_ERR_INVALID when the value does not parse. */
+enum cs_err ipset_add(struct ipset *s, const char *value, uint32_t ind);
+
+/* Sort and index; call once after the last ipset_add(). */
+void ipset_seal(struct ipset *s);
+
+/* Entries of the longest listed prefix holding addr (4 or 16 bytes): *first
+ * and the count returned (0 when none). */
+size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t *first);
+
+/* True when the set holds entries of that family. */
+bool ipset_has(const struct ipset *s, bool v6);
+
+#endif
