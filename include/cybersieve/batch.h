@@ -35,6 +35,7 @@ struct batch_input {
 	uint64_t hits_dropped;  /* hits beyond the per-chunk cap */
 	uint32_t gz_members;
 	uint32_t gz_resyncs;
+	bool records_written;      /* its records reached the evidence file */
 	/* captures (filled by on_capture) */
 	bool capture;
 	uint64_t packets;

@@ -109,7 +109,8 @@ struct ev_pending;
 enum cs_err ev_pending_create(const char *spill_dir, size_t mem_cap, struct ev_pending **out);
 enum cs_err ev_pending_add(struct ev_pending *p, const char *rec, size_t len, struct cs_diag *d);
 size_t ev_pending_count(const struct ev_pending *p);
-/* Replace the placeholder with sha256_hex in every pending record, write them, empty p. */
+/* Replace the placeholder with sha256_hex in every pending record (NULL: with
+ * null, when the input's digest is unknown), write them, empty p. */
 enum cs_err ev_pending_flush(struct ev_pending *p, const char *sha256_hex, struct ev_writer *w,
 			     struct cs_diag *d);
 void ev_pending_destroy(struct ev_pending *p);

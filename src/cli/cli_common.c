@@ -1,5 +1,6 @@
 /* Front end: shared helpers (src/cli/cli_common.h). */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -33,27 +34,56 @@ bool cli_parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
-int cli_make_out_dir(const char *dir)
+int cli_make_out_dir(const char *dir, bool *created)
 {
-	if (mkdir(dir, 0700) == 0)
+	*created = false;
+	if (mkdir(dir, 0700) == 0) {
+		*created = true;
 		return 0;
+	}
 	if (errno != EEXIST) {
 		fprintf(stderr, "cybersieve: cannot create evidence folder %s: %s\n", dir,
 			strerror(errno));
 		return -1;
 	}
+	/* An existing folder is used only when it is empty and private: evidence never
+	 * mixes with other files, and nobody else can add or swap files in it. */
+	struct stat st;
+	DIR *dh = opendir(dir);
+	if (!dh || fstat(dirfd(dh), &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "cybersieve: cannot use %s as the evidence folder: %s\n", dir,
+			dh ? strerror(errno) : "not a readable directory");
+		if (dh)
+			closedir(dh);
+		return -1;
+	}
 	static const char *const held_by[] = {"records.ndjson", "records-000001.ndjson",
 					      "manifest.json"};
-	char probe[PATH_MAX + 32];
-	struct stat st;
 	for (size_t i = 0; i < sizeof(held_by) / sizeof(held_by[0]); i++) {
-		snprintf(probe, sizeof(probe), "%s/%s", dir, held_by[i]);
-		if (stat(probe, &st) == 0) {
+		if (faccessat(dirfd(dh), held_by[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 			fprintf(stderr,
 				"cybersieve: %s already holds evidence; refusing to overwrite it (choose a new --out)\n",
 				dir);
+			closedir(dh);
 			return -1;
 		}
+	}
+	bool empty = true;
+	struct dirent *de;
+	while (empty && (de = readdir(dh)))
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	closedir(dh);
+	if (!empty) {
+		fprintf(stderr,
+			"cybersieve: %s is not empty; refusing to write evidence there (choose a new --out)\n",
+			dir);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		fprintf(stderr,
+			"cybersieve: %s can be written by other users (mode %o); evidence needs a private folder\n",
+			dir, (unsigned)(st.st_mode & 07777));
+		return -1;
 	}
 	return 0;
 }

@@ -13,9 +13,10 @@
 /* "16M", "4096", "1g" -> bytes; false on anything else or overflow. */
 bool cli_parse_size(const char *s, uint64_t *out);
 
-/* Create the evidence folder (0700), or accept an existing one that holds no
- * evidence; print why not and return -1 otherwise. */
-int cli_make_out_dir(const char *dir);
+/* Create the evidence folder (0700), or accept an existing one that is empty
+ * and not writable by group or others; print why not and return -1 otherwise.
+ * *created says whether this call made it. */
+int cli_make_out_dir(const char *dir, bool *created);
 
 /* "cybersieve <argv...>" for the manifest and summary. */
 void cli_command_line(int argc, char **argv, char *out, size_t cap);

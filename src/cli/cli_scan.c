@@ -301,7 +301,8 @@ static int open_output(struct scan_run *s)
 			strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 			snprintf(s->out_dir, sizeof(s->out_dir), "cybersieve-%s-%.8s", ts, s->run_id);
 		}
-		if (cli_make_out_dir(s->out_dir) != 0)
+		bool created;
+		if (cli_make_out_dir(s->out_dir, &created) != 0)
 			return -1;
 		int fd = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {

@@ -399,12 +399,23 @@ static int open_output(struct tap_run *s)
 			strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 			snprintf(s->out_dir, sizeof(s->out_dir), "cybersieve-%s-%.8s", ts, s->run_id);
 		}
-		if (cli_make_out_dir(s->out_dir) != 0)
+		bool created;
+		if (cli_make_out_dir(s->out_dir, &created) != 0)
 			return -1;
 		s->out_fd = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (s->out_fd < 0) {
 			fprintf(stderr, "cybersieve: cannot open evidence folder %s: %s\n",
 				s->out_dir, strerror(errno));
+			return -1;
+		}
+		/* A folder handed to --user must be one this run made, or already theirs:
+		 * never give away a folder someone else owns. */
+		struct stat st;
+		if (s->cfg.user && !created &&
+		    (fstat(s->out_fd, &st) != 0 || st.st_uid != s->user.uid)) {
+			fprintf(stderr,
+				"cybersieve tap: %s exists and is not owned by %s; with --user give a new --out folder\n",
+				s->out_dir, s->cfg.user);
 			return -1;
 		}
 		if (cli_seal_init(&s->seal, s->cfg.key_path, s->out_fd, s->run_id, s->cfg.quiet) != 0)

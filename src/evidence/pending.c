@@ -98,7 +98,14 @@ static void patch(char *buf, size_t len, const char *hex)
 		char *k = memmem(s, (size_t)(end - s), PENDING_KEY EV_SHA256_PLACEHOLDER, kl + pl);
 		if (!k)
 			break;
-		memcpy(k + kl, hex, pl);
+		if (hex) {
+			memcpy(k + kl, hex, pl);
+		} else {
+			/* No digest (the input could not be read to its end): null, padded
+			 * with spaces so the record keeps its length. */
+			memcpy(k + kl - 1, "null", 4);
+			memset(k + kl + 3, ' ', pl - 2);
+		}
 		s = k + kl + pl;
 	}
 }

@@ -3,6 +3,7 @@
  * another kind is refused by name rather than failing later. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,15 @@ static enum cs_err load(const char *path, bool priv, struct ev_sign_key **out, s
 	if (!f) {
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "cannot open key: %s", strerror(errno));
 		return CS_ERR_IO;
+	}
+	/* As ssh does: a signing key others can read may already be someone else's. */
+	struct stat st;
+	if (priv && fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+		fclose(f);
+		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "private key is readable by group or others (mode %o): chmod 600 it",
+			    (unsigned)(st.st_mode & 0777));
+		return CS_ERR_INVALID;
 	}
 	EVP_PKEY *pkey = priv ? PEM_read_PrivateKey(f, NULL, NULL, NULL)
 			      : PEM_read_PUBKEY(f, NULL, NULL, NULL);

@@ -359,6 +359,11 @@ static void check_fingerprint(struct vr *v, const struct json_read_val *m,
 		    want ? want : "(none)", fp);
 	else
 		say(v, true, "ok: public key fingerprint %s matches the manifest", fp);
+	if (!v->o->pubkey_path)
+		say(v, true,
+		    "note: the key came from the folder itself (key.pub.pem): it proves integrity only if "
+		    "fingerprint %s is the one the sender gave you (or pass --pubkey)",
+		    fp);
 }
 
 static void check_counts(struct vr *v, const struct json_read_val *m, uint64_t total)
@@ -500,7 +505,7 @@ enum cs_err ev_verify_run(const char *dir, const struct ev_verify_opts *o, bool 
 		snprintf(v.run_id, sizeof(v.run_id), "%s", rid ? rid : "");
 		const struct json_read_val *c = json_read_get(m, "complete");
 		if (!c || c->type != JSON_READ_BOOL || !c->b)
-			say(&v, true, "note: manifest.json: the run stopped early (output failure or signal); what it wrote is checked below");
+			say(&v, false, "incomplete: manifest.json: the run stopped early (output failure or signal); the records it wrote are checked below, but they do not cover every input");
 		check_files(&v, m, k);
 		if (o->inputs)
 			check_inputs(&v, m);

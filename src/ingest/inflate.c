@@ -83,7 +83,8 @@ enum inflate_status inflate_run(struct inflate_stream *z, struct inflate_io *io,
 	z->st.next_out = io->out;
 	z->st.avail_out = (uint32_t)out_cap;
 	int ret = isal_inflate(&z->st);
-	io->in_used = in_len - z->st.avail_in;
+	/* After an error ISA-L may hand back more input than it was given. */
+	io->in_used = z->st.avail_in <= in_len ? in_len - z->st.avail_in : 0;
 	io->out_made = out_cap - z->st.avail_out;
 	if (ret < 0 || ret == ISAL_NEED_DICT) {
 		*reason = inflate_isal_reason(ret);

@@ -152,6 +152,7 @@ static void batch_free(struct batch *b)
 	ev_pending_destroy(b->pending);
 	jbuf_fini(&b->rec);
 	pthread_mutex_destroy(&b->mu);
+	pthread_mutex_destroy(&b->note_mu);
 	pthread_cond_destroy(&b->cv_free);
 	pthread_cond_destroy(&b->cv_filled);
 	pthread_cond_destroy(&b->cv_scanned);
@@ -174,6 +175,7 @@ static enum cs_err batch_setup(struct batch *b, const struct matcher *m,
 	/* The longest fixed-width match plus its boundary byte. */
 	b->overlap = matcher_max_fixed_len(m) + 1;
 	pthread_mutex_init(&b->mu, NULL);
+	pthread_mutex_init(&b->note_mu, NULL);
 	pthread_cond_init(&b->cv_free, NULL);
 	pthread_cond_init(&b->cv_filled, NULL);
 	pthread_cond_init(&b->cv_scanned, NULL);
@@ -204,6 +206,22 @@ static enum cs_err batch_setup(struct batch *b, const struct matcher *m,
 			b->raw_total += e->size;
 	}
 	return CS_OK;
+}
+
+/* After an output failure, inputs whose records never reached the file must not
+ * look complete: the summary and the manifest would claim evidence that is not there. */
+static void mark_unwritten(struct batch_result *res)
+{
+	for (size_t i = 0; i < res->n_inputs; i++) {
+		struct batch_input *in = &res->inputs[i];
+		if (in->records_written || in->status == INPUT_FAILED)
+			continue;
+		bool read = in->bytes || in->raw_bytes;
+		in->status = read ? INPUT_PARTIAL : INPUT_FAILED;
+		free(in->reason);
+		in->reason = strdup(read ? "records not written: the evidence output failed"
+					 : "not read: the evidence output failed");
+	}
 }
 
 enum cs_err batch_run(const struct matcher *m, const struct walk_list *inputs,
@@ -248,6 +266,8 @@ enum cs_err batch_run(const struct matcher *m, const struct walk_list *inputs,
 	if (emitter_up)
 		pthread_join(emitter, NULL);
 	free(tids);
+	if (res->output_failed)
+		mark_unwritten(res);
 	res->seconds = util_now_mono() - t0;
 	batch_free(&b);
 	return err;

@@ -96,10 +96,10 @@ static void finish_input(struct batch *b, struct batch_input *in)
 	char hex[65];
 	if (in->have_sha256)
 		util_hex(in->sha256, 32, hex);
-	else
-		memset(hex, '0', 64), hex[64] = '\0';
-	if (ev_pending_flush(b->pending, hex, b->w, &d) != CS_OK)
+	if (ev_pending_flush(b->pending, in->have_sha256 ? hex : NULL, b->w, &d) != CS_OK)
 		output_failed(b, &d);
+	else
+		in->records_written = true;
 }
 
 static void progress(struct batch *b)

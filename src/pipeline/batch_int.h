@@ -42,6 +42,7 @@ struct batch {
 	double t0;
 
 	pthread_mutex_t mu;
+	pthread_mutex_t note_mu;  /* batch_note runs on the reader and the emitter */
 	pthread_cond_t cv_free, cv_filled, cv_scanned;
 	struct slot *ring;
 	size_t n_slots;

@@ -11,6 +11,7 @@
 void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
 		const struct cs_diag *d)
 {
+	pthread_mutex_lock(&b->note_mu);
 	if (st > in->status)
 		in->status = st;
 	if (!in->reason && d && d->msg[0]) {
@@ -18,6 +19,7 @@ void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
 		cs_diag_format(d, tmp, sizeof(tmp));
 		in->reason = strdup(tmp);
 	}
+	pthread_mutex_unlock(&b->note_mu);
 	if (b->opts.on_event && d)
 		b->opts.on_event(b->opts.cb_ctx, d);
 }
@@ -191,6 +193,10 @@ static bool peek_capture(struct batch *b, struct reading *r)
 	if (b->opts.on_capture && got >= 4 && capture_detect(head, got) != CAPTURE_FMT_UNKNOWN) {
 		batch_drain(b);
 		b->opts.on_capture(b->opts.cb_ctx, r->src, head, got, r->in);
+		if (b->res->output_failed)
+			atomic_store(&b->abort, true); /* nothing more can be written */
+		else
+			r->in->records_written = true;
 		finish_source(b, r);
 		/* The emitter is idle (drained), so the totals are ours to update. */
 		b->res->bytes += r->in->bytes;
