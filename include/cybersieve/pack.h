@@ -23,6 +23,8 @@ enum ind_type {
 	IND_SHA1,
 	IND_SHA256,
 	IND_IP,       /* address or CIDR range, IPv4 or IPv6 */
+	IND_WALLET,   /* crypto-currency address (checksum-validated) or any:FAMILY */
+	IND_IBAN,     /* IBAN (mod 97 checked), or "any" */
 	IND_TYPE_COUNT
 };
 

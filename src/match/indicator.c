@@ -10,7 +10,9 @@
 
 #include <hs.h>
 
+#include "cybersieve/iban.h"
 #include "cybersieve/pack.h"
+#include "cybersieve/wallet.h"
 #include "match/indicator_int.h"
 
 #define DOMAIN_MAX 253
@@ -21,6 +23,7 @@ static const char *const ind_names[IND_TYPE_COUNT] = {
 	[IND_LITERAL] = "literal", [IND_REGEX] = "regex", [IND_DOMAIN] = "domain",
 	[IND_URL] = "url",         [IND_EMAIL] = "email", [IND_MD5] = "md5",
 	[IND_SHA1] = "sha1",       [IND_SHA256] = "sha256", [IND_IP] = "ip",
+	[IND_WALLET] = "wallet",   [IND_IBAN] = "iban",
 };
 
 bool ind_type_parse(const char *name, size_t len, enum ind_type *out)
@@ -539,6 +542,128 @@ static enum cs_err norm_ip(const char *raw, size_t len, char **out, size_t *out_
 	return CS_OK;
 }
 
+/* The family an address most looks like, for naming why no validator took it. */
+static enum wallet_family wallet_guess(const char *s, size_t n)
+{
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return WALLET_ETH;
+	if (n > 4 && (ascii_lower(s[0]) == 'l' && ascii_lower(s[1]) == 't' &&
+		      ascii_lower(s[2]) == 'c' && s[3] == '1'))
+		return WALLET_LTC;
+	if (n > 12 && ascii_lower(s[0]) == 'b' && ascii_lower(s[1]) == 'i')
+		return WALLET_BCH; /* bitcoincash: */
+	if (n > 40 && n < 50 && (ascii_lower(s[0]) == 'q' || ascii_lower(s[0]) == 'p'))
+		return WALLET_BCH;
+	if (n > 90 && (s[0] == '4' || s[0] == '8'))
+		return WALLET_XMR;
+	switch (s[0]) {
+	case 'T': return WALLET_TRX;
+	case 'r': return WALLET_XRP;
+	case 'L': case 'M': return WALLET_LTC;
+	case 'X': return WALLET_DASH;
+	case 't': return WALLET_ZEC;
+	case 'D': return WALLET_XVG;
+	case 'G': case 'A': return WALLET_BTG;
+	default: return WALLET_BTC;
+	}
+}
+
+/* Why none of the families in mask accepts s: "bad checksum" when any family
+ * got as far as the checksum, else the reason of the family it looks like. */
+static const char *wallet_why(uint32_t mask, const char *s, size_t n)
+{
+	const char *why = NULL, *guess = "not an address of a known family";
+	enum wallet_family g = wallet_guess(s, n);
+	for (int f = 0; f < WALLET_FAMILY_COUNT; f++) {
+		if (!(mask & WALLET_MASK(f)))
+			continue;
+		why = NULL;
+		if (wallet_check((enum wallet_family)f, s, n, &why))
+			continue;
+		if (why && strcmp(why, "bad checksum") == 0)
+			return why;
+		if ((f == (int)g || !(mask & WALLET_MASK(g))) && why)
+			guess = why;
+	}
+	return guess;
+}
+
+static enum cs_err dup_out(const char *s, size_t n, char **out, size_t *out_len)
+{
+	char *o = malloc(n + 1);
+	if (!o)
+		return CS_ERR_NOMEM;
+	memcpy(o, s, n);
+	o[n] = '\0';
+	*out = o;
+	*out_len = n;
+	return CS_OK;
+}
+
+/* ADDRESS, FAMILY:ADDRESS or any:FAMILY. Stored as the address in the form
+ * the scanner looks up (wallet_normalise of the first family that accepts it),
+ * prefixed by the lower-cased family code when one was given, or as
+ * "any:<code>". A normalised address never holds ':' (CashAddr loses its
+ * "bitcoincash:"), so the prefix is found again by the first ':'. */
+static enum cs_err norm_wallet(const char *raw, size_t len, char **out, size_t *out_len,
+			       struct cs_diag *d)
+{
+	const char *colon = memchr(raw, ':', len);
+	size_t pn = colon ? (size_t)(colon - raw) : 0;
+	const char *a = raw;
+	size_t an = len;
+	uint32_t want = WALLET_MASK_ALL;
+	char buf[16 + WALLET_MAX_LEN + 2];
+	size_t o = 0;
+	if (colon && pn == 3 && ascii_lower(raw[0]) == 'a' && ascii_lower(raw[1]) == 'n' &&
+	    ascii_lower(raw[2]) == 'y') {
+		size_t cn = len - 4;
+		if (cn == 0 || cn > 15 || wallet_currency_mask(raw + 4, cn) == 0)
+			return ind_bad(d, IND_WALLET, raw, len, "unknown currency after 'any:'");
+		for (size_t i = 0; i < len; i++)
+			buf[i] = ascii_lower(raw[i]);
+		return dup_out(buf, len, out, out_len);
+	}
+	if (colon && pn > 0 && pn <= 15 && wallet_currency_mask(raw, pn) != 0) {
+		want = wallet_currency_mask(raw, pn);
+		for (size_t i = 0; i < pn; i++)
+			buf[o++] = ascii_lower(raw[i]);
+		buf[o++] = ':';
+		a = colon + 1;
+		an = len - pn - 1;
+	}
+	if (an == 0 || an > WALLET_MAX_LEN)
+		return ind_bad(d, IND_WALLET, raw, len, "not an address (length %zu)", an);
+	uint32_t mask = wallet_detect(a, an);
+	if ((mask & want) == 0) {
+		if (mask && want != WALLET_MASK_ALL)
+			return ind_bad(d, IND_WALLET, raw, len, "a %s address, not %.*s",
+				       wallet_family_name((enum wallet_family)__builtin_ctz(mask)),
+				       (int)pn, raw);
+		return ind_bad(d, IND_WALLET, raw, len, "%s", wallet_why(want, a, an));
+	}
+	size_t nn;
+	enum cs_err e = wallet_normalise((enum wallet_family)__builtin_ctz(mask), a, an, buf + o,
+					 WALLET_MAX_LEN, &nn);
+	if (e != CS_OK)
+		return ind_bad(d, IND_WALLET, raw, len, "cannot normalise");
+	return dup_out(buf, o + nn, out, out_len);
+}
+
+/* An IBAN in its electronic form, or "any". */
+static enum cs_err norm_iban(const char *raw, size_t len, char **out, size_t *out_len,
+			     struct cs_diag *d)
+{
+	if (len == 3 && ascii_lower(raw[0]) == 'a' && ascii_lower(raw[1]) == 'n' &&
+	    ascii_lower(raw[2]) == 'y')
+		return dup_out("any", 3, out, out_len);
+	char norm[IBAN_MAX_LEN + 1];
+	const char *why = NULL;
+	if (len > IBAN_MAX_PRINTED || !iban_check(raw, len, norm, &why))
+		return ind_bad(d, IND_IBAN, raw, len, "%s", why ? why : "too long");
+	return dup_out(norm, strlen(norm), out, out_len);
+}
+
 enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size_t len,
 			  char **out, size_t *out_len, struct cs_diag *d)
 {
@@ -569,6 +694,8 @@ enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size
 	case IND_SHA1:
 	case IND_SHA256: return norm_hex(t, raw, len, out, out_len, d);
 	case IND_IP: return norm_ip(raw, len, out, out_len, d);
+	case IND_WALLET: return norm_wallet(raw, len, out, out_len, d);
+	case IND_IBAN: return norm_iban(raw, len, out, out_len, d);
 	case IND_TYPE_COUNT: break;
 	}
 	return CS_ERR_INVALID;
