@@ -118,8 +118,8 @@ static enum cs_err ind_bad(struct cs_diag *d, enum ind_type t, const char *raw, 
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	ind_quote(q, sizeof(q), raw, len);
-	cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "invalid %s '%s': %s", ind_type_name(t),
-		    q, why);
+	cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "invalid %s '%s': %s",
+		    t == IND_WALLET ? "wallet address" : ind_type_name(t), q, why);
 	return CS_ERR_PARSE;
 }
 

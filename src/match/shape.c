@@ -5,12 +5,18 @@
  * those three together at about 0.9 GB/s, against 0.3 GB/s when the
  * expression itself asks for a non-hex byte before the token. Several indicators may
  * list the same value (in different packs): the set maps the value to the
- * first, and next[] chains the others. */
+ * first, and next[] chains the others. Wallet and IBAN expressions are
+ * variable-length, so their hits give only an end: confirmation requires a
+ * non-address byte after it, walks back to the token's start, and lets the
+ * checksum decide before any lookup. */
 #include <arpa/inet.h>
 #include <hs/hs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "cybersieve/iban.h"
+#include "cybersieve/wallet.h"
 #include "match/shape.h"
 
 static const struct {
@@ -22,6 +28,16 @@ static const struct {
 	[SHAPE_SHA256] = {"[0-9A-Fa-f]{64}", 64},
 	[SHAPE_IP4] = {"(?:^|[^0-9.])[0-9]{1,3}(?:\\.[0-9]{1,3}){3}", 15},
 	[SHAPE_IP6] = {"(?:^|[^0-9A-Fa-f:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}", 39},
+	/* Base58Check (btc, bch/bsv legacy, btg, ltc, dash, zec t-addr, xvg,
+	 * trx, xrp), Monero, Bech32 (caseless), 0x, CashAddr. */
+	[SHAPE_WALLET] = {"(?:^|[^0-9A-Za-z])(?:[1-9A-HJ-NP-Za-km-z]{25,35}"
+			  "|[48][1-9A-HJ-NP-Za-km-z]{94,105}"
+			  "|(?i:(?:bc|ltc|btg|tb)1[02-9ac-hj-np-z]{6,87})"
+			  "|0[xX][0-9A-Fa-f]{40}"
+			  "|(?i:(?:bitcoincash:)?[qp][02-9ac-hj-np-z]{41}))",
+			  WALLET_MAX_LEN},
+	[SHAPE_IBAN] = {"(?:^|[^0-9A-Za-z])[A-Z]{2}[0-9]{2}(?: ?[0-9A-Za-z]){11,30}",
+			IBAN_MAX_PRINTED},
 };
 
 static int hex_val(uint8_t c)
@@ -53,6 +69,8 @@ enum cs_err shapes_init(struct shapes *s, size_t n_ind)
 	hashset_init(&s->digest[SHAPE_MD5], 16);
 	hashset_init(&s->digest[SHAPE_SHA1], 20);
 	hashset_init(&s->digest[SHAPE_SHA256], 32);
+	strset_init(&s->wallet);
+	strset_init(&s->iban);
 	s->n_ind = n_ind;
 	s->next = malloc((n_ind ? n_ind : 1) * sizeof(*s->next));
 	if (!s->next)
@@ -67,8 +85,14 @@ void shapes_fini(struct shapes *s)
 	for (int k = 0; k < 3; k++)
 		hashset_fini(&s->digest[k]);
 	ipset_fini(&s->ip);
+	strset_fini(&s->wallet);
+	strset_fini(&s->iban);
 	free(s->next);
+	free(s->wmask);
+	free(s->any_wallet);
+	free(s->any_iban);
 	s->next = NULL;
+	s->wmask = s->any_wallet = s->any_iban = NULL;
 }
 
 static int digest_kind(enum ind_type t)
@@ -78,13 +102,24 @@ static int digest_kind(enum ind_type t)
 
 enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs)
 {
-	size_t count[3] = {0};
+	size_t count[3] = {0}, any = 0;
 	for (size_t p = 0; p < n_packs; p++)
 		for (size_t i = 0; i < packs[p]->n_ind; i++) {
-			int k = digest_kind(packs[p]->ind[i].type);
+			const struct indicator *ind = &packs[p]->ind[i];
+			int k = digest_kind(ind->type);
 			if (k >= 0)
 				count[k]++;
+			any += ind->type == IND_WALLET || ind->type == IND_IBAN;
 		}
+	if (any) {
+		/* Sized by the matcher's count, the indexes shapes_add() receives. */
+		size_t n = s->n_ind ? s->n_ind : 1;
+		s->wmask = calloc(n, sizeof(*s->wmask));
+		s->any_wallet = malloc(any * sizeof(*s->any_wallet));
+		s->any_iban = malloc(any * sizeof(*s->any_iban));
+		if (!s->wmask || !s->any_wallet || !s->any_iban)
+			return CS_ERR_NOMEM;
+	}
 	for (int k = 0; k < 3; k++) {
 		enum cs_err e = count[k] ? hashset_reserve(&s->digest[k], count[k]) : CS_OK;
 		if (e != CS_OK)
@@ -102,9 +137,66 @@ static void chain_append(struct shapes *s, uint32_t first, uint32_t idx)
 	s->next[i] = idx;
 }
 
+/* Hold a listed token under key in set, chaining indicators of one value. */
+static enum cs_err token_put(struct shapes *s, struct strset *set, uint32_t idx, const char *key,
+			     size_t n)
+{
+	bool dup;
+	uint32_t first;
+	enum cs_err e = strset_add(set, key, n, idx, &dup, &first);
+	if (e == CS_OK && dup)
+		chain_append(s, first, idx);
+	return e;
+}
+
+/* A wallet value as ind_normalise left it: ADDRESS, code:ADDRESS or any:code. */
+static enum cs_err wallet_add(struct shapes *s, uint32_t idx, const struct indicator *ind)
+{
+	const char *v = ind->value, *colon = memchr(v, ':', ind->value_len);
+	if (!colon) {
+		s->wmask[idx] = WALLET_MASK_ALL;
+		return token_put(s, &s->wallet, idx, v, ind->value_len);
+	}
+	size_t pn = (size_t)(colon - v), rn = ind->value_len - pn - 1;
+	if (pn == 3 && memcmp(v, "any", 3) == 0) {
+		s->wmask[idx] = wallet_currency_mask(colon + 1, rn);
+		s->any_wallet[s->n_any_wallet++] = idx;
+		return s->wmask[idx] ? CS_OK : CS_ERR_INVALID;
+	}
+	s->wmask[idx] = wallet_currency_mask(v, pn);
+	if (!s->wmask[idx] || rn == 0)
+		return CS_ERR_INVALID;
+	return token_put(s, &s->wallet, idx, colon + 1, rn);
+}
+
+static enum cs_err token_add(struct shapes *s, uint32_t idx, const struct indicator *ind)
+{
+	if (idx >= s->n_ind || !s->wmask)
+		return CS_ERR_INVALID;
+	enum cs_err e;
+	if (ind->type == IND_WALLET) {
+		e = wallet_add(s, idx, ind);
+		s->used[SHAPE_WALLET] = true;
+	} else if (ind->value_len == 3 && memcmp(ind->value, "any", 3) == 0) {
+		s->any_iban[s->n_any_iban++] = idx;
+		e = CS_OK;
+		s->used[SHAPE_IBAN] = true;
+	} else {
+		e = token_put(s, &s->iban, idx, ind->value, ind->value_len);
+		s->used[SHAPE_IBAN] = true;
+	}
+	s->taken += e == CS_OK;
+	return e;
+}
+
 enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *ind, bool *taken)
 {
 	*taken = false;
+	if (ind->type == IND_WALLET || ind->type == IND_IBAN) {
+		enum cs_err e = token_add(s, idx, ind);
+		*taken = e == CS_OK;
+		return e;
+	}
 	if (ind->type == IND_IP) {
 		enum cs_err e = ipset_add(&s->ip, ind->value, idx);
 		*taken = e == CS_OK;
@@ -173,7 +265,10 @@ size_t shapes_ip(const struct shapes *s, bool v6, const uint8_t *addr,
 
 size_t shapes_bytes(const struct shapes *s)
 {
-	size_t b = s->n_ind * sizeof(*s->next) + s->ip.cap * sizeof(*s->ip.e);
+	size_t b = s->n_ind * sizeof(*s->next) + s->ip.cap * sizeof(*s->ip.e) +
+		   (s->wallet.cap + s->iban.cap) * sizeof(struct strset_slot);
+	if (s->wmask)
+		b += s->n_ind * 3 * sizeof(uint32_t);
 	for (int k = 0; k < 3; k++)
 		b += hashset_bytes(&s->digest[k]);
 	return b;
@@ -229,11 +324,100 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 	return true;
 }
 
+static bool is_alnum(uint8_t c)
+{
+	return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+static bool is_upper(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+/* Emit the listed indicators of key in set whose family mask meets fam (0 =
+ * no family check), then each "any" indicator of the list whose mask meets it. */
+static bool emit_token(const struct shapes *s, const struct strset *set, const char *key,
+		       size_t n, uint32_t fam, const uint32_t *any, size_t n_any, uint64_t start,
+		       uint64_t end, shapes_emit_fn emit, void *ctx)
+{
+	uint32_t first;
+	if (set->n && strset_get(set, key, n, &first))
+		for (uint32_t i = first; i != SHAPE_NONE; i = s->next[i])
+			if ((!fam || (s->wmask[i] & fam)) && !emit(ctx, i, start, end))
+				return false;
+	for (size_t i = 0; i < n_any; i++)
+		if ((!fam || (s->wmask[any[i]] & fam)) && !emit(ctx, any[i], start, end))
+			return false;
+	return true;
+}
+
+/* A wallet token ending at end: a whole run of letters and digits (with a
+ * "bitcoincash:" before it when written), valid for some family, looked up
+ * in the form its first family gives. */
+static bool confirm_wallet(const struct shapes *s, const uint8_t *buf, size_t len, uint64_t end,
+			   shapes_emit_fn emit, void *ctx)
+{
+	static const char cash[] = "bitcoincash:";
+	const size_t cn = sizeof(cash) - 1;
+	if (end > len || (end < len && is_alnum(buf[end])))
+		return true;
+	uint64_t start = end;
+	while (start > 0 && end - start <= WALLET_MAX_LEN && is_alnum(buf[start - 1]))
+		start--;
+	if (end - start > WALLET_MAX_LEN || end - start < 14)
+		return true;
+	if (start >= cn && strncasecmp((const char *)buf + start - cn, cash, cn) == 0 &&
+	    (start == cn || !is_alnum(buf[start - cn - 1])))
+		start -= cn;
+	const char *tok = (const char *)buf + start;
+	size_t n = (size_t)(end - start);
+	uint32_t fam = wallet_detect(tok, n);
+	if (!fam)
+		return true;
+	char key[WALLET_MAX_LEN];
+	size_t kn;
+	if (wallet_normalise((enum wallet_family)__builtin_ctz(fam), tok, n, key, sizeof(key),
+			     &kn) != CS_OK)
+		return true;
+	return emit_token(s, &s->wallet, key, kn, fam, s->any_wallet, s->n_any_wallet, start, end,
+			  emit, ctx);
+}
+
+/* An IBAN ending at end: walked back over letters, digits and single
+ * spaces, the longest stretch that starts at a boundary with CCdd and passes
+ * iban_check is the IBAN as written. */
+static bool confirm_iban(const struct shapes *s, const uint8_t *buf, size_t len, uint64_t end,
+			 shapes_emit_fn emit, void *ctx)
+{
+	if (end > len || end == 0 || (end < len && is_alnum(buf[end])) || buf[end - 1] == ' ')
+		return true;
+	uint64_t lo = end;
+	while (lo > 0 && end - lo < IBAN_MAX_PRINTED &&
+	       (is_alnum(buf[lo - 1]) || (buf[lo - 1] == ' ' && lo - 1 > 0 && buf[lo - 2] != ' ')))
+		lo--;
+	char norm[IBAN_MAX_LEN + 1];
+	for (uint64_t p = lo; p + 15 <= end; p++) {
+		const uint8_t *t = buf + p;
+		if (!is_upper(t[0]) || !is_upper(t[1]) || !is_digit(t[2]) || !is_digit(t[3]) ||
+		    (p > 0 && is_alnum(buf[p - 1])))
+			continue;
+		if (!iban_check((const char *)t, (size_t)(end - p), norm, NULL))
+			continue;
+		return emit_token(s, &s->iban, norm, strlen(norm), 0, s->any_iban, s->n_any_iban, p,
+				  end, emit, ctx);
+	}
+	return true;
+}
+
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx)
 {
 	if (k == SHAPE_IP4 || k == SHAPE_IP6)
 		return confirm_ip(s, k == SHAPE_IP6, buf, len, end, emit, ctx);
+	if (k == SHAPE_WALLET)
+		return confirm_wallet(s, buf, len, end, emit, ctx);
+	if (k == SHAPE_IBAN)
+		return confirm_iban(s, buf, len, end, emit, ctx);
 	size_t w = shape_tab[k].width;
 	if (end > len || end < w)
 		return true;

@@ -3,7 +3,10 @@
  * or 64 characters) and a set of the listed values confirms them, so compile
  * time and database size do not grow with the number of indicators. IP
  * addresses in text are dotted quads and colon-hex runs confirmed by a
- * longest-prefix lookup.
+ * longest-prefix lookup. Wallet addresses and IBANs are tokens of their
+ * forms, confirmed by their checksum (wallet_detect, iban_check) before the
+ * normalised token is looked up; "any" indicators take every valid token
+ * (of their families, for wallets).
  *
  * struct shapes belongs to the matcher: filled while it is built, read-only
  * afterwards and shared by all threads. */
@@ -18,6 +21,7 @@
 #include "cybersieve/pack.h"
 #include "match/hashset.h"
 #include "match/ipset.h"
+#include "match/strset.h"
 
 enum shape_kind {
 	SHAPE_MD5 = 0,
@@ -25,6 +29,8 @@ enum shape_kind {
 	SHAPE_SHA256,
 	SHAPE_IP4,
 	SHAPE_IP6,
+	SHAPE_WALLET,
+	SHAPE_IBAN,
 	SHAPE_COUNT
 };
 
@@ -33,6 +39,13 @@ enum shape_kind {
 struct shapes {
 	struct hashset digest[3]; /* md5, sha1, sha256: binary digest -> first indicator */
 	struct ipset ip;          /* ip indicators */
+	struct strset wallet;     /* normalised address -> first indicator (keys borrowed
+				   * from the indicators, which outlive the matcher) */
+	struct strset iban;       /* electronic form -> first indicator */
+	uint32_t *wmask;          /* per indicator: families a wallet indicator accepts */
+	uint32_t *any_wallet;     /* wallet any:FAMILY indicators */
+	uint32_t *any_iban;       /* iban "any" indicators */
+	size_t n_any_wallet, n_any_iban;
 	uint32_t *next;           /* per indicator: next one with the same key, SHAPE_NONE ends */
 	size_t n_ind;
 	size_t taken;             /* indicators held in sets */

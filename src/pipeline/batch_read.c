@@ -102,11 +102,14 @@ static void finish_source(struct batch *b, struct reading *r)
 /* Fill s with carry + fresh data up to a newline. Returns false on out of memory. */
 static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 {
+	/* Once a line has passed max_line it goes on in chunk-sized pieces, so at
+	 * most one slot is ever grown beyond the chunk size. */
+	size_t limit = r->split_pending ? b->opts.chunk_size : b->opts.max_line;
 	size_t target = b->opts.chunk_size;
 	if (b->carry_len + (1u << 16) > target)
 		target = b->carry_len + (1u << 16);
-	if (target > b->opts.max_line)
-		target = b->opts.max_line;
+	if (target > limit)
+		target = limit;
 	if (target <= b->carry_len)
 		target = b->carry_len + 1;
 	if (s->cap > target && s->cap > b->opts.chunk_size)
@@ -154,13 +157,13 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 			return keep_carry(b, s->buf + s->len, fill - s->len);
 		}
 		searched = fill;
-		if (target < b->opts.max_line) {
+		if (target < limit) {
 			if (!r->grew)
 				batch_info(b, r->in->path, s->base_off,
 					   "note: a line longer than the %llu-byte chunk; buffering it to scan it whole",
 					   (unsigned long long)b->opts.chunk_size);
 			r->grew = true;
-			target = target * 2 < b->opts.max_line ? target * 2 : b->opts.max_line;
+			target = target * 2 < limit ? target * 2 : limit;
 			if (!reserve(&s->buf, &s->cap, target))
 				return false;
 			continue;
