@@ -164,6 +164,9 @@ enum cs_err ev_manifest_put_file(int dir_fd, const char *name, const void *buf, 
 		e = errno;
 	if (close(fd) != 0 && !e)
 		e = errno;
+	/* The new name must survive a power loss too, not only the bytes. */
+	if (!e && fsync(dir_fd) != 0 && errno != EINVAL && errno != EBADF)
+		e = errno;
 	if (e) {
 		unlinkat(dir_fd, name, 0);
 		cs_diag_set(d, name, CS_DIAG_NONE, CS_DIAG_NONE, "cannot write: %s", strerror(e));

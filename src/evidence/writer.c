@@ -88,6 +88,12 @@ static enum cs_err open_next(struct ev_writer *w, struct cs_diag *d)
 			return e == EEXIST ? CS_ERR_EXISTS : CS_ERR_IO;
 		}
 		w->fd = fd;
+		/* Make the new file's name durable before records are reported written. */
+		if (!w->path && fsync(w->dir_fd) != 0 && errno != EINVAL) {
+			int e = errno;
+			diag_errno(d, "cannot sync the evidence folder for", f->name, e);
+			return CS_ERR_IO;
+		}
 	}
 	if (!EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL))
 		return CS_ERR_NOMEM;
