@@ -28,6 +28,7 @@ struct summary_info {
 	size_t n_pack_errors;
 	const struct batch_result *res;
 	int exit_code;
+	size_t indicators_suppressed; /* dropped from the packs by --allow lists */
 };
 
 void summary_render_json(struct jbuf *j, const struct summary_info *s);

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cli_keygen.h"
 #include "cli_common.h"
+#include "cli_allow.h"
 #include "cli_rules.h"
 #include "cybersieve/batch.h"
 #include "cybersieve/capture.h"
@@ -36,6 +37,7 @@ struct scan_cfg {
 	bool strict, quiet;
 	size_t context, chunk_size, max_line;
 	size_t flow_memory;     /* 0 = the flow table's default */
+	struct cli_allow allow; /* --allow FILE */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -97,10 +99,12 @@ static void on_progress(void *ctx, const struct batch_progress *p)
 }
 
 enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_SHARD, OPT_STRICT, OPT_CONTEXT, OPT_CHUNK,
-       OPT_MAXLINE, OPT_SUMMARY, OPT_KEY, OPT_OPERATOR, OPT_SENSOR, OPT_FLOWMEM, OPT_PSEUDO };
+       OPT_MAXLINE, OPT_SUMMARY, OPT_KEY, OPT_OPERATOR, OPT_SENSOR, OPT_FLOWMEM, OPT_PSEUDO,
+       OPT_ALLOW };
 
 static const struct option scan_options[] = {
 	{"rules", required_argument, NULL, OPT_RULES},
+	{"allow", required_argument, NULL, OPT_ALLOW},
 	{"out", required_argument, NULL, OPT_OUT},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"shard", required_argument, NULL, OPT_SHARD},
@@ -149,6 +153,10 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 			break;
 		case 'f':
 			if (!cli_rules_add_f(r, optarg, c->strict))
+				return -1;
+			break;
+		case OPT_ALLOW:
+			if (!cli_allow_add(&c->allow, "scan", optarg))
 				return -1;
 			break;
 		case OPT_OUT: c->out = optarg; break;
@@ -255,6 +263,8 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 		fprintf(stderr, "cybersieve scan: no indicators: give --rules PATH, -e TYPE:VALUE or -f TYPE:FILE\n");
 		return -1;
 	}
+	if (!cli_allow_apply(&s->cfg.allow, "scan", s->rules.packs, s->rules.n))
+		return -1;
 	struct cs_diag d;
 	cs_diag_clear(&d);
 	if (s->cfg.pseudo_path && pseudo_key_load(s->cfg.pseudo_path, &s->pseudo, &d) != CS_OK) {
@@ -335,7 +345,7 @@ static void finish(struct scan_run *s, int code)
 		.inflate_engine = source_inflate_engine(), .threads = s->cfg.threads,
 		.packs = s->rules.packs, .n_packs = s->rules.n, .matcher = s->m,
 		.pack_errors = s->rules.errors, .n_pack_errors = s->rules.n_err, .res = &s->res,
-		.exit_code = code,
+		.exit_code = code, .indicators_suppressed = s->cfg.allow.suppressed,
 	};
 	struct jbuf j;
 	jbuf_init(&j);

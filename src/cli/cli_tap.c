@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "cli_keygen.h"
 #include "cli_common.h"
+#include "cli_allow.h"
 #include "cli_rules.h"
 #include "cybersieve/manifest.h"
 #include "cybersieve/packet.h"
@@ -51,6 +52,7 @@ struct tap_cfg {
 	unsigned threads;
 	size_t context;
 	bool strict, quiet, promisc;
+	struct cli_allow allow; /* --allow FILE */
 };
 
 /* The account --user names, looked up before anything is opened. */
@@ -115,10 +117,11 @@ static void on_stats(void *ctx, const struct packet_stats *st)
 
 enum { OPT_RULES = 256, OPT_OUT, OPT_THREADS, OPT_STRICT, OPT_CONTEXT, OPT_BPF, OPT_SNAPLEN,
        OPT_BUFSIZE, OPT_DURATION, OPT_USER, OPT_STATS, OPT_FLOWMEM, OPT_NOPROMISC, OPT_KEY,
-       OPT_OPERATOR, OPT_SENSOR, OPT_ROTSIZE, OPT_ROTTIME, OPT_PSEUDO };
+       OPT_OPERATOR, OPT_SENSOR, OPT_ROTSIZE, OPT_ROTTIME, OPT_PSEUDO, OPT_ALLOW };
 
 static const struct option tap_options[] = {
 	{"rules", required_argument, NULL, OPT_RULES},
+	{"allow", required_argument, NULL, OPT_ALLOW},
 	{"out", required_argument, NULL, OPT_OUT},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"strict", no_argument, NULL, OPT_STRICT},
@@ -229,6 +232,10 @@ static int parse_args(int argc, char **argv, struct tap_cfg *c, struct cli_rules
 			break;
 		case 'f':
 			if (!cli_rules_add_f(r, optarg, c->strict))
+				return -1;
+			break;
+		case OPT_ALLOW:
+			if (!cli_allow_add(&c->allow, "tap", optarg))
 				return -1;
 			break;
 		case 'i': c->iface = optarg; break;
@@ -349,6 +356,8 @@ static int build_matcher(struct tap_run *s)
 		fprintf(stderr, "cybersieve tap: no indicators: give --rules PATH, -e TYPE:VALUE or -f TYPE:FILE\n");
 		return -1;
 	}
+	if (!cli_allow_apply(&s->cfg.allow, "tap", s->rules.packs, s->rules.n))
+		return -1;
 	struct cs_diag d;
 	cs_diag_clear(&d);
 	/* A tap needs the stream database at once: compile it beside the block one. */
@@ -633,6 +642,7 @@ static void render_summary(struct jbuf *j, const struct tap_run *s, int code)
 	json_kv_str(j, "user", s->cfg.user ? s->user.name : NULL);
 	json_kv_u64(j, "threads", s->cfg.threads);
 	json_kv_u64(j, "indicators", matcher_count(s->m));
+	json_kv_u64(j, "indicators_suppressed", s->cfg.allow.suppressed);
 	render_packs(j, s);
 	render_capture(j, s);
 	render_flows(j, &s->st);

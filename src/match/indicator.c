@@ -637,7 +637,7 @@ static enum cs_err norm_wallet(const char *raw, size_t len, char **out, size_t *
 	uint32_t mask = wallet_detect(a, an);
 	if ((mask & want) == 0) {
 		if (mask && want != WALLET_MASK_ALL)
-			return ind_bad(d, IND_WALLET, raw, len, "a %s address, not %.*s",
+			return ind_bad(d, IND_WALLET, raw, len, "valid as %s, not as %.*s",
 				       wallet_family_name((enum wallet_family)__builtin_ctz(mask)),
 				       (int)pn, raw);
 		return ind_bad(d, IND_WALLET, raw, len, "%s", wallet_why(want, a, an));

@@ -5,7 +5,9 @@
 #include <hs/hs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "cybersieve/wallet.h"
 #include "match/pattern.h"
 
 static bool is_alnum(uint8_t c)
@@ -31,6 +33,31 @@ static bool is_email_local(uint8_t c)
 static bool is_url_cont(uint8_t c)
 {
 	return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '%';
+}
+
+static bool wallet_caseless(const char *a, size_t n)
+{
+	if (n > 2 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X'))
+		return true;
+	static const char *const bech[] = {"bc1", "ltc1", "tb1", "btg1"};
+	for (size_t i = 0; i < sizeof(bech) / sizeof(bech[0]); i++)
+		if (n > strlen(bech[i]) && strncasecmp(a, bech[i], strlen(bech[i])) == 0)
+			return true;
+	return n == 42 && (a[0] == 'q' || a[0] == 'p'); /* CashAddr without its prefix */
+}
+
+/* The text found must itself be a valid address (a mixed-case 0x address must
+ * pass EIP-55) of the listed currency, when the listing names one. */
+static bool wallet_listed_ok(const struct indicator *ind, const uint8_t *t, size_t n)
+{
+	uint32_t found = wallet_detect((const char *)t, n);
+	if (!found)
+		return false;
+	const char *colon = memchr(ind->value, ':', ind->value_len);
+	if (!colon)
+		return true;
+	uint32_t want = wallet_currency_mask(ind->value, (size_t)(colon - ind->value));
+	return (found & want) != 0;
 }
 
 /* Append value[0..n) to o as an expression matching exactly those bytes. */
@@ -103,6 +130,18 @@ enum cs_err pattern_expr(const struct indicator *ind, char **expr, unsigned *hs_
 		}
 		break;
 	}
+	case IND_WALLET: {
+		/* "cur:address" or "address"; hex (0x), Bech32 and CashAddr forms are
+		 * caseless, Base58 ones are not. */
+		const char *a = memchr(ind->value, ':', n);
+		a = a ? a + 1 : ind->value;
+		size_t an = n - (size_t)(a - ind->value);
+		o = escape_into(o, a, an);
+		*fixed_len = an;
+		if (wallet_caseless(a, an))
+			flags |= HS_FLAG_CASELESS;
+		break;
+	}
 	case IND_DOMAIN:
 	case IND_EMAIL:
 	case IND_MD5:
@@ -153,6 +192,8 @@ bool pattern_confirm(const struct indicator *ind, const uint8_t *buf, size_t len
 	case IND_SHA1:
 	case IND_SHA256:
 		return !is_hex(before) && !is_hex(after);
+	case IND_WALLET:
+		return !is_alnum(before) && !is_alnum(after) && wallet_listed_ok(ind, buf + start, end - start);
 	default:
 		return true;
 	}

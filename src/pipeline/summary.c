@@ -148,6 +148,7 @@ void summary_render_json(struct jbuf *j, const struct summary_info *s)
 	json_kv_u64(j, "lines", r->lines);
 	json_kv_f64(j, "seconds", r->seconds);
 	json_kv_f64(j, "mb_per_s", r->seconds > 0 ? (double)r->bytes / 1e6 / r->seconds : 0);
+	json_kv_u64(j, "indicators_suppressed", s->indicators_suppressed);
 	render_packs(j, s);
 	render_inputs(j, r);
 	json_obj_close(j);
