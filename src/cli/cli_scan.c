@@ -484,6 +484,13 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 		cap_note(in, INPUT_PARTIAL, &ck.d);
 	if (st.read_error)
 		cap_note(in, INPUT_PARTIAL, &st.read_diag);
+	if (st.records_dropped) {
+		/* Matches beyond the held-records cap were counted, not written. */
+		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "%llu matches not written: more than the held-records cap",
+			    (unsigned long long)st.records_dropped);
+		cap_note(in, INPUT_PARTIAL, &d);
+	}
 	if (st.stopped) {
 		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "interrupted before the end");
 		cap_note(in, INPUT_PARTIAL, &d);

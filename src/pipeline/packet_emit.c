@@ -132,8 +132,11 @@ enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_
 	if (total == 0)
 		return CS_OK;
 	struct pk_held *all = malloc(total * sizeof(*all));
-	if (!all)
+	if (!all) {
+		cs_diag_set(d, run->o->source_label, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "out of memory ordering %zu held records", total);
 		return CS_ERR_NOMEM;
+	}
 	size_t k = 0;
 	for (unsigned i = 0; i < run->n; i++) {
 		if (run->workers[i].out.n)
@@ -152,6 +155,8 @@ enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_
 		jbuf_raw(&j, body, h->len);
 		jbuf_raw(&j, "\n", 1);
 		if (j.failed) {
+			cs_diag_set(d, run->o->source_label, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "out of memory writing held records");
 			err = CS_ERR_NOMEM;
 			break;
 		}

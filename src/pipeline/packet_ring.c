@@ -28,7 +28,13 @@ enum cs_err pk_ring_init(struct pk_ring *r, size_t cap)
 	atomic_init(&r->prod_wait, false);
 	atomic_init(&r->cons_wait, false);
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
+	/* Waits are measured on the monotonic clock: a tap runs for days, and a step
+	 * of the wall clock must not stretch them. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	return CS_OK;
 }
 
@@ -54,7 +60,7 @@ static void wake(struct pk_ring *r, atomic_bool *flag)
 static void wait_ms(struct pk_ring *r, int ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_nsec += (long)ms * 1000000L;
 	ts.tv_sec += ts.tv_nsec / 1000000000L;
 	ts.tv_nsec %= 1000000000L;
