@@ -237,6 +237,10 @@ static bool inputs_have_capture(const struct walk_list *l)
 	for (size_t i = 0; i < l->n && i < 256; i++) {
 		if (l->v[i].status != WALK_FILE || strcmp(l->v[i].path, "-") == 0)
 			continue;
+		/* Only regular files: opening a FIFO would disturb whoever writes to it. */
+		struct stat st;
+		if (stat(l->v[i].path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
 		uint8_t head[4];
 		int fd = open(l->v[i].path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
