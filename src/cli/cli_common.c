@@ -131,3 +131,25 @@ bool cli_write_file(int dir_fd, const char *name, const char *buf, size_t len)
 	}
 	return ok;
 }
+
+int cli_open_evidence_dir(const char *out_opt, const char *run_id, char *out_dir, size_t cap,
+			  bool *created)
+{
+	if (out_opt) {
+		snprintf(out_dir, cap, "%s", out_opt);
+	} else {
+		char ts[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(out_dir, cap, "cybersieve-%s-%.8s", ts, run_id);
+	}
+	if (cli_make_out_dir(out_dir, created) != 0)
+		return -1;
+	int fd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "cybersieve: cannot open evidence folder %s: %s\n", out_dir,
+			strerror(errno));
+	return fd;
+}

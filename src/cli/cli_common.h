@@ -18,6 +18,12 @@ bool cli_parse_size(const char *s, uint64_t *out);
  * *created says whether this call made it. */
 int cli_make_out_dir(const char *dir, bool *created);
 
+/* The evidence folder of a run: out_opt, or cybersieve-<UTC time>-<run id> when
+ * NULL, made or checked by cli_make_out_dir, then opened; out_dir receives its
+ * name. Returns the folder's descriptor, or -1 after printing why. */
+int cli_open_evidence_dir(const char *out_opt, const char *run_id, char *out_dir, size_t cap,
+			  bool *created);
+
 /* "cybersieve <argv...>" for the manifest and summary. */
 void cli_command_line(int argc, char **argv, char *out, size_t cap);
 

@@ -398,25 +398,11 @@ static int open_output(struct tap_run *s)
 	const char *rec = NULL;
 	char path[PATH_MAX + 32];
 	if (!s->cfg.out || strcmp(s->cfg.out, "-") != 0) {
-		if (s->cfg.out) {
-			snprintf(s->out_dir, sizeof(s->out_dir), "%s", s->cfg.out);
-		} else {
-			char ts[32];
-			time_t now = time(NULL);
-			struct tm tm;
-			gmtime_r(&now, &tm);
-			strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-			snprintf(s->out_dir, sizeof(s->out_dir), "cybersieve-%s-%.8s", ts, s->run_id);
-		}
 		bool created;
-		if (cli_make_out_dir(s->out_dir, &created) != 0)
+		s->out_fd = cli_open_evidence_dir(s->cfg.out, s->run_id, s->out_dir,
+						  sizeof(s->out_dir), &created);
+		if (s->out_fd < 0)
 			return -1;
-		s->out_fd = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (s->out_fd < 0) {
-			fprintf(stderr, "cybersieve: cannot open evidence folder %s: %s\n",
-				s->out_dir, strerror(errno));
-			return -1;
-		}
 		/* A folder handed to --user must be one this run made, or already theirs:
 		 * never give away a folder someone else owns. */
 		struct stat st;
