@@ -60,6 +60,9 @@ unsigned ev_legal_article(const struct pack *p);
  * was not valid UTF-8, a "<key>_b64" field with the exact bytes beside it. */
 void ev_kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n);
 void ev_render_indicator(struct jbuf *j, const struct matcher_ind *mi);
+/* time_detected, tool, indicator, legal, article, tlp: the keys every record has. */
+void ev_render_common(struct jbuf *j, const struct timespec *detected,
+		      const struct matcher_ind *mi);
 
 /* Render one record (no trailing newline) into j; source.sha256 holds the
  * placeholder, and so does prev (the first key) until the writer links it. */

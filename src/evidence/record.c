@@ -108,24 +108,19 @@ static void render_context(struct jbuf *j, const struct ev_record *r)
 	json_obj_close(j);
 }
 
-void ev_record_render(struct jbuf *j, const struct ev_record *r)
+void ev_render_common(struct jbuf *j, const struct timespec *detected,
+		      const struct matcher_ind *mi)
 {
-	char id[96], ts[40];
-	const struct pack *p = r->mi->pack;
-	json_obj_open(j);
-	json_kv_str(j, "prev", EV_PREV_PLACEHOLDER); /* linked by the writer */
-	snprintf(id, sizeof(id), "%s:%llu", r->run_id, (unsigned long long)r->seq);
-	json_kv_str(j, "record_id", id);
-	json_kv_str(j, "run_id", r->run_id);
-	json_kv_u64(j, "seq", r->seq);
-	util_rfc3339(&r->detected, ts, sizeof(ts));
+	char ts[40];
+	const struct pack *p = mi->pack;
+	util_rfc3339(detected, ts, sizeof(ts));
 	json_kv_str(j, "time_detected", ts);
 	json_key(j, "tool");
 	json_obj_open(j);
 	json_kv_str(j, "name", EV_TOOL_NAME);
 	json_kv_str(j, "version", CS_VERSION);
 	json_obj_close(j);
-	ev_render_indicator(j, r->mi);
+	ev_render_indicator(j, mi);
 	json_kv_str(j, "legal", p->legal);
 	unsigned art = ev_legal_article(p);
 	if (art)
@@ -133,6 +128,19 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 	else
 		json_kv_str(j, "article", NULL);
 	json_kv_str(j, "tlp", p->tlp);
+}
+
+void ev_record_render(struct jbuf *j, const struct ev_record *r)
+{
+	char id[96];
+	const struct pack *p = r->mi->pack;
+	json_obj_open(j);
+	json_kv_str(j, "prev", EV_PREV_PLACEHOLDER); /* linked by the writer */
+	snprintf(id, sizeof(id), "%s:%llu", r->run_id, (unsigned long long)r->seq);
+	json_kv_str(j, "record_id", id);
+	json_kv_str(j, "run_id", r->run_id);
+	json_kv_u64(j, "seq", r->seq);
+	ev_render_common(j, &r->detected, r->mi);
 
 	json_key(j, "source");
 	json_obj_open(j);

@@ -106,24 +106,8 @@ void ev_record_render_head(struct jbuf *j, const char *run_id, uint64_t seq)
 
 void ev_packet_record_render_body(struct jbuf *j, const struct ev_packet_record *r)
 {
-	char ts[40];
-	const struct pack *p = r->mi->pack;
 	j->need_comma = false;
-	util_rfc3339(&r->detected, ts, sizeof(ts));
-	json_kv_str(j, "time_detected", ts);
-	json_key(j, "tool");
-	json_obj_open(j);
-	json_kv_str(j, "name", EV_TOOL_NAME);
-	json_kv_str(j, "version", CS_VERSION);
-	json_obj_close(j);
-	ev_render_indicator(j, r->mi);
-	json_kv_str(j, "legal", p->legal);
-	unsigned art = ev_legal_article(p);
-	if (art)
-		json_kv_u64(j, "article", art);
-	else
-		json_kv_str(j, "article", NULL);
-	json_kv_str(j, "tlp", p->tlp);
+	ev_render_common(j, &r->detected, r->mi);
 	pkt_render_source(j, r);
 	pkt_render_match(j, r);
 	pkt_render_flow(j, r);
