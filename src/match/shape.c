@@ -305,16 +305,23 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 {
 	size_t max = v6 ? 39 : 15;
 	if (end < len) {
+		/* IPv4 may be followed by a letter or a sentence's dot, not a digit or ".5" */
 		uint8_t a = buf[end];
-		if (ip_char(v6, a) || (a == '.' && end + 1 < len && is_digit(buf[end + 1])))
+		bool more = v6 ? ip_char(true, a) : is_digit(a);
+		if (more || (a == '.' && end + 1 < len && is_digit(buf[end + 1])))
 			return true;
 	}
 	uint64_t start = end;
 	while (start > 0 && end - start <= max && ip_char(v6, buf[start - 1]))
 		start--;
-	if (end - start > max || end == start || (start > 0 && (ip_char(true, buf[start - 1]) ||
-								 buf[start - 1] == '.')))
+	if (end - start > max || end == start)
 		return true;
+	if (start > 0) {
+		/* IPv4 only needs no digit or dot before it (::ffff:1.2.3.4 has its IPv4 part) */
+		uint8_t b = buf[start - 1];
+		if (v6 ? ip_char(true, b) || b == '.' : is_digit(b) || b == '.')
+			return true;
+	}
 	char text[48];
 	uint8_t addr[16];
 	memcpy(text, buf + start, end - start);
