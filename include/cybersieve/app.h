@@ -322,8 +322,9 @@ enum app_http_status {
 
 /* One direction's parser. */
 struct app_http_half {
-	char *hbuf;          /* heap header buffer (lazy, header_cap bytes) */
+	char *hbuf;          /* heap header buffer (lazy; grows by doubling up to header_cap) */
 	uint32_t hlen;       /* bytes gathered in hbuf */
+	uint32_t hcap;       /* bytes allocated at hbuf */
 	uint32_t hseen;      /* header bytes seen for this message (also skipped) */
 	uint8_t state;
 	uint8_t eoh;         /* end-of-header scanner state */

@@ -194,4 +194,11 @@ uint64_t flow_last_pkt(const struct flow *f, enum flow_dir dir);
 uint64_t flow_stream_offset(const struct flow *f, enum flow_dir dir);
 bool flow_is_closed(const struct flow *f);
 
+/* Count bytes the consumer keeps for a flow outside the table (e.g. engine
+ * stream state) against mem_cap, evicting least-recently-used flows other than
+ * the one being processed to make room (their on_close runs first). false: no
+ * room; the consumer must not allocate. May be called from inside callbacks. */
+bool flow_table_charge(struct flow_table *ft, uint64_t bytes);
+void flow_table_uncharge(struct flow_table *ft, uint64_t bytes);
+
 #endif

@@ -70,6 +70,7 @@ void app_http_fini(struct app_http *h)
 	for (int d = 0; d < 2; d++) {
 		free(h->half[d].hbuf);
 		h->half[d].hbuf = NULL;
+		h->half[d].hcap = 0;
 		app_body_fini(&h->half[d].body);
 	}
 }
@@ -491,10 +492,12 @@ static bool looks_like_start(enum app_dir dir, const uint8_t *p, size_t n)
 
 		return memcmp(p, "HTTP/", k) == 0;
 	}
+	/* A request starts with a method: in practice an upper-case token (GET,
+	 * POST, PROPFIND, M-SEARCH ...), so lower-case chat is not taken for one. */
 	for (size_t i = 0; i < n && i < 33; i++) {
 		if (p[i] == ' ')
-			return i > 0;
-		if (!tchar((char)p[i]))
+			return i >= 3;
+		if (!((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' || p[i] == '_'))
 			return false;
 	}
 	return n < 33;
@@ -529,11 +532,23 @@ static size_t step_head(struct app_http *h, const struct app_http_env *e, void *
 			e->stats->resyncs++;
 		return used;
 	}
-	if (!hf->hbuf && !(hf->hbuf = malloc(cap))) {
-		if (e->stats)
-			e->stats->nomem++;
-		to_resync(h, e, user, dir);
-		return used;
+	if (hf->hlen + used > hf->hcap) {
+		/* Grow by doubling: a head split over pieces is usually short, and a
+		 * flood of stalled heads must not cost header_cap bytes each. */
+		uint32_t ncap = hf->hcap ? hf->hcap : 1024;
+		while (ncap < hf->hlen + used)
+			ncap *= 2;
+		if (ncap > cap)
+			ncap = cap;
+		char *nb = realloc(hf->hbuf, ncap);
+		if (!nb) {
+			if (e->stats)
+				e->stats->nomem++;
+			to_resync(h, e, user, dir);
+			return used;
+		}
+		hf->hbuf = nb;
+		hf->hcap = ncap;
 	}
 	memcpy(hf->hbuf + hf->hlen, p, used);
 	hf->hlen += (uint32_t)used;

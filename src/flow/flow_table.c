@@ -254,6 +254,25 @@ static bool flow_make_room(void *arg, uint64_t bytes)
 	return r->mem_used + bytes <= r->mem_cap;
 }
 
+/* Memory a consumer holds for its flows outside the table (engine stream
+ * state) counts against the same cap: make room by evicting other flows. */
+bool flow_table_charge(struct flow_table *ft, uint64_t bytes)
+{
+	struct tcp_reasm *r = &ft->reasm;
+	if (r->mem_used + bytes > r->mem_cap && !flow_make_room(ft, bytes))
+		return false;
+	r->mem_used += bytes;
+	if (r->mem_used > r->mem_peak)
+		r->mem_peak = r->mem_used;
+	return true;
+}
+
+void flow_table_uncharge(struct flow_table *ft, uint64_t bytes)
+{
+	struct tcp_reasm *r = &ft->reasm;
+	r->mem_used = bytes < r->mem_used ? r->mem_used - bytes : 0;
+}
+
 /* -------------------------------------------------------------- create --- */
 
 static uint32_t flow_pow2(uint64_t n)

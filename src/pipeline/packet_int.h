@@ -117,6 +117,9 @@ struct pk_worker {
 	pthread_t th;
 	bool started;
 	struct flow_table *ft;
+	uint64_t stream_cost;       /* bytes charged to the flow budget per open stream */
+	uint64_t stream_nomem;      /* streams not opened: no room under the cap */
+	bool closing;               /* inside on_close: open no stream, evict nothing */
 	struct matcher_scratch *scr;
 	bool stream_ok;              /* payload stream scanning available */
 	struct matcher_hits hits;

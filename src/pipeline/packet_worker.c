@@ -160,15 +160,43 @@ static void on_dns_msg(void *user, const uint8_t *msg, size_t len)
 
 /* ------------------------------------------------------ engine streams --- */
 
+/* Room in the flow table's budget for one more engine stream. Making room can
+ * evict other flows, whose close handlers change the worker's current flow:
+ * that is put back afterwards. */
+static bool stream_charge(struct pk_worker *w)
+{
+	if (w->closing) {
+		/* Inside a close handler, perhaps of a flow evicted to make room:
+		 * no new stream, and no eviction from within an eviction. */
+		w->stream_nomem++;
+		return false;
+	}
+	struct flow *cur = w->cur;
+	enum flow_dir dir = w->cur_dir;
+	uint64_t pkt = w->cur_pkt, ts = w->cur_ts;
+	bool ok = flow_table_charge(w->ft, w->stream_cost);
+	w->cur = cur;
+	w->cur_dir = dir;
+	w->cur_pkt = pkt;
+	w->cur_ts = ts;
+	if (!ok)
+		w->stream_nomem++;
+	return ok;
+}
+
 /* Feed one stream, counting the engine streams open at once. */
 static void stream_feed(struct pk_worker *w, struct matcher_stream *ms, const uint8_t *data,
 			size_t len, uint64_t off, matcher_stream_fn fn)
 {
 	bool was_open = matcher_stream_open(ms);
+	if (!was_open && !stream_charge(w))
+		return; /* over the memory cap even after evicting: counted, not scanned */
 	if (matcher_stream_scan(w->run->m, w->scr, ms, data, len, off, w->cur_pkt, w->cur_ts,
 				w->run->o->context, fn, w) != CS_OK)
 		w->stream_errors++;
-	if (!was_open && matcher_stream_open(ms) && ++w->streams_open > w->streams_peak)
+	if (!was_open && !matcher_stream_open(ms))
+		flow_table_uncharge(w->ft, w->stream_cost); /* nothing was opened after all */
+	else if (!was_open && ++w->streams_open > w->streams_peak)
 		w->streams_peak = w->streams_open;
 }
 
@@ -179,6 +207,7 @@ static void stream_end(struct pk_worker *w, struct matcher_stream *ms, matcher_s
 	if (matcher_stream_end(w->run->m, w->scr, ms, fn, w) != CS_OK)
 		w->stream_errors++;
 	w->streams_open--;
+	flow_table_uncharge(w->ft, w->stream_cost);
 }
 
 /* ------------------------------------------------------ decoded bodies --- */
@@ -494,6 +523,8 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 	(void)reason;
 	struct pk_worker *w = ctx;
 	struct pk_flow *pf = pf_of(f);
+	bool was_closing = w->closing;
+	w->closing = true;
 	w->cur = f;
 	for (int i = 0; i < 2; i++) {
 		enum flow_dir dir = (enum flow_dir)i;
@@ -507,6 +538,7 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 		app_dns_tcp_fini(&pf->d[i].dns);
 	}
 	app_http_fini(&pf->http);
+	w->closing = was_closing;
 }
 
 /* ------------------------------------------------------------ worker --- */
@@ -568,6 +600,8 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 		fc.max_flows = o->flow.max_flows / run->n + 1;
 	struct flow_callbacks cb = {.on_open = on_open, .on_data = on_data, .on_gap = on_gap,
 				    .on_close = on_close, .ctx = w};
+	/* What one open engine stream costs: its state plus the allocator's share. */
+	w->stream_cost = matcher_stream_size(run->m) + 64;
 	e = flow_table_create(&fc, &cb, &w->ft, d);
 	if (e != CS_OK)
 		return e;
