@@ -36,6 +36,8 @@
 #define TAP_SNAPLEN_DEFAULT 262144
 #define TAP_BUFSIZE_DEFAULT (64 << 20)
 
+#define TAP_MAX_RULE_ARGS 256
+
 struct tap_cfg {
 	const char *iface;
 	const char *bpf;
@@ -53,6 +55,11 @@ struct tap_cfg {
 	size_t context;
 	bool strict, quiet, promisc;
 	struct cli_allow allow; /* --allow FILE */
+	/* --rules, -e, -f, --allow in command-line order: read only after root is
+	 * dropped, since feeds are hostile input. */
+	int rule_opt[TAP_MAX_RULE_ARGS];
+	const char *rule_arg[TAP_MAX_RULE_ARGS];
+	size_t n_rule;
 };
 
 /* The account --user names, looked up before anything is opened. */
@@ -203,8 +210,8 @@ static int parse_value(int opt, const char *arg, struct tap_cfg *c)
 	}
 }
 
-/* Parse options; packs are loaded as their options come. 0 ok, -1 fatal. */
-static int parse_args(int argc, char **argv, struct tap_cfg *c, struct cli_rules *r)
+/* Parse options; packs are only noted here (load_rules reads them). 0 ok, -1 fatal. */
+static int parse_args(int argc, char **argv, struct tap_cfg *c)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	*c = (struct tap_cfg){.threads = ncpu > 0 ? (unsigned)ncpu : 1, .context = 64,
@@ -223,20 +230,13 @@ static int parse_args(int argc, char **argv, struct tap_cfg *c, struct cli_rules
 			continue;
 		switch (opt) {
 		case OPT_RULES:
-			if (!cli_rules_add_path(r, optarg, c->strict))
-				return -1;
-			break;
 		case 'e':
-			if (!cli_rules_add_e(r, optarg, c->strict))
-				return -1;
-			break;
 		case 'f':
-			if (!cli_rules_add_f(r, optarg, c->strict))
-				return -1;
-			break;
 		case OPT_ALLOW:
-			if (!cli_allow_add(&c->allow, "tap", optarg))
-				return -1;
+			if (c->n_rule == TAP_MAX_RULE_ARGS)
+				return bad_option("rule option (too many --rules/-e/-f/--allow)", optarg);
+			c->rule_opt[c->n_rule] = opt;
+			c->rule_arg[c->n_rule++] = optarg;
 			break;
 		case 'i': c->iface = optarg; break;
 		case OPT_BPF: c->bpf = optarg; break;
@@ -348,6 +348,25 @@ static void install_signals(void)
 	sigaction(SIGALRM, &sa, NULL);
 }
 
+/* Read the packs, feeds and allow-lists named on the command line, in order. */
+static int load_rules(struct tap_run *s)
+{
+	const struct tap_cfg *c = &s->cfg;
+	for (size_t i = 0; i < c->n_rule; i++) {
+		const char *a = c->rule_arg[i];
+		bool ok = true;
+		switch (c->rule_opt[i]) {
+		case OPT_RULES: ok = cli_rules_add_path(&s->rules, a, c->strict); break;
+		case 'e': ok = cli_rules_add_e(&s->rules, a, c->strict); break;
+		case 'f': ok = cli_rules_add_f(&s->rules, a, c->strict); break;
+		case OPT_ALLOW: ok = cli_allow_add(&s->cfg.allow, "tap", a); break;
+		}
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
 static int build_matcher(struct tap_run *s)
 {
 	if (!cli_rules_finish(&s->rules))
@@ -444,11 +463,11 @@ static void start_timer(double seconds)
 }
 
 /* Start-up in the order that keeps privileges shortest: the user is checked
- * first, the device and files are opened as root, then root is dropped
- * before any packet is looked at. */
+ * first, the device and files are opened as root, then root is dropped before
+ * any indicator file is read or any packet is looked at. */
 static int prepare(struct tap_run *s, int argc, char **argv)
 {
-	if (parse_args(argc, argv, &s->cfg, &s->rules) != 0)
+	if (parse_args(argc, argv, &s->cfg) != 0)
 		return -1;
 	if (s->cfg.user && lookup_user(s->cfg.user, &s->user) != 0)
 		return -1;
@@ -460,11 +479,15 @@ static int prepare(struct tap_run *s, int argc, char **argv)
 		fprintf(stderr, "cybersieve tap: --pseudonymise: %s\n", tmp);
 		return -1;
 	}
-	if (build_matcher(s) != 0 || open_capture(s) != 0 || open_output(s) != 0)
+	if (open_capture(s) != 0 || open_output(s) != 0)
 		return -1;
 	const struct ev_chain_file *files;
 	if (s->cfg.user && ev_writer_files(s->w, &files) &&
 	    drop_root(&s->user, s->out_fd, s->out_dir, files[0].name) != 0)
+		return -1;
+	/* Indicator files are read and compiled as the unprivileged user; the
+	 * kernel buffers the packets that arrive meanwhile. */
+	if (load_rules(s) != 0 || build_matcher(s) != 0)
 		return -1;
 	return 0;
 }
