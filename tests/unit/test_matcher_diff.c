@@ -213,7 +213,7 @@ static void set_build(struct set *st)
 	cs_diag_clear(&d);
 	assert_int_equal(pack_create_adhoc("-e", &st->pack), CS_OK);
 	for (size_t i = 0; i < st->n; i++) {
-		char id[16];
+		char id[32];
 		snprintf(id, sizeof(id), "d%zu", i);
 		const struct spec *sp = &st->s[i];
 		if (pack_add(st->pack, id, sp->type, sp->flags, sp->value, strlen(sp->value), 0, &d) !=
