@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cybersieve/error.h"
+
 /* "2026-11-30T03:14:39.123Z" (RFC 3339, UTC, milliseconds); out >= 32 bytes. */
 void util_rfc3339(const struct timespec *ts, char *out, size_t cap);
 /* Same from nanoseconds since the epoch, with nanosecond precision. */
@@ -23,4 +25,8 @@ double util_now_mono(void);
 
 /* Number of '\n' bytes in p[0..n). */
 uint64_t util_count_nl(const uint8_t *p, size_t n);
+/* Read a whole file (at most max bytes; `what` names it in the error) into a new
+ * NUL-terminated buffer. CS_ERR_IO (errno in d), CS_ERR_LIMIT, CS_ERR_NOMEM. */
+enum cs_err util_read_file(const char *path, size_t max, const char *what, char **out,
+			   size_t *out_len, struct cs_diag *d);
 #endif

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "cybersieve/util.h"
 #include "match/import_int.h"
 
 #define IMPORT_FILE_MAX ((size_t)1 << 30)
@@ -465,57 +466,6 @@ enum cs_err import_parse(const char *label, const char *buf, size_t len,
 	return CS_OK;
 }
 
-static enum cs_err read_all(const char *path, char **out, size_t *out_len, struct cs_diag *d)
-{
-	enum cs_err e = CS_OK;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto io;
-	for (;;) {
-		if (len == cap) {
-			if (cap > IMPORT_FILE_MAX) {
-				cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE,
-					    "feed larger than %zu bytes", IMPORT_FILE_MAX);
-				e = CS_ERR_LIMIT;
-				goto out;
-			}
-			size_t nc = cap ? cap * 2 : 65536;
-			char *nb = realloc(buf, nc + 1);
-			if (!nb) {
-				e = CS_ERR_NOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap = nc;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto io;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	buf = NULL;
-	goto out;
-io:
-	cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "%s", strerror(errno));
-	if (d)
-		d->sys_errno = errno;
-	e = CS_ERR_IO;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return e;
-}
-
 enum cs_err import_file(const char *path, const struct import_opts *o, struct pack **out,
 			struct import_report *rep, struct cs_diag *d)
 {
@@ -524,7 +474,7 @@ enum cs_err import_file(const char *path, const struct import_opts *o, struct pa
 	if (!path || !out)
 		return CS_ERR_INVALID;
 	*out = NULL;
-	enum cs_err e = read_all(path, &buf, &len, d);
+	enum cs_err e = util_read_file(path, IMPORT_FILE_MAX, "feed", &buf, &len, d);
 	if (e)
 		return e;
 	e = import_parse(path, buf, len, o, out, rep, d);

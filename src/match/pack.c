@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "cybersieve/pack.h"
+#include "cybersieve/util.h"
 #include "match/indicator_int.h"
 #include "match/strset.h"
 
@@ -496,70 +497,6 @@ enum cs_err pack_parse(const char *label, const char *buf, size_t len, struct pa
 	return CS_OK;
 }
 
-/* Read a whole file into a new buffer of at most PACK_FILE_MAX bytes. */
-static enum cs_err pack_read_file(const char *path, char **out, size_t *out_len,
-				  struct cs_diag *d)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap;
-	enum cs_err err = CS_OK;
-	int e;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0)
-		goto io;
-	cap = S_ISREG(st.st_mode) && st.st_size >= 0 ? (size_t)st.st_size + 1 : 65536;
-	if (cap > PACK_FILE_MAX + 1)
-		cap = PACK_FILE_MAX + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		err = CS_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (len == cap) {
-			/* One byte past the cap tells an oversized file from a full one. */
-			if (cap > PACK_FILE_MAX) {
-				cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE,
-					    "pack larger than %zu bytes", PACK_FILE_MAX);
-				err = CS_ERR_LIMIT;
-				goto out;
-			}
-			size_t ncap = cap * 2 > PACK_FILE_MAX + 1 ? PACK_FILE_MAX + 1 : cap * 2;
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				err = CS_ERR_NOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto io;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	*out = buf;
-	*out_len = len;
-	buf = NULL;
-	goto out;
-io:
-	e = errno;
-	cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "%s", strerror(e));
-	if (d)
-		d->sys_errno = e;
-	err = CS_ERR_IO;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return err;
-}
-
 enum cs_err pack_load_file(const char *path, struct pack **out, struct cs_diag *d)
 {
 	char *buf = NULL;
@@ -567,7 +504,7 @@ enum cs_err pack_load_file(const char *path, struct pack **out, struct cs_diag *
 	if (!path || !out)
 		return CS_ERR_INVALID;
 	*out = NULL;
-	enum cs_err err = pack_read_file(path, &buf, &len, d);
+	enum cs_err err = util_read_file(path, PACK_FILE_MAX, "pack", &buf, &len, d);
 	if (err)
 		return err;
 	err = pack_parse(path, buf, len, out, d);

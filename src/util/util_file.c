@@ -1,0 +1,68 @@
+/* Whole small files read into memory: packs and feeds (include/cybersieve/util.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cybersieve/util.h"
+
+enum cs_err util_read_file(const char *path, size_t max, const char *what, char **out,
+			   size_t *out_len, struct cs_diag *d)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap;
+	enum cs_err err = CS_ERR_IO;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		goto io;
+	/* Sized from the file where it has a size; one byte more tells a file of
+	 * exactly max bytes from a longer one, and holds the closing NUL. */
+	cap = S_ISREG(st.st_mode) && st.st_size >= 0 ? (size_t)st.st_size + 1 : 65536;
+	if (cap > max + 1)
+		cap = max + 1;
+	for (;;) {
+		if (!buf || len == cap) {
+			if (buf && cap > max) {
+				cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE,
+					    "%s larger than %zu bytes", what, max);
+				err = CS_ERR_LIMIT;
+				goto out;
+			}
+			size_t ncap = !buf ? cap : cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				err = CS_ERR_NOMEM;
+				goto out;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto io;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+	err = CS_OK;
+	goto out;
+io:
+	cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "%s", strerror(errno));
+	if (d)
+		d->sys_errno = errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return err;
+}
