@@ -242,3 +242,34 @@ for k, n in fields.most_common():
     print('  %d record(s) differ in %s' % (n, k), file=sys.stderr)
 PYEOF
 }
+
+# veth_netns NS OUTER INNER: a veth pair whose INNER end sits in a new network
+# namespace NS, both ends up. Jumbo MTU (test captures hold frames over 1500
+# bytes); no IPv6, so the kernel sends nothing of its own onto the link. Exits
+# 77 (skip) when namespaces cannot be made here.
+veth_netns() {
+	if ! ip netns add "$1" 2>"$E2E_TMP/ns.err"; then
+		echo "SKIP: cannot create a network namespace: $(cat "$E2E_TMP/ns.err")" >&2
+		exit 77
+	fi
+	ip link add "$2" mtu 9000 type veth peer name "$3" mtu 9000 || exit 1
+	ip link set "$3" netns "$1" || exit 1
+	sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" 2>/dev/null
+	ip netns exec "$1" sysctl -qw "net.ipv6.conf.$3.disable_ipv6=1" 2>/dev/null
+	ip link set "$2" up || exit 1
+	ip netns exec "$1" ip link set "$3" up || exit 1
+}
+
+# wait_tap LOG PID: wait until the tap writing LOG says it captures; 1 if it
+# died or took over 10 s.
+wait_tap() {
+	_i=0
+	while ! grep -q "capturing with" "$1" 2>/dev/null; do
+		_i=$((_i + 1))
+		if [ $_i -gt 100 ] || ! kill -0 "$2" 2>/dev/null; then
+			fail "tap did not start: $(cat "$1")"
+			return 1
+		fi
+		sleep 0.1
+	done
+}

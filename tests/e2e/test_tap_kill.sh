@@ -32,31 +32,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-if ! ip netns add "$NS" 2>"$E2E_TMP/ns.err"; then
-	echo "SKIP: cannot create a network namespace: $(cat "$E2E_TMP/ns.err")" >&2
-	exit 77
-fi
-ip link add "$OUTER" mtu 9000 type veth peer name "$INNER" mtu 9000 || exit 1
-ip link set "$INNER" netns "$NS" || exit 1
-sysctl -qw "net.ipv6.conf.$OUTER.disable_ipv6=1" 2>/dev/null
-ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$INNER.disable_ipv6=1" 2>/dev/null
-ip link set "$OUTER" up || exit 1
-ip netns exec "$NS" ip link set "$INNER" up || exit 1
+veth_netns "$NS" "$OUTER" "$INNER"
 
 OUT=$E2E_TMP/ev
 LOG=$E2E_TMP/tap.log
 ip netns exec "$NS" "$CS_BIN" tap -i "$INNER" --threads 2 -e literal/i:http \
 	--stats-interval 0 --out "$OUT" 2>"$LOG" &
 TAP_PID=$!
-i=0
-while ! grep -q "capturing with" "$LOG" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 $TAP_PID 2>/dev/null; then
-		fail "tap did not start: $(cat "$LOG")"
-		finish
-	fi
-	sleep 0.1
-done
+wait_tap "$LOG" $TAP_PID || finish
 # 918 packets at 300 per second: about 3 s of traffic; kill in the middle, once
 # some records are on disk (live records are written within a second).
 tcpreplay -i "$OUTER" --pps=300 "$PCAP" >"$E2E_TMP/replay.out" 2>&1 &

@@ -32,18 +32,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-if ! ip netns add "$NS" 2>"$E2E_TMP/ns.err"; then
-	echo "SKIP: cannot create a network namespace: $(cat "$E2E_TMP/ns.err")" >&2
-	exit 77
-fi
-# Jumbo MTU: the capture holds frames up to 2158 bytes. No IPv6 on the pair, so
-# the kernel sends nothing of its own (router solicitations) onto the link.
-ip link add "$OUTER" mtu 9000 type veth peer name "$INNER" mtu 9000 || exit 1
-ip link set "$INNER" netns "$NS" || exit 1
-sysctl -qw "net.ipv6.conf.$OUTER.disable_ipv6=1" 2>/dev/null
-ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$INNER.disable_ipv6=1" 2>/dev/null
-ip link set "$OUTER" up || exit 1
-ip netns exec "$NS" ip link set "$INNER" up || exit 1
+veth_netns "$NS" "$OUTER" "$INNER"
 ip netns exec "$NS" ip link set lo up
 
 # Names known to be in the capture (tests/data/pcap/README.md, arkime_synthetic):
@@ -57,16 +46,7 @@ start_tap() {
 	shift
 	ip netns exec "$NS" "$CS_BIN" tap -i "$INNER" $RULES --threads 2 "$@" 2>"$log" &
 	TAP_PID=$!
-	i=0
-	while ! grep -q "capturing with" "$log" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 $TAP_PID 2>/dev/null; then
-			fail "tap did not start: $(cat "$log")"
-			return 1
-		fi
-		sleep 0.1
-	done
-	return 0
+	wait_tap "$log" $TAP_PID
 }
 
 # replay: send the capture onto the outer end; prints the packets sent.

@@ -32,16 +32,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-if ! ip netns add "$NS" 2>"$E2E_TMP/ns.err"; then
-	echo "SKIP: cannot create a network namespace: $(cat "$E2E_TMP/ns.err")" >&2
-	exit 77
-fi
-ip link add "$OUTER" mtu 9000 type veth peer name "$INNER" mtu 9000 || exit 1
-ip link set "$INNER" netns "$NS" || exit 1
-sysctl -qw "net.ipv6.conf.$OUTER.disable_ipv6=1" 2>/dev/null
-ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$INNER.disable_ipv6=1" 2>/dev/null
-ip link set "$OUTER" up || exit 1
-ip netns exec "$NS" ip link set "$INNER" up || exit 1
+veth_netns "$NS" "$OUTER" "$INNER"
 
 OUT=$E2E_TMP/ev
 LOG=$E2E_TMP/tap.log
@@ -50,15 +41,7 @@ LOG=$E2E_TMP/tap.log
 ip netns exec "$NS" "$CS_BIN" tap -i "$INNER" -e literal/i:http -e domain:ws.split.test \
 	--rotate-size 4K --out "$OUT" 2>"$LOG" &
 TAP_PID=$!
-i=0
-while ! grep -q "capturing with" "$LOG" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 $TAP_PID 2>/dev/null; then
-		fail "tap did not start: $(cat "$LOG")"
-		finish
-	fi
-	sleep 0.1
-done
+wait_tap "$LOG" $TAP_PID || finish
 tcpreplay -i "$OUTER" --pps=3000 "$PCAP" >"$E2E_TMP/replay.out" 2>&1 || fail "tcpreplay failed"
 sleep 1
 kill -TERM $TAP_PID
