@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "cybersieve/matcher.h"
-#include "cybersieve/wallet.h"
 #include "match/matcher_int.h"
 #include "match/pattern.h"
 
@@ -192,51 +191,37 @@ static int byte_at(const struct stream_ctx *c, uint64_t pos)
 	return -1;
 }
 
-/* Confirm with only the bytes that matter to pattern_confirm: the one before
- * the start and two after the end, laid out as a tiny buffer. */
-/* A listed wallet is confirmed on its own bytes too (a mixed-case 0x address
- * must pass EIP-55): lay out the byte before, the match, and the byte after. */
-static bool confirm_wallet(const struct stream_ctx *c, const struct indicator *ind,
-			   uint64_t start, uint64_t end)
-{
-	uint8_t w[WALLET_MAX_LEN + 4];
-	size_t n = 0;
-	if (end - start > WALLET_MAX_LEN)
-		return false;
-	int b = start > 0 ? byte_at(c, start - 1) : -1;
-	if (b >= 0)
-		w[n++] = (uint8_t)b;
-	size_t at = n;
-	for (uint64_t p = start; p < end + 1; p++) {
-		int a = byte_at(c, p);
-		if (a < 0) {
-			if (p < end)
-				return true; /* the start is no longer at hand: the literal matched */
-			break;
-		}
-		w[n++] = (uint8_t)a;
-	}
-	return pattern_confirm(ind, w, n, at, at + (end - start));
-}
-
+/* Lay out for pattern_confirm the byte before the match, the match, and two
+ * bytes after it, as far as they are at hand. When the match itself is no
+ * longer at hand (longer than the kept tail), it is passed empty (start ==
+ * end) and only its boundaries are judged. */
 static bool confirm(const struct stream_ctx *c, const struct indicator *ind, uint64_t start,
 		    uint64_t end)
 {
-	if (ind->type == IND_WALLET)
-		return confirm_wallet(c, ind, start, end);
-	uint8_t w[3];
-	size_t n = 0, at;
+	uint8_t w[MATCHER_STREAM_TAIL + 3];
+	size_t n = 0;
 	int b = start > 0 ? byte_at(c, start - 1) : -1;
 	if (b >= 0)
 		w[n++] = (uint8_t)b;
-	at = n;
+	size_t at = n, mlen = 0;
+	if (end - start <= MATCHER_STREAM_TAIL) {
+		for (uint64_t p = start; p < end; p++) {
+			int a = byte_at(c, p);
+			if (a < 0)
+				break;
+			w[n + mlen++] = (uint8_t)a;
+		}
+		if (mlen < end - start)
+			mlen = 0; /* part of it is gone: judge the boundaries only */
+	}
+	n += mlen;
 	for (uint64_t p = end; p < end + 2; p++) {
 		int a = byte_at(c, p);
 		if (a < 0)
 			break;
 		w[n++] = (uint8_t)a;
 	}
-	return pattern_confirm(ind, w, n, at, at);
+	return pattern_confirm(ind, w, n, at, at + mlen);
 }
 
 /* Packet that carried fed position pos: the newest remembered segment at or

@@ -193,7 +193,10 @@ bool pattern_confirm(const struct indicator *ind, const uint8_t *buf, size_t len
 	case IND_SHA256:
 		return !is_hex(before) && !is_hex(after);
 	case IND_WALLET:
-		return !is_alnum(before) && !is_alnum(after) && wallet_listed_ok(ind, buf + start, end - start);
+		/* An empty match: its bytes are no longer at hand (a stream), the
+		 * literal matched them; only the boundaries can still be judged. */
+		return !is_alnum(before) && !is_alnum(after) &&
+		       (start == end || wallet_listed_ok(ind, buf + start, end - start));
 	default:
 		return true;
 	}

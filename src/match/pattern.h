@@ -16,8 +16,10 @@ enum cs_err pattern_expr(const struct indicator *ind, char **expr, unsigned *hs_
 			 size_t *fixed_len);
 
 /* True if a match of ind over buf[start, end) sits on the indicator's
- * boundaries (label, hex-token, address boundaries). buf[0..len) is the
- * whole chunk, which starts and ends at line boundaries. */
+ * boundaries (label, hex-token, address boundaries), and for a listed wallet
+ * the text is a valid address. buf[0..len) is the whole chunk, which starts
+ * and ends at line boundaries; start == end means the match's bytes are not
+ * at hand (a stream), and only its boundaries are judged. */
 bool pattern_confirm(const struct indicator *ind, const uint8_t *buf, size_t len, uint64_t start,
 		     uint64_t end);
 
