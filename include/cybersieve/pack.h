@@ -25,11 +25,21 @@ enum ind_type {
 	IND_IP,       /* address or CIDR range, IPv4 or IPv6 */
 	IND_WALLET,   /* crypto-currency address (checksum-validated) or any:FAMILY */
 	IND_IBAN,     /* IBAN (mod 97 checked), or "any" */
+	IND_PDQ,      /* PDQ perceptual hash, 64 hex; matched within a Hamming distance */
+	IND_LOOKALIKE, /* a protected brand: its own domains; lookalikes of them match */
+	IND_COMBO,    /* rule: AND/OR/NOT of other indicators within one scope */
+	IND_WINDOW,   /* rule: aggregate of records per key over a time window */
 	IND_TYPE_COUNT
 };
 
 #define IND_F_CASELESS 0x1u /* literal, regex: match ignoring ASCII case */
 #define IND_F_DOTALL 0x2u   /* regex: '.' also matches '\n' (still one line) */
+
+/* Rule types are not searched for themselves: they combine other matches. */
+static inline bool ind_type_is_rule(enum ind_type t)
+{
+	return t == IND_COMBO || t == IND_WINDOW;
+}
 
 struct indicator {
 	char *id;          /* stable id, unique within its pack */

@@ -23,7 +23,8 @@ static const char *const ind_names[IND_TYPE_COUNT] = {
 	[IND_LITERAL] = "literal", [IND_REGEX] = "regex", [IND_DOMAIN] = "domain",
 	[IND_URL] = "url",         [IND_EMAIL] = "email", [IND_MD5] = "md5",
 	[IND_SHA1] = "sha1",       [IND_SHA256] = "sha256", [IND_IP] = "ip",
-	[IND_WALLET] = "wallet",   [IND_IBAN] = "iban",
+	[IND_WALLET] = "wallet",   [IND_IBAN] = "iban",     [IND_PDQ] = "pdq",
+	[IND_LOOKALIKE] = "lookalike", [IND_COMBO] = "combo", [IND_WINDOW] = "window",
 };
 
 bool ind_type_parse(const char *name, size_t len, enum ind_type *out)
@@ -232,7 +233,7 @@ static enum cs_err norm_domain(const char *raw, size_t len, char **out, size_t *
 static enum cs_err norm_hex(enum ind_type t, const char *raw, size_t len, char **out,
 			    size_t *out_len, struct cs_diag *d)
 {
-	size_t want = t == IND_MD5 ? 32 : t == IND_SHA1 ? 40 : 64;
+	size_t want = t == IND_MD5 ? 32 : t == IND_SHA1 ? 40 : 64; /* sha256, pdq */
 	if (len != want)
 		return ind_bad(d, t, raw, len, "expected %zu hex digits, got %zu characters", want,
 			       len);
@@ -664,6 +665,19 @@ static enum cs_err norm_iban(const char *raw, size_t len, char **out, size_t *ou
 	return dup_out(norm, strlen(norm), out, out_len);
 }
 
+/* A rule's text, kept as written (the line's spaces inside it included). */
+static enum cs_err norm_rule(const char *raw, size_t len, char **out, size_t *out_len)
+{
+	char *o = malloc(len + 1);
+	if (!o)
+		return CS_ERR_NOMEM;
+	memcpy(o, raw, len);
+	o[len] = '\0';
+	*out = o;
+	*out_len = len;
+	return CS_OK;
+}
+
 enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size_t len,
 			  char **out, size_t *out_len, struct cs_diag *d)
 {
@@ -696,6 +710,12 @@ enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size
 	case IND_IP: return norm_ip(raw, len, out, out_len, d);
 	case IND_WALLET: return norm_wallet(raw, len, out, out_len, d);
 	case IND_IBAN: return norm_iban(raw, len, out, out_len, d);
+	case IND_PDQ: return norm_hex(t, raw, len, out, out_len, d);
+	case IND_LOOKALIKE:
+	case IND_COMBO:
+	case IND_WINDOW:
+		/* Parsed by their engines (src/correlate) when the matcher is built. */
+		return norm_rule(raw, len, out, out_len);
 	case IND_TYPE_COUNT: break;
 	}
 	return CS_ERR_INVALID;

@@ -375,6 +375,14 @@ static enum cs_err build_exprs(struct matcher *m, struct build *b, struct pack *
 		for (size_t j = 0; j < packs[p]->n_ind; j++, i++) {
 			const struct indicator *ind = &packs[p]->ind[j];
 			m->ind[i] = (struct matcher_ind){ind, packs[p], (uint32_t)p};
+			if (ind_type_is_rule(ind->type) || ind->type == IND_LOOKALIKE ||
+			    ind->type == IND_PDQ) {
+				/* Not searched as patterns: rules combine other matches,
+				 * brands and perceptual hashes are judged by their own
+				 * engines. */
+				m->in_set[i] = 1;
+				continue;
+			}
 			bool taken;
 			enum cs_err e = shapes_add(&m->shapes, (uint32_t)i, ind, &taken);
 			if (e != CS_OK)
