@@ -17,6 +17,8 @@
 #include "cybersieve/ingest.h"
 #include "cybersieve/matcher.h"
 
+struct combo_set;
+
 enum input_status { INPUT_COMPLETE = 0, INPUT_PARTIAL, INPUT_FAILED };
 
 struct batch_input {
@@ -65,6 +67,9 @@ struct batch_opts {
 	/* Context addresses in records replaced by tokens; NULL = kept as read.
 	 * Borrowed, read-only, for the whole run. */
 	const struct pseudo_key *pseudo;
+	/* Combination rules over the matcher's indicators; NULL = none. Borrowed,
+	 * read-only, for the whole run (src/correlate/combo.h). */
+	const struct combo_set *combos;
 	/* Set (by a signal handler) to stop reading; the input being read becomes partial. */
 	const volatile int *stop;
 	/* Called from the reading or emitting thread; may be NULL. */
@@ -84,7 +89,8 @@ struct batch_opts {
 struct batch_result {
 	struct batch_input *inputs;
 	size_t n_inputs;
-	uint64_t *ind_matches;  /* records per matcher indicator index */
+	uint64_t *ind_matches;  /* records per matcher indicator index (rules: firings) */
+	uint64_t rule_records;  /* records of fired rules (in matches too) */
 	uint64_t matches;
 	uint64_t raw_bytes, bytes, lines;
 	double seconds;

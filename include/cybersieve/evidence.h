@@ -68,6 +68,43 @@ void ev_render_common(struct jbuf *j, const struct timespec *detected,
  * placeholder, and so does prev (the first key) until the writer links it. */
 void ev_record_render(struct jbuf *j, const struct ev_record *r);
 
+/* One part of an aggregate record: a match that a combination rule joined,
+ * or a record that a window rule counted. Enough for the receiver to find
+ * the bytes again: the input's path and SHA-256, line, offset and length. */
+struct ev_contrib {
+	const char *path;
+	const char *sha256;   /* hex; NULL: the input is still being read (placeholder) */
+	bool gzip;
+	uint64_t line;        /* 1-based */
+	uint64_t offset;      /* byte offset in the decompressed stream */
+	uint64_t length;      /* bytes of the match (combo) or of the record (window) */
+	const struct matcher_ind *part; /* combo: the indicator that matched; else NULL */
+	const uint8_t *text;  /* combo: the matched text (left out for csam packs) */
+	size_t text_len;
+	const char *time;     /* window: the record's time, RFC 3339; else NULL */
+};
+
+/* A record for a fired rule (combo or window): the rule, where it held, and
+ * every contributing part. */
+struct ev_aggregate {
+	const char *run_id;
+	uint64_t seq;
+	struct timespec detected;
+	const struct matcher_ind *mi; /* the rule */
+	const char *scope;            /* "line", "message" or "window" */
+	const char *key;              /* window: the key's value; else NULL */
+	size_t key_len;
+	const char *agg;              /* window: count, sum, distinct, passthrough */
+	double value;                 /* window: the aggregate's value when it fired */
+	const char *first_time, *last_time; /* window: times of the first and last part */
+	const struct ev_contrib *c;
+	size_t n_c;
+};
+
+/* Render an aggregate record (no trailing newline) into j; sha256 of the
+ * parts from an input still being read hold the placeholder. */
+void ev_aggregate_render(struct jbuf *j, const struct ev_aggregate *a);
+
 /* The writer chains every line it writes (include/cybersieve/chain.h): a line
  * that begins with the prev placeholder gets the hash of the line before it.
  * Writes hold whole lines. Calls other than ev_writer_next_seq are made by one

@@ -34,6 +34,7 @@ enum ind_type {
 
 #define IND_F_CASELESS 0x1u /* literal, regex: match ignoring ASCII case */
 #define IND_F_DOTALL 0x2u   /* regex: '.' also matches '\n' (still one line) */
+#define IND_F_QUIET 0x4u    /* any type: a part of combination rules only, no record of its own */
 
 /* Rule types are not searched for themselves: they combine other matches. */
 static inline bool ind_type_is_rule(enum ind_type t)

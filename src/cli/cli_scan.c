@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cli_keygen.h"
+#include "cli_build.h"
 #include "cli_common.h"
 #include "cli_allow.h"
 #include "cli_rules.h"
@@ -219,6 +220,7 @@ struct scan_run {
 	struct scan_cfg cfg;
 	struct cli_rules rules;
 	struct matcher *m;
+	struct combo_set *combos;
 	struct pseudo_key *pseudo;  /* NULL without --pseudonymise */
 	struct walk_list inputs;
 	struct ev_writer *w;
@@ -286,15 +288,8 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 	/* Captures need the stream database too: when one is in sight, compile it on
 	 * the other core while the block database compiles. */
 	unsigned flags = inputs_have_capture(&s->inputs) ? MATCHER_BUILD_STREAM : 0;
-	enum cs_err e = matcher_build_ex(s->rules.packs, s->rules.n,
-					 s->cfg.strict ? NULL : cli_on_refused, &s->rules, flags,
-					 &s->m, &d);
-	if (e != CS_OK) {
-		char tmp[1600];
-		cs_diag_format(&d, tmp, sizeof(tmp));
-		fprintf(stderr, "cybersieve: %s\n", tmp);
+	if (cli_build_matcher(&s->rules, s->cfg.strict, flags, &s->m, &s->combos) != 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -559,7 +554,7 @@ int cli_scan(int argc, char **argv)
 		.run_id = s->run_id, .pseudo = s->pseudo, .stop = (const volatile int *)&g_stop,
 		.on_event = on_event,
 		.on_progress = (!s->cfg.quiet && isatty(STDERR_FILENO)) ? on_progress : NULL,
-		.on_capture = on_capture, .cb_ctx = s,
+		.on_capture = on_capture, .cb_ctx = s, .combos = s->combos,
 	};
 	if (getenv("TMPDIR") && !s->out_dir[0])
 		bo.spill_dir = getenv("TMPDIR");
@@ -595,6 +590,7 @@ out:
 		close(s->seal.dir_fd);
 	batch_result_fini(&s->res);
 	walk_list_fini(&s->inputs);
+	combo_set_destroy(s->combos);
 	matcher_destroy(s->m);
 	pseudo_key_destroy(s->pseudo);
 	cli_rules_fini(&s->rules);

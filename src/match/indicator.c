@@ -683,7 +683,7 @@ enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size
 {
 	if ((unsigned)t >= IND_TYPE_COUNT || (!raw && len) || !out || !out_len)
 		return CS_ERR_INVALID;
-	if (flags & ~(IND_F_CASELESS | IND_F_DOTALL))
+	if (flags & ~(IND_F_CASELESS | IND_F_DOTALL | IND_F_QUIET))
 		return ind_bad(d, t, raw, len, "unknown flag bits 0x%x", flags);
 	if ((flags & IND_F_CASELESS) && t != IND_LITERAL && t != IND_REGEX) {
 		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,

@@ -347,10 +347,13 @@ static enum cs_err parse_type(struct pack_parser *ps, uint32_t line, const char 
 	if (slash && slash + 1 == s + tn)
 		return pack_fail(ps, line, "empty modifier list after '/'");
 	for (const char *m = slash ? slash + 1 : s + tn; m < s + tn; m++) {
-		unsigned f = *m == 'i' ? IND_F_CASELESS : *m == 's' ? IND_F_DOTALL : 0;
+		unsigned f = *m == 'i'   ? IND_F_CASELESS
+			     : *m == 's' ? IND_F_DOTALL
+			     : *m == 'q' ? IND_F_QUIET
+					 : 0;
 		ind_quote(q, sizeof(q), m, 1);
 		if (!f)
-			return pack_fail(ps, line, "unknown modifier '%s' (i or s)", q);
+			return pack_fail(ps, line, "unknown modifier '%s' (i, s or q)", q);
 		if (*flags & f)
 			return pack_fail(ps, line, "repeated modifier '%s'", q);
 		*flags |= f;

@@ -150,6 +150,7 @@ static void batch_free(struct batch *b)
 	free(b->workers);
 	free(b->carry);
 	ev_pending_destroy(b->pending);
+	batch_rules_fini(b);
 	jbuf_fini(&b->rec);
 	pthread_mutex_destroy(&b->mu);
 	pthread_mutex_destroy(&b->note_mu);
@@ -197,6 +198,8 @@ static enum cs_err batch_setup(struct batch *b, const struct matcher *m,
 	if (ev_pending_create(opts->spill_dir, opts->pending_cap, &b->pending) != CS_OK)
 		return CS_ERR_NOMEM;
 	jbuf_init(&b->rec);
+	if (batch_rules_init(b) != CS_OK)
+		return CS_ERR_NOMEM;
 	for (size_t i = 0; i < inputs->n; i++) {
 		const struct walk_entry *e = &inputs->v[i];
 		res->inputs[i].path = strdup(e->path);

@@ -28,7 +28,7 @@ static void context_of(const struct slot *s, size_t ctx, uint64_t start, uint64_
 	r->after_cut = !nl && (hi < s->len ? s->buf[hi] != '\n' && s->buf[hi] != '\r' : s->split);
 }
 
-static void output_failed(struct batch *b, const struct cs_diag *d)
+void batch_output_failed(struct batch *b, const struct cs_diag *d)
 {
 	b->res->output_failed = true;
 	b->res->output_diag = *d;
@@ -39,6 +39,11 @@ static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
 {
 	for (size_t i = 0; i < s->hits.n && !b->res->output_failed; i++) {
 		const struct matcher_hit *h = &s->hits.v[i];
+		batch_rules_hit(b, s, in, h);
+		if (b->res->output_failed)
+			return;
+		if (matcher_get(b->m, h->ind)->ind->flags & IND_F_QUIET)
+			continue; /* a part of rules only */
 		struct ev_record r = {0};
 		r.run_id = b->opts.run_id;
 		r.seq = ev_writer_next_seq(b->w);
@@ -66,7 +71,7 @@ static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
 			if (!d.msg[0])
 				cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
 					    "cannot hold records: %s", cs_err_str(e));
-			output_failed(b, &d);
+			batch_output_failed(b, &d);
 			return;
 		}
 		b->res->ind_matches[h->ind]++;
@@ -91,13 +96,14 @@ static void finish_input(struct batch *b, struct batch_input *in)
 			    (unsigned long long)in->hits_dropped);
 		batch_note(b, in, INPUT_PARTIAL, &d);
 	}
+	batch_rules_input_end(b, in);
 	if (b->res->output_failed)
 		return;
 	char hex[65];
 	if (in->have_sha256)
 		util_hex(in->sha256, 32, hex);
 	if (ev_pending_flush(b->pending, in->have_sha256 ? hex : NULL, b->w, &d) != CS_OK)
-		output_failed(b, &d);
+		batch_output_failed(b, &d);
 	else
 		in->records_written = true;
 }
@@ -135,8 +141,10 @@ void batch_emit_slot(struct batch *b, struct slot *s)
 		batch_note(b, in, INPUT_PARTIAL, &d);
 	}
 	in->hits_dropped += s->hits.dropped;
+	batch_rules_slot(b, s);
 	if (!b->res->output_failed)
 		emit_hits(b, s, in);
+	batch_rules_slot_end(b, s, in);
 	b->lines_before += s->newlines;
 	if (s->len > s->skip)
 		b->ends_nl = s->buf[s->len - 1] == '\n';

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "correlate/combo.h"
 #include "cybersieve/batch.h"
 
 enum slot_state { SLOT_FREE = 0, SLOT_FILLED, SLOT_SCANNING, SLOT_SCANNED };
@@ -66,6 +67,13 @@ struct batch {
 	bool ends_nl;            /* the input's bytes so far end with a newline */
 	uint64_t bytes_done;
 	double last_progress;
+	/* emitter-only: combination rules (batch_rules.c) */
+	struct combo_scope scope[COMBO_SCOPE_COUNT];
+	bool scope_on[COMBO_SCOPE_COUNT];
+	uint64_t scope_line;      /* line of the line scope being collected */
+	uint64_t *seps;           /* message separators (line numbers) in the current slot */
+	size_t n_seps, cap_seps, next_sep;
+	bool prev_blank;          /* the last slot ended with an empty line */
 };
 
 struct slot *batch_acquire(struct batch *b);
@@ -73,6 +81,16 @@ void batch_publish(struct batch *b, struct slot *s);
 void batch_drain(struct batch *b);
 void batch_read_input(struct batch *b, size_t index);
 void batch_emit_slot(struct batch *b, struct slot *s);
+/* Rules above single matches (batch_rules.c), on the emitter thread. */
+enum cs_err batch_rules_init(struct batch *b);
+void batch_rules_fini(struct batch *b);
+void batch_rules_slot(struct batch *b, struct slot *s);
+void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
+		     const struct matcher_hit *h);
+void batch_rules_slot_end(struct batch *b, struct slot *s, struct batch_input *in);
+void batch_rules_input_end(struct batch *b, struct batch_input *in);
+/* Record failure: stop the run (batch_emit.c). */
+void batch_output_failed(struct batch *b, const struct cs_diag *d);
 void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
 		const struct cs_diag *d);
 

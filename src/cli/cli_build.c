@@ -1,0 +1,74 @@
+/* Front end: matcher and combination rules, refusing a pack whose rule is
+ * in error as a whole (its other indicators would otherwise still match). */
+#include "cli_build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+
+struct refusals {
+	struct cli_rules *r;
+	bool *drop;
+	size_t n;
+};
+
+static void on_rule_refused(void *ctx, uint32_t pack_index, const struct cs_diag *d)
+{
+	struct refusals *rf = ctx;
+	cli_on_refused(rf->r, pack_index, d);
+	if (!rf->drop[pack_index])
+		rf->n++;
+	rf->drop[pack_index] = true;
+}
+
+static void drop_packs(struct cli_rules *r, const bool *drop)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (drop[i])
+			pack_destroy(r->packs[i]);
+		else
+			r->packs[o++] = r->packs[i];
+	}
+	r->n = o;
+}
+
+int cli_build_matcher(struct cli_rules *r, bool strict, unsigned flags, struct matcher **m,
+		      struct combo_set **combos)
+{
+	*m = NULL;
+	*combos = NULL;
+	for (;;) {
+		struct cs_diag d;
+		cs_diag_clear(&d);
+		enum cs_err e = matcher_build_ex(r->packs, r->n, strict ? NULL : cli_on_refused, r,
+						 flags, m, &d);
+		struct refusals rf = {r, calloc(r->n ? r->n : 1, sizeof(bool)), 0};
+		if (e == CS_OK && !rf.drop)
+			e = CS_ERR_NOMEM;
+		if (e == CS_OK)
+			e = combo_set_create(*m, strict ? NULL : on_rule_refused, &rf, combos, &d);
+		if (e != CS_OK) {
+			char tmp[1600];
+			cs_diag_format(&d, tmp, sizeof(tmp));
+			fprintf(stderr, "cybersieve: %s\n", d.msg[0] ? tmp : cs_err_str(e));
+			free(rf.drop);
+			matcher_destroy(*m);
+			*m = NULL;
+			return -1;
+		}
+		if (rf.n == 0) {
+			free(rf.drop);
+			return 0;
+		}
+		/* Rules of other packs may have named the dropped ones: judge again. */
+		combo_set_destroy(*combos);
+		*combos = NULL;
+		matcher_destroy(*m);
+		*m = NULL;
+		drop_packs(r, rf.drop);
+		free(rf.drop);
+	}
+}

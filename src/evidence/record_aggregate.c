@@ -1,0 +1,62 @@
+/* Records of fired rules: the rule, its scope and every contributing part. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cybersieve/evidence.h"
+#include "cybersieve/pack.h"
+
+static void render_part(struct jbuf *j, const struct ev_contrib *c)
+{
+	json_obj_open(j);
+	if (c->part) {
+		char ref[200];
+		snprintf(ref, sizeof(ref), "%s/%s", c->part->pack->name, c->part->ind->id);
+		json_kv_str(j, "indicator", ref);
+		json_kv_str(j, "type", ind_type_name(c->part->ind->type));
+	}
+	ev_kv_text(j, "path", (const uint8_t *)c->path, strlen(c->path));
+	json_kv_str(j, "sha256", c->sha256 ? c->sha256 : EV_SHA256_PLACEHOLDER);
+	json_kv_bool(j, "gzip", c->gzip);
+	json_kv_u64(j, "line", c->line);
+	json_kv_u64(j, "offset", c->offset);
+	json_kv_u64(j, "length", c->length);
+	if (c->time)
+		json_kv_str(j, "time", c->time);
+	if (c->part && c->text) {
+		if (ev_category_withholds_content(c->part->pack->category))
+			json_kv_bool(j, "content_withheld", true);
+		else
+			ev_kv_text(j, "text", c->text, c->text_len);
+	}
+	json_obj_close(j);
+}
+
+void ev_aggregate_render(struct jbuf *j, const struct ev_aggregate *a)
+{
+	char id[96];
+	json_obj_open(j);
+	json_kv_str(j, "prev", EV_PREV_PLACEHOLDER); /* linked by the writer */
+	snprintf(id, sizeof(id), "%s:%llu", a->run_id, (unsigned long long)a->seq);
+	json_kv_str(j, "record_id", id);
+	json_kv_str(j, "run_id", a->run_id);
+	json_kv_u64(j, "seq", a->seq);
+	ev_render_common(j, &a->detected, a->mi);
+	json_kv_str(j, "scope", a->scope);
+	if (a->key)
+		ev_kv_text(j, "key", (const uint8_t *)a->key, a->key_len);
+	if (a->agg) {
+		json_key(j, "aggregate");
+		json_obj_open(j);
+		json_kv_str(j, "function", a->agg);
+		json_kv_f64(j, "value", a->value);
+		json_kv_str(j, "first", a->first_time);
+		json_kv_str(j, "last", a->last_time);
+		json_obj_close(j);
+	}
+	json_key(j, "contributors");
+	json_arr_open(j);
+	for (size_t i = 0; i < a->n_c; i++)
+		render_part(j, &a->c[i]);
+	json_arr_close(j);
+	json_obj_close(j);
+}
