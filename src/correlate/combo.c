@@ -84,7 +84,7 @@ static size_t peek(struct parser *p, const char **tok)
 	size_t k = p->pos;
 	while (k < p->n && is_atom_char(p->s[k]))
 		k++;
-	return k - p->pos;
+	return k > p->pos ? k - p->pos : 1; /* a stray byte is a token of its own */
 }
 
 static bool word_is(const char *t, size_t n, const char *w)
@@ -167,8 +167,7 @@ static bool parse_factor(struct parser *p, bool positive)
 			else
 				p->pos += 1;
 		}
-	} else if (*t == ')' || *t == '&' || *t == '|' || word_is(t, n, "and") ||
-		   word_is(t, n, "or")) {
+	} else if (!is_atom_char(*t) || word_is(t, n, "and") || word_is(t, n, "or")) {
 		ok = fail(p, "expected an indicator at '%.*s' (column %u)", t, n);
 	} else {
 		p->pos += n;

@@ -1,0 +1,136 @@
+#!/bin/bash
+# Combination rules on real e-mail (SpamAssassin corpus, tests/data/mail):
+# a message-scope rule joins parts found on different lines of one message,
+# never across two messages of an mbox; NOT keeps a message out; part-only
+# indicators (modifier q) write no record of their own; line-scope rules
+# need their parts on one line. The evidence verifies.
+. "$(dirname "$0")/lib.sh"
+e2e_init "$1" "$2"
+MAIL=$CS_SRC/tests/data/mail
+
+cat >"$E2E_TMP/money.pack" <<'PACK'
+@name mail-money
+@category scam
+@source e2e test
+@licence CC0-1.0
+@tlp clear
+mm literal/i making money
+mil literal/i multi-million dollar
+dom domain/q supersitescentral.com
+sf domain/q sourceforge.net
+m1 combo scope=message (mm | mil) & dom & !sf
+l1 combo mm & mil
+l2 combo dom & type:literal
+PACK
+
+# summary FILE: one line per record: id scope indicator@line...
+summary() {
+	python3 - "$1" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    ind = r['indicator']['id']
+    if 'contributors' in r:
+        parts = ' '.join('%s@%d' % (c['indicator'].split('/')[1], c['line'])
+                         for c in r['contributors'])
+        print(ind, r['scope'], parts)
+    else:
+        print(ind, 'single', r['source']['line'])
+PY
+}
+
+# expect_records WHAT OUTDIR EXPECTED-LINES
+expect_records() {
+	local got
+	got=$(summary "$2/records.ndjson")
+	if [ "$got" != "$3" ]; then
+		fail "$1: records differ"
+		printf '  got:\n%s\n  expected:\n%s\n' "$got" "$3" >&2
+		return 1
+	fi
+	"$CS_BIN" verify "$2" >"$2.verify" 2>&1 || fail "$1: verify failed: $(tail -3 "$2.verify")"
+}
+
+# 1. Each message a file: only the spam fires, with its three parts at their lines.
+cs_scan "$E2E_TMP/o1" --rules "$E2E_TMP/money.pack" "$MAIL/nice-001.eml" "$MAIL/spam-002.eml" \
+	"$MAIL/nice-002.eml" "$MAIL/nice-005.eml"
+expect_rc "files" 0 "$CS_RC"
+expect_records "files" "$E2E_TMP/o1" "mm single 43
+mil single 50
+m1 message dom@24 mm@43 mil@50"
+# The parts name the indicator, its type and the matched text; the input digest is filled in.
+python3 - "$E2E_TMP/o1/records.ndjson" "$(sha256sum "$MAIL/spam-002.eml" | cut -d' ' -f1)" <<'PY' || fail "files: contributor fields"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+r = [x for x in recs if x['indicator']['id'] == 'm1'][0]
+assert r['indicator']['type'] == 'combo', r['indicator']
+c = r['contributors']
+assert [x['type'] for x in c] == ['domain', 'literal', 'literal'], c
+assert [x['text'] for x in c] == ['www.supersitescentral.com'[4:], 'making money', 'Multi-Million Dollar'], c
+assert all(x['sha256'] == sys.argv[2] for x in c), c
+assert all(x['path'].endswith('spam-002.eml') for x in c), c
+data = open(c[1]['path'], 'rb').read()
+assert data[c[1]['offset']:c[1]['offset'] + c[1]['length']] == b'making money', c[1]
+PY
+
+# 2. The same messages as one mbox: still one firing, at the spam's lines in the mbox.
+mbox=$E2E_TMP/all.mbox
+{ cat "$MAIL/nice-001.eml"; echo; cat "$MAIL/spam-002.eml"; echo; echo "From nobody@example.org  Mon Jan  1 00:00:00 2001"; cat "$MAIL/nice-002.eml"; } >"$mbox"
+off=$(( $(wc -l <"$MAIL/nice-001.eml") + 1 ))
+cs_scan "$E2E_TMP/o2" --rules "$E2E_TMP/money.pack" "$mbox"
+expect_rc "mbox" 0 "$CS_RC"
+expect_records "mbox" "$E2E_TMP/o2" "mm single $((43 + off))
+mil single $((50 + off))
+m1 message dom@$((24 + off)) mm@$((43 + off)) mil@$((50 + off))"
+
+# 3. Parts split over two messages of an mbox do not fire; joined in one message they do.
+split=$E2E_TMP/split.mbox
+printf 'From a@example.org  Mon Jan  1 00:00:00 2001\nSubject: one\n\nstart making money today\n\nFrom b@example.org  Mon Jan  1 00:00:01 2001\nSubject: two\n\nsee www.supersitescentral.com\n' >"$split"
+cs_scan "$E2E_TMP/o3" --rules "$E2E_TMP/money.pack" "$split"
+expect_rc "split" 0 "$CS_RC"
+expect_records "split" "$E2E_TMP/o3" "mm single 4"
+# Without the separator's blank line it is one message.
+sed '5d' "$split" >"$E2E_TMP/joined.mbox"
+cs_scan "$E2E_TMP/o4" --rules "$E2E_TMP/money.pack" "$E2E_TMP/joined.mbox"
+expect_records "joined" "$E2E_TMP/o4" "mm single 4
+m1 message mm@4 dom@8"
+
+# 4. NOT: the spam's parts plus a sourceforge.net address in the same message: no firing.
+{ cat "$MAIL/spam-002.eml"; echo "https://lists.sourceforge.net/lists/listinfo/x"; } >"$E2E_TMP/not.eml"
+cs_scan "$E2E_TMP/o5" --rules "$E2E_TMP/money.pack" "$E2E_TMP/not.eml"
+expect_records "not" "$E2E_TMP/o5" "mm single 43
+mil single 50"
+
+# 5. Line scope: both phrases and the domain with a literal, each on one line.
+printf 'x making money with a multi-million dollar plan\nmaking money\nmulti-million dollar\nwww.supersitescentral.com making money\n' >"$E2E_TMP/lines.log"
+cs_scan "$E2E_TMP/o6" --rules "$E2E_TMP/money.pack" "$E2E_TMP/lines.log"
+# A line's rule record follows its single records.
+expect_records "lines" "$E2E_TMP/o6" "mm single 1
+mil single 1
+l1 line mm@1 mil@1
+mm single 2
+mil single 3
+mm single 4
+l2 line dom@4 mm@4
+m1 message mm@1 mil@1 dom@4"
+
+# 6. A rule in error refuses its whole pack, named with file and line; the other pack still loads.
+cat >"$E2E_TMP/bad.pack" <<'PACK'
+@name bad
+@category scam
+@source e2e test
+@licence CC0-1.0
+@tlp clear
+x literal making money
+r combo x & nosuch
+PACK
+cs_scan "$E2E_TMP/o7" --rules "$E2E_TMP/bad.pack" --rules "$E2E_TMP/money.pack" "$MAIL/spam-002.eml"
+expect_rc "bad pack" 3 "$CS_RC"
+expect_grep "bad pack" "$E2E_TMP/o7.err" "bad.pack:7: combo 'r': unknown indicator 'nosuch'"
+expect_records "bad pack" "$E2E_TMP/o7" "mm single 43
+mil single 50
+m1 message dom@24 mm@43 mil@50"
+"$CS_BIN" scan -q --strict --out "$E2E_TMP/o8" --rules "$E2E_TMP/bad.pack" "$MAIL/spam-002.eml" 2>"$E2E_TMP/o8.err"
+expect_rc "strict" 2 "$?"
+expect_grep "strict" "$E2E_TMP/o8.err" "unknown indicator 'nosuch'"
+finish
