@@ -62,6 +62,9 @@ enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_ref
 /* As matcher_build; with MATCHER_BUILD_STREAM the stream-mode database (for
  * packet payloads) is compiled at the same time on another thread. */
 #define MATCHER_BUILD_STREAM 0x1u
+/* Hold domains in the suffix set however few are listed (by default from
+ * 256 on; fewer are compiled one literal each). */
+#define MATCHER_BUILD_DOMSET 0x2u
 enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
 			     matcher_refused_fn refused, void *ctx, unsigned flags,
 			     struct matcher **out, struct cs_diag *d);

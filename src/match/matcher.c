@@ -347,7 +347,7 @@ static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, cha
 		fl[i] = b->flags[b->ids[i]];
 	}
 	for (size_t i = n_expr; i < k; i++)
-		ex[i] = shapes_expr((enum shape_kind)(b->ids[i] - m->n), &fl[i]);
+		ex[i] = shapes_expr(&m->shapes, (enum shape_kind)(b->ids[i] - m->n), &fl[i]);
 	hs_compile_error_t *err = NULL;
 	hs_error_t rc = HS_SUCCESS;
 	if (k > 0)
@@ -448,12 +448,13 @@ enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
 	b.pack_refused = calloc(n_packs ? n_packs : 1, sizeof(bool));
 	if (!m->ind || !m->fixed_len || !m->has_som || !m->in_set || !b.expr || !b.flags ||
 	    !b.ids || !b.pack_refused || shapes_init(&m->shapes, m->n) != CS_OK ||
-	    shapes_reserve(&m->shapes, packs, n_packs) != CS_OK)
+	    shapes_reserve(&m->shapes, packs, n_packs, (flags & MATCHER_BUILD_DOMSET) != 0) != CS_OK)
 		goto fail;
 	err = build_exprs(m, &b, packs, n_packs);
+	if (err == CS_OK)
+		err = shapes_seal(&m->shapes);
 	if (err != CS_OK)
 		goto fail;
-	shapes_seal(&m->shapes);
 	if (shapes_max_width(&m->shapes) > m->max_fixed)
 		m->max_fixed = shapes_max_width(&m->shapes);
 	/* Both databases at once on two cores: start-up is the longer of the two. */

@@ -65,7 +65,7 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 			if (!m->shapes.used[sk])
 				continue;
 			ids[k] = (unsigned)(m->n + (size_t)sk);
-			ex[k] = shapes_expr((enum shape_kind)sk, &fl[k]);
+			ex[k] = shapes_expr(&m->shapes, (enum shape_kind)sk, &fl[k]);
 			k++;
 		}
 		if (k == 0) {
@@ -304,10 +304,11 @@ static bool stream_shape_emit(void *vctx, uint32_t ind, uint64_t start, uint64_t
  * not all at hand is not confirmed (it cannot be looked up). */
 static void stream_shape(struct stream_ctx *c, enum shape_kind k, uint64_t to)
 {
-	uint8_t w[MATCHER_STREAM_TAIL + 8];
-	size_t reach = shapes_reach(k);
-	if (reach > MATCHER_STREAM_TAIL)
-		reach = MATCHER_STREAM_TAIL;
+	/* A host name may be longer than the tail; the current segment is at hand. */
+	uint8_t w[DOMSET_NAME_MAX + 8];
+	size_t reach = shapes_reach(&c->m->shapes, k);
+	if (reach > DOMSET_NAME_MAX + 1)
+		reach = DOMSET_NAME_MAX + 1;
 	uint64_t from = to > reach ? to - reach : 0;
 	while (from < to && byte_at(c, from) < 0)
 		from++;

@@ -38,6 +38,7 @@ static const struct {
 			  WALLET_MAX_LEN},
 	[SHAPE_IBAN] = {"(?:^|[^0-9A-Za-z])[A-Z]{2}[0-9]{2}(?: ?[0-9A-Za-z]){11,30}",
 			IBAN_MAX_PRINTED},
+	[SHAPE_DOMAIN] = {NULL, 0}, /* built from the listed last labels (domset.c) */
 };
 
 static int hex_val(uint8_t c)
@@ -71,6 +72,7 @@ enum cs_err shapes_init(struct shapes *s, size_t n_ind)
 	hashset_init(&s->digest[SHAPE_SHA256], 32);
 	strset_init(&s->wallet);
 	strset_init(&s->iban);
+	domset_init(&s->dom);
 	s->n_ind = n_ind;
 	s->next = malloc((n_ind ? n_ind : 1) * sizeof(*s->next));
 	if (!s->next)
@@ -87,6 +89,7 @@ void shapes_fini(struct shapes *s)
 	ipset_fini(&s->ip);
 	strset_fini(&s->wallet);
 	strset_fini(&s->iban);
+	domset_fini(&s->dom);
 	free(s->next);
 	free(s->wmask);
 	free(s->any_wallet);
@@ -100,9 +103,10 @@ static int digest_kind(enum ind_type t)
 	return t == IND_MD5 ? SHAPE_MD5 : t == IND_SHA1 ? SHAPE_SHA1 : t == IND_SHA256 ? SHAPE_SHA256 : -1;
 }
 
-enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs)
+enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs,
+			   bool force_domset)
 {
-	size_t count[3] = {0}, any = 0;
+	size_t count[3] = {0}, any = 0, domains = 0;
 	for (size_t p = 0; p < n_packs; p++)
 		for (size_t i = 0; i < packs[p]->n_ind; i++) {
 			const struct indicator *ind = &packs[p]->ind[i];
@@ -110,7 +114,9 @@ enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n
 			if (k >= 0)
 				count[k]++;
 			any += ind->type == IND_WALLET || ind->type == IND_IBAN;
+			domains += ind->type == IND_DOMAIN;
 		}
+	s->dom_taken = domains > 0 && (force_domset || domains >= SHAPES_DOMSET_MIN);
 	if (any) {
 		/* Sized by the matcher's count, the indexes shapes_add() receives. */
 		size_t n = s->n_ind ? s->n_ind : 1;
@@ -201,6 +207,23 @@ enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *i
 		*taken = e == CS_OK;
 		return e;
 	}
+	if (ind->type == IND_DOMAIN) {
+		if (!s->dom_taken)
+			return CS_OK;
+		if (idx >= s->n_ind)
+			return CS_ERR_INVALID;
+		bool dup;
+		uint32_t first;
+		enum cs_err e = domset_add(&s->dom, ind->value, ind->value_len, idx, &dup, &first);
+		if (e != CS_OK)
+			return e;
+		if (dup)
+			chain_append(s, first, idx);
+		s->used[SHAPE_DOMAIN] = true;
+		s->taken++;
+		*taken = true;
+		return CS_OK;
+	}
 	if (ind->type == IND_IP) {
 		enum cs_err e = ipset_add(&s->ip, ind->value, idx);
 		*taken = e == CS_OK;
@@ -231,31 +254,41 @@ enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *i
 	return CS_OK;
 }
 
-const char *shapes_expr(enum shape_kind k, unsigned *hs_flags)
+const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_flags)
 {
 	*hs_flags = HS_FLAG_MULTILINE;
+	if (k == SHAPE_DOMAIN) {
+		*hs_flags |= HS_FLAG_CASELESS;
+		return domset_expr(&s->dom);
+	}
 	return shape_tab[k].expr;
 }
 
-size_t shapes_reach(enum shape_kind k)
+static size_t shape_width(const struct shapes *s, enum shape_kind k)
 {
-	return shape_tab[k].width + 1;
+	return k == SHAPE_DOMAIN ? s->dom.max_len : shape_tab[k].width;
+}
+
+size_t shapes_reach(const struct shapes *s, enum shape_kind k)
+{
+	return shape_width(s, k) + 1;
 }
 
 size_t shapes_max_width(const struct shapes *s)
 {
 	size_t w = 0;
 	for (int k = 0; k < SHAPE_COUNT; k++)
-		if (s->used[k] && shape_tab[k].width > w)
-			w = shape_tab[k].width;
+		if (s->used[k] && shape_width(s, (enum shape_kind)k) > w)
+			w = shape_width(s, (enum shape_kind)k);
 	return w;
 }
 
-void shapes_seal(struct shapes *s)
+enum cs_err shapes_seal(struct shapes *s)
 {
 	ipset_seal(&s->ip);
 	s->used[SHAPE_IP4] = ipset_has(&s->ip, false);
 	s->used[SHAPE_IP6] = ipset_has(&s->ip, true);
+	return domset_seal(&s->dom);
 }
 
 size_t shapes_ip(const struct shapes *s, bool v6, const uint8_t *addr,
@@ -275,7 +308,7 @@ size_t shapes_bytes(const struct shapes *s)
 		b += s->n_ind * 3 * sizeof(uint32_t);
 	for (int k = 0; k < 3; k++)
 		b += hashset_bytes(&s->digest[k]);
-	return b;
+	return b + domset_bytes(&s->dom);
 }
 
 static bool emit_chain(const struct shapes *s, uint32_t first, uint64_t start, uint64_t end,
@@ -420,9 +453,25 @@ static bool confirm_iban(const struct shapes *s, const uint8_t *buf, size_t len,
 	return true;
 }
 
+struct dom_emit {
+	const struct shapes *s;
+	shapes_emit_fn emit;
+	void *ctx;
+};
+
+static bool dom_found(void *vctx, uint32_t first, uint64_t start, uint64_t end)
+{
+	struct dom_emit *de = vctx;
+	return emit_chain(de->s, first, start, end, de->emit, de->ctx);
+}
+
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx)
 {
+	if (k == SHAPE_DOMAIN) {
+		struct dom_emit de = {s, emit, ctx};
+		return domset_confirm(&s->dom, buf, len, end, dom_found, &de);
+	}
 	if (k == SHAPE_IP4 || k == SHAPE_IP6)
 		return confirm_ip(s, k == SHAPE_IP6, buf, len, end, emit, ctx);
 	if (k == SHAPE_WALLET)

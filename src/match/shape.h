@@ -6,7 +6,9 @@
  * longest-prefix lookup. Wallet addresses and IBANs are tokens of their
  * forms, confirmed by their checksum (wallet_detect, iban_check) before the
  * normalised token is looked up; "any" indicators take every valid token
- * (of their families, for wallets).
+ * (of their families, for wallets). Domains, from SHAPES_DOMSET_MIN of them
+ * (or always, when asked), are found by their last labels and confirmed by
+ * a suffix set (domset.h).
  *
  * struct shapes belongs to the matcher: filled while it is built, read-only
  * afterwards and shared by all threads. */
@@ -19,6 +21,7 @@
 
 #include "cybersieve/error.h"
 #include "cybersieve/pack.h"
+#include "match/domset.h"
 #include "match/hashset.h"
 #include "match/ipset.h"
 #include "match/strset.h"
@@ -31,6 +34,7 @@ enum shape_kind {
 	SHAPE_IP6,
 	SHAPE_WALLET,
 	SHAPE_IBAN,
+	SHAPE_DOMAIN,
 	SHAPE_COUNT
 };
 
@@ -42,6 +46,8 @@ struct shapes {
 	struct strset wallet;     /* normalised address -> first indicator (keys borrowed
 				   * from the indicators, which outlive the matcher) */
 	struct strset iban;       /* electronic form -> first indicator */
+	struct domset dom;        /* listed domains, when held by suffix set */
+	bool dom_taken;           /* domains go to dom (decided by shapes_reserve) */
 	uint32_t *wmask;          /* per indicator: families a wallet indicator accepts */
 	uint32_t *any_wallet;     /* wallet any:FAMILY indicators */
 	uint32_t *any_iban;       /* iban "any" indicators */
@@ -56,27 +62,34 @@ struct shapes {
 enum cs_err shapes_init(struct shapes *s, size_t n_ind);
 void shapes_fini(struct shapes *s);
 
-/* Size the sets for the indicators of packs[] before shapes_add(). */
-enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs);
+/* Domains listed from which the suffix set replaces one literal each. */
+#define SHAPES_DOMSET_MIN 256
+
+/* Size the sets for the indicators of packs[] before shapes_add(); domains
+ * go to the suffix set when there are at least SHAPES_DOMSET_MIN of them, or
+ * always with force_domset. */
+enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs,
+			   bool force_domset);
 
 /* Hold indicator idx in a set when its type is confirmed by shape; *taken
  * tells the caller not to compile it. */
 enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *ind, bool *taken);
 
-/* After the last shapes_add(): sort what needs it, decide the shapes used. */
-void shapes_seal(struct shapes *s);
+/* After the last shapes_add(): sort what needs it, decide the shapes used,
+ * build expressions that depend on the values. CS_ERR_NOMEM. */
+enum cs_err shapes_seal(struct shapes *s);
 
 /* Listed ip indicators covering addr (4 bytes, or 16 when v6) by longest
  * prefix: fn(user, ind) for each; returns how many. */
 size_t shapes_ip(const struct shapes *s, bool v6, const uint8_t *addr,
 		 void (*fn)(void *user, uint32_t ind), void *user);
 
-/* Expression and engine flags of shape k. */
-const char *shapes_expr(enum shape_kind k, unsigned *hs_flags);
+/* Expression and engine flags of shape k (a used one). */
+const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_flags);
 
 /* Bytes before a candidate's end that confirmation reads (token plus one
  * boundary byte); the after-boundary needs two bytes past the end. */
-size_t shapes_reach(enum shape_kind k);
+size_t shapes_reach(const struct shapes *s, enum shape_kind k);
 
 /* Longest token a shape confirms (for overlaps of split lines). */
 size_t shapes_max_width(const struct shapes *s);

@@ -185,6 +185,7 @@ struct set {
 	struct pack *pack;
 	struct matcher *m;
 	struct matcher_scratch *scr;
+	unsigned build_flags; /* MATCHER_BUILD_* */
 };
 
 static struct spec *set_add(struct set *st, enum ind_type t, unsigned flags, const char *v)
@@ -221,7 +222,7 @@ static void set_build(struct set *st)
 			fail_msg("pack_add %s '%s': %s", ind_type_name(sp->type), sp->value, d.msg);
 	}
 	pack_seal(st->pack);
-	if (matcher_build(&st->pack, 1, NULL, NULL, &st->m, &d) != CS_OK)
+	if (matcher_build_ex(&st->pack, 1, NULL, NULL, st->build_flags, &st->m, &d) != CS_OK)
 		fail_msg("matcher_build: %s", d.msg);
 	assert_int_equal(matcher_count(st->m), st->n);
 	for (size_t i = 0; i < st->n; i++)
@@ -1243,7 +1244,7 @@ static const struct gen gens[] = {
 	{IND_IBAN, iban_indicators, iban_plant, iban_miss, "0123456789 ABCDEGW"},
 };
 
-static void diff_type(enum ind_type t)
+static void diff_type_ex(enum ind_type t, unsigned build_flags)
 {
 	struct corpus c;
 	corpus_load(&c);
@@ -1257,6 +1258,7 @@ static void diff_type(enum ind_type t)
 		uint64_t r = 0x9e3779b97f4a7c15ull * seed + (uint64_t)t;
 		struct set st;
 		memset(&st, 0, sizeof(st));
+		st.build_flags = build_flags;
 		g->indicators(&st, &r, &c);
 		set_build(&st);
 		for (size_t ch = 0; ch < CHUNKS_PER_SEED; ch++) {
@@ -1286,9 +1288,20 @@ static void diff_type(enum ind_type t)
 	assert_true(agreed >= lines / 10);
 }
 
+static void diff_type(enum ind_type t)
+{
+	diff_type_ex(t, 0);
+}
+
 static void test_diff_literal(void **state) { (void)state; diff_type(IND_LITERAL); }
 static void test_diff_regex(void **state) { (void)state; diff_type(IND_REGEX); }
 static void test_diff_domain(void **state) { (void)state; diff_type(IND_DOMAIN); }
+/* The same few domains held by the suffix set instead of one literal each. */
+static void test_diff_domain_set(void **state)
+{
+	(void)state;
+	diff_type_ex(IND_DOMAIN, MATCHER_BUILD_DOMSET);
+}
 static void test_diff_url(void **state) { (void)state; diff_type(IND_URL); }
 static void test_diff_email(void **state) { (void)state; diff_type(IND_EMAIL); }
 static void test_diff_hex(void **state) { (void)state; diff_type(IND_MD5); }
@@ -1345,14 +1358,14 @@ static void apache_indicators(struct set *st, const struct corpus *c, uint64_t *
 	assert_true(ips >= 8 && paths >= 10 && hosts >= 4);
 }
 
-static void test_diff_apache_log(void **state)
+static void diff_apache_log(unsigned build_flags)
 {
-	(void)state;
 	struct corpus c;
 	corpus_load(&c);
 	uint64_t r = 0x5eed5eed5eedull;
 	struct set st;
 	memset(&st, 0, sizeof(st));
+	st.build_flags = build_flags;
 	apache_indicators(&st, &c, &r);
 	set_build(&st);
 	size_t bad = 0, agreed = 0;
@@ -1378,6 +1391,198 @@ static void test_diff_apache_log(void **state)
 	corpus_free(&c);
 }
 
+static void test_diff_apache_log(void **state)
+{
+	(void)state;
+	diff_apache_log(0);
+}
+
+static void test_diff_apache_log_domset(void **state)
+{
+	(void)state;
+	diff_apache_log(MATCHER_BUILD_DOMSET);
+}
+
+/* ------------------------------------------------ large domain lists --- */
+
+/* 20,000 domains (parents and their subdomains among them) are held by the
+ * suffix set without being asked; the reference looks every host-name
+ * substring that sits on label boundaries up in the sorted list. */
+#define LARGE_DOMAINS 20000
+#define LARGE_LINES 3000
+
+struct big {
+	char (*v)[48]; /* sorted, unique */
+	size_t n;
+	size_t max_len;
+};
+
+static int cmp_dom(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static void big_make(struct big *b, uint64_t *r)
+{
+	static const char *const tld[] = {"com", "net", "org", "xyz", "top", "ru", "io", "co",
+					  "info", "shop", "a_b", "x-y", "c0m", "au"};
+	size_t cap = LARGE_DOMAINS + LARGE_DOMAINS / 8;
+	b->v = calloc(cap, sizeof(*b->v));
+	assert_non_null(b->v);
+	size_t n = 0;
+	while (n < cap) {
+		char a[16], s[8];
+		rand_str(a, 1 + rng_below(r, 10), "abcdefghijklmnopqrstuvwxyz0123456789", r);
+		const char *t = tld[rng_below(r, sizeof(tld) / sizeof(tld[0]))];
+		switch (rng_below(r, 4)) {
+		case 0:
+			rand_str(s, 1 + rng_below(r, 5), "abcdefghijklmnopqrstuvwxyz-_", r);
+			snprintf(b->v[n++], sizeof(b->v[0]), "x%sq.%s.%s", s, a, t);
+			break;
+		case 1: /* a subdomain of a name listed before */
+			if (n > 0 && strlen(b->v[n - 1]) <= 40) {
+				rand_str(s, 1 + rng_below(r, 4), "abcdefghij", r);
+				char tmp[48];
+				snprintf(tmp, sizeof(tmp), "%s.%s", s, b->v[n - 1]);
+				memcpy(b->v[n++], tmp, sizeof(tmp));
+			}
+			break;
+		default: snprintf(b->v[n++], sizeof(b->v[0]), "%s.%s", a, t); break;
+		}
+	}
+	qsort(b->v, n, sizeof(*b->v), cmp_dom);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		if (w == 0 || strcmp(b->v[w - 1], b->v[i]) != 0)
+			memmove(b->v[w++], b->v[i], sizeof(b->v[0]));
+	assert_true(w >= LARGE_DOMAINS);
+	b->n = LARGE_DOMAINS;
+	b->max_len = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (strlen(b->v[i]) > b->max_len)
+			b->max_len = strlen(b->v[i]);
+}
+
+/* Reference: row[i] set for each listed name found in l[0..n). */
+static void big_ref_line(const struct big *b, const char *l, size_t n, uint8_t *row)
+{
+	memset(row, 0, b->n);
+	for (size_t p = 0; p < n; p++) {
+		if ((p > 0 && is_label((unsigned char)l[p - 1])) || !is_label((unsigned char)l[p]))
+			continue;
+		for (size_t e = p + 1; e <= n && e - p <= b->max_len; e++) {
+			if (!host_end(l, n, e))
+				continue;
+			char key[48];
+			for (size_t i = 0; i < e - p; i++)
+				key[i] = (char)tolower((unsigned char)l[p + i]);
+			key[e - p] = '\0';
+			const char (*f)[48] = bsearch(key, b->v, b->n, sizeof(*b->v), cmp_dom);
+			if (f)
+				row[f - b->v] = 1;
+		}
+	}
+}
+
+static void test_diff_domain_large(void **state)
+{
+	(void)state;
+	struct corpus c;
+	corpus_load(&c);
+	uint64_t r = 0x20000d0a1ull;
+	struct big b;
+	big_make(&b, &r);
+	struct pack *pk;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(pack_create_adhoc("-f", &pk), CS_OK);
+	for (size_t i = 0; i < b.n; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "d%zu", i);
+		if (pack_add(pk, id, IND_DOMAIN, 0, b.v[i], strlen(b.v[i]), 0, &d) != CS_OK)
+			fail_msg("pack_add '%s': %s", b.v[i], d.msg);
+	}
+	pack_seal(pk);
+	struct matcher *m;
+	struct matcher_scratch *scr;
+	if (matcher_build(&pk, 1, NULL, NULL, &m, &d) != CS_OK)
+		fail_msg("matcher_build: %s", d.msg);
+	struct matcher_stats ms;
+	matcher_get_stats(m, &ms);
+	assert_int_equal(ms.set_entries, b.n); /* held by the set, not compiled */
+	assert_true(ms.patterns < 4);
+	assert_int_equal(matcher_scratch_create(m, &scr), CS_OK);
+
+	struct text tx = {0};
+	char buf[512];
+	for (size_t l = 0; l < LARGE_LINES; l++) {
+		if (l)
+			text_puts(&tx, "\n");
+		size_t parts = rng_below(&r, 6);
+		for (size_t k = 0; k < parts; k++) {
+			struct spec sp;
+			memset(&sp, 0, sizeof(sp));
+			snprintf(sp.value, sizeof(sp.value), "%s", b.v[rng_below(&r, b.n)]);
+			size_t pick = rng_below(&r, 10);
+			put_sep(&tx, &r);
+			if (pick < 2)
+				put_fragment(&tx, &r, &c);
+			else if (pick < 6)
+				dom_plant(&sp, &r, buf, sizeof(buf));
+			else
+				dom_miss(&sp, &r, buf, sizeof(buf));
+			if (pick >= 2)
+				text_puts(&tx, buf);
+			put_sep(&tx, &r);
+		}
+	}
+	struct matcher_hits hits = {0};
+	assert_int_equal(matcher_scan(m, scr, (const uint8_t *)tx.p, tx.n, 0, &hits, &d), CS_OK);
+	assert_int_equal(hits.dropped, 0);
+	uint8_t *row = malloc(b.n);
+	assert_non_null(row);
+	size_t bad = 0, agreed = 0, hi = 0, ln = 0;
+	for (size_t s = 0; s <= tx.n; ln++) {
+		const char *nl = memchr(tx.p + s, '\n', tx.n - s);
+		size_t e = nl ? (size_t)(nl - tx.p) : tx.n;
+		big_ref_line(&b, tx.p + s, e - s, row);
+		size_t want = 0;
+		for (size_t i = 0; i < b.n; i++)
+			want += row[i];
+		for (; hi < hits.n && hits.v[hi].line == ln; hi++) {
+			uint32_t id = hits.v[hi].ind;
+			if (row[id] == 1) {
+				row[id] = 2;
+				agreed++;
+				want--;
+			} else if (bad++ < 8) {
+				print_error("line %zu \"%.*s\": matcher reports '%s'\n", ln, (int)(e - s),
+					    tx.p + s, b.v[id]);
+			}
+		}
+		for (size_t i = 0; want && i < b.n; i++)
+			if (row[i] == 1 && bad++ < 8)
+				print_error("line %zu \"%.*s\": matcher misses '%s'\n", ln, (int)(e - s),
+					    tx.p + s, b.v[i]);
+		if (!nl)
+			break;
+		s = e + 1;
+	}
+	print_message("domains x%zu: %zu lines, %zu hits agreed, %zu differences\n", b.n, ln + 1,
+		      agreed, bad);
+	assert_int_equal(hi, hits.n);
+	assert_int_equal(bad, 0);
+	assert_true(agreed >= LARGE_LINES / 2);
+	free(row);
+	free(tx.p);
+	matcher_hits_fini(&hits);
+	matcher_scratch_destroy(scr);
+	matcher_destroy(m);
+	pack_destroy(pk);
+	free(b.v);
+	corpus_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1386,6 +1591,9 @@ int main(void)
 		cmocka_unit_test(test_diff_email),   cmocka_unit_test(test_diff_hex),
 		cmocka_unit_test(test_diff_ip),      cmocka_unit_test(test_diff_wallet),
 		cmocka_unit_test(test_diff_iban),    cmocka_unit_test(test_diff_apache_log),
+		cmocka_unit_test(test_diff_domain_set),
+		cmocka_unit_test(test_diff_apache_log_domset),
+		cmocka_unit_test(test_diff_domain_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

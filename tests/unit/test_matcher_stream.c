@@ -26,7 +26,7 @@ struct got {
 	size_t n;
 };
 
-static int setup(void **state)
+static int setup_flags(void **state, unsigned build_flags)
 {
 	static const char *ids[] = {"lit", "dom", "url", "md5", "re"};
 	static const enum ind_type types[] = {IND_LITERAL, IND_DOMAIN, IND_URL, IND_MD5, IND_REGEX};
@@ -40,13 +40,24 @@ static int setup(void **state)
 		assert_int_equal(pack_add(f->pack, ids[i], types[i], 0, vals[i], strlen(vals[i]),
 					  (uint32_t)i + 1, &d), CS_OK);
 	pack_seal(f->pack);
-	assert_int_equal(matcher_build(&f->pack, 1, NULL, NULL, &f->m, &d), CS_OK);
+	assert_int_equal(matcher_build_ex(&f->pack, 1, NULL, NULL, build_flags, &f->m, &d), CS_OK);
 	assert_int_equal(matcher_scratch_create(f->m, &f->s), CS_OK);
 	assert_int_equal(matcher_stream_prepare(f->m, f->s, &d), CS_OK);
 	assert_true(matcher_stream_size(f->m) > 0);
 	assert_int_equal(matcher_stream_patterns(f->m), I_COUNT);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_flags(state, 0);
+}
+
+/* The domain held by the suffix set: the same answers in streams and fields. */
+static int setup_domset(void **state)
+{
+	return setup_flags(state, MATCHER_BUILD_DOMSET);
 }
 
 static int teardown(void **state)
@@ -205,5 +216,6 @@ int main(void)
 		cmocka_unit_test(test_regex_som),
 		cmocka_unit_test(test_fields),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests_name("literal domains", tests, setup, teardown) +
+	       cmocka_run_group_tests_name("domain suffix set", tests, setup_domset, teardown);
 }

@@ -1,0 +1,133 @@
+/* Domain suffix set (domset.h). The expression finds ".tld" for every listed
+ * last label; confirmation reads at most the longest listed name back from
+ * the hit, lower-cases it once, and looks up each suffix that begins a
+ * label: a handful of lookups per hit however many names are listed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "match/domset.h"
+
+static bool is_label(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
+	       c == '_';
+}
+
+void domset_init(struct domset *d)
+{
+	memset(d, 0, sizeof(*d));
+	strset_init(&d->names);
+	strset_init(&d->tlds);
+}
+
+void domset_fini(struct domset *d)
+{
+	strset_fini(&d->names);
+	strset_fini(&d->tlds);
+	free(d->expr);
+	domset_init(d);
+}
+
+enum cs_err domset_add(struct domset *d, const char *name, size_t len, uint32_t idx, bool *dup,
+		       uint32_t *first)
+{
+	const char *dot = len ? memrchr(name, '.', len) : NULL;
+	if (!dot || len > DOMSET_NAME_MAX || dot + 1 == name + len)
+		return CS_ERR_INVALID;
+	enum cs_err e = strset_add(&d->names, name, len, idx, dup, first);
+	if (e != CS_OK || *dup)
+		return e;
+	bool tdup;
+	e = strset_add(&d->tlds, dot + 1, (size_t)(name + len - dot - 1), 0, &tdup, NULL);
+	if (e == CS_OK && len > d->max_len)
+		d->max_len = len;
+	return e;
+}
+
+enum cs_err domset_seal(struct domset *d)
+{
+	free(d->expr);
+	d->expr = NULL;
+	if (d->tlds.n == 0)
+		return CS_OK;
+	size_t n = 8;
+	for (size_t i = 0; i < d->tlds.cap; i++)
+		if (d->tlds.slot[i].key)
+			n += d->tlds.slot[i].len + 1;
+	char *e = malloc(n);
+	if (!e)
+		return CS_ERR_NOMEM;
+	/* Labels hold only [a-z0-9_-], none special outside a class. */
+	size_t k = 0;
+	memcpy(e, "\\.(?:", 5);
+	k = 5;
+	for (size_t i = 0; i < d->tlds.cap; i++) {
+		const struct strset_slot *s = &d->tlds.slot[i];
+		if (!s->key)
+			continue;
+		if (k > 5)
+			e[k++] = '|';
+		memcpy(e + k, s->key, s->len);
+		k += s->len;
+	}
+	e[k++] = ')';
+	e[k] = '\0';
+	d->expr = e;
+	return CS_OK;
+}
+
+const char *domset_expr(const struct domset *d)
+{
+	return d->expr;
+}
+
+size_t domset_count(const struct domset *d)
+{
+	return d->names.n;
+}
+
+size_t domset_bytes(const struct domset *d)
+{
+	return (d->names.cap + d->tlds.cap) * sizeof(struct strset_slot) +
+	       (d->expr ? strlen(d->expr) + 1 : 0);
+}
+
+bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint64_t end,
+		    domset_fn fn, void *ctx)
+{
+	if (end > len || end == 0 || d->names.n == 0)
+		return true;
+	/* The host name ends here: no label byte after it, no dot going on into a label. */
+	if (end < len && (is_label(buf[end]) ||
+			  (buf[end] == '.' && end + 1 < len && is_label(buf[end + 1]))))
+		return true;
+	uint64_t lo = end > d->max_len ? end - d->max_len : 0;
+	char low[DOMSET_NAME_MAX];
+	size_t wn = (size_t)(end - lo);
+	for (size_t i = 0; i < wn; i++) {
+		uint8_t c = buf[lo + i];
+		low[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+	}
+	/* Walk back one label at a time; the last label alone is no name. */
+	uint64_t pos = end;
+	bool first_label = true;
+	for (;;) {
+		uint64_t s = pos;
+		while (s > lo && is_label(buf[s - 1]))
+			s--;
+		if (s == pos)
+			return true; /* empty label: a.. is no host name */
+		if (s == lo && lo > 0 && is_label(buf[lo - 1]))
+			return true; /* this label runs on past the longest listed name */
+		if (!first_label) {
+			uint32_t first;
+			if (strset_get(&d->names, low + (s - lo), (size_t)(end - s), &first) &&
+			    !fn(ctx, first, s, end))
+				return false;
+		}
+		first_label = false;
+		if (s == lo || buf[s - 1] != '.' || s - 1 == lo)
+			return true;
+		pos = s - 1;
+	}
+}
