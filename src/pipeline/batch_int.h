@@ -74,6 +74,7 @@ struct batch {
 	uint64_t *seps;           /* message separators (line numbers) in the current slot */
 	size_t n_seps, cap_seps, next_sep;
 	bool prev_blank;          /* the last slot ended with an empty line */
+	bool is_mail;             /* the current input is e-mail: it has message scopes */
 };
 
 struct slot *batch_acquire(struct batch *b);

@@ -99,12 +99,34 @@ static bool push_sep(struct batch *b, uint64_t line)
 	return true;
 }
 
+/* An input is mail when its first line is an mbox "From " line or an
+ * RFC 5322 header field that opens a message; other inputs have no
+ * message scope (a log is not one message). */
+static bool looks_like_mail(const uint8_t *p, size_t n)
+{
+	static const char *const heads[] = {
+		"From ", "Return-Path:", "Received:", "From:", "To:", "Subject:", "Date:",
+		"Message-ID:", "Message-Id:", "Delivered-To:", "Delivery-Date:", "MIME-Version:",
+		"Reply-To:", "Sender:", "Envelope-to:", "X-",
+	};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		size_t k = strlen(heads[i]);
+		if (n >= k && memcmp(p, heads[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
 void batch_rules_slot(struct batch *b, struct slot *s)
 {
 	b->n_seps = b->next_sep = 0;
 	if (!b->scope_on[COMBO_SCOPE_MESSAGE])
 		return;
 	const uint8_t *p = s->buf + s->skip, *end = s->buf + s->len;
+	if (s->first)
+		b->is_mail = looks_like_mail(p, (size_t)(end - p));
+	if (!b->is_mail)
+		return;
 	uint64_t line = b->lines_before;
 	const uint8_t *counted = p;
 	/* Line numbers here are 0-based in the input, like lines_before. */
@@ -150,7 +172,7 @@ void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
 			batch_note(b, in, INPUT_PARTIAL, &d);
 		}
 	}
-	if (b->scope_on[COMBO_SCOPE_MESSAGE]) {
+	if (b->scope_on[COMBO_SCOPE_MESSAGE] && b->is_mail) {
 		seps_upto(b, in, line0);
 		if (combo_scope_add(&b->scope[COMBO_SCOPE_MESSAGE], &p) != CS_OK) {
 			struct cs_diag d;

@@ -104,15 +104,14 @@ mil single 50"
 # 5. Line scope: both phrases and the domain with a literal, each on one line.
 printf 'x making money with a multi-million dollar plan\nmaking money\nmulti-million dollar\nwww.supersitescentral.com making money\n' >"$E2E_TMP/lines.log"
 cs_scan "$E2E_TMP/o6" --rules "$E2E_TMP/money.pack" "$E2E_TMP/lines.log"
-# A line's rule record follows its single records.
+# A line's rule record follows its single records. A log is not mail: no message rule.
 expect_records "lines" "$E2E_TMP/o6" "mm single 1
 mil single 1
 l1 line mm@1 mil@1
 mm single 2
 mil single 3
 mm single 4
-l2 line dom@4 mm@4
-m1 message mm@1 mil@1 dom@4"
+l2 line dom@4 mm@4"
 
 # 6. A rule in error refuses its whole pack, named with file and line; the other pack still loads.
 cat >"$E2E_TMP/bad.pack" <<'PACK'
