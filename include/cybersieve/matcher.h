@@ -74,6 +74,11 @@ const struct matcher_ind *matcher_get(const struct matcher *m, uint32_t index);
 void matcher_get_stats(const struct matcher *m, struct matcher_stats *st);
 /* How many indicators of type t the matcher holds. */
 size_t matcher_type_count(const struct matcher *m, enum ind_type t);
+/* Hamming distance between a pdq indicator and the 64 hex characters it
+ * matched (what a record reports as "distance"); -1 when mi is not a pdq
+ * indicator or text is not a PDQ hash. */
+int matcher_pdq_distance(const struct matcher_ind *mi, const uint8_t *text, size_t len);
+
 /* Longest fixed-width indicator in bytes (regexes not counted). */
 size_t matcher_max_fixed_len(const struct matcher *m);
 

@@ -62,6 +62,7 @@ struct pack {
 	char *legal;       /* legal heading; defaults from the category */
 	char *date;        /* optional: date of the source snapshot */
 	uint8_t confidence;
+	uint8_t pdq_distance; /* @pdq-distance: largest Hamming distance of a pdq match */
 	uint8_t digest[32]; /* SHA-256 of the pack file's bytes (or of the ad-hoc lines) */
 	struct indicator *ind;
 	size_t n_ind;

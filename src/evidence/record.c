@@ -156,6 +156,9 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 	json_obj_open(j);
 	json_kv_u64(j, "length", r->text_len);
 	json_kv_u64(j, "count", r->count);
+	int dist = matcher_pdq_distance(r->mi, r->text, r->text_len);
+	if (dist >= 0)
+		json_kv_u64(j, "distance", (uint64_t)dist);
 	if (r->line_split)
 		json_kv_bool(j, "line_split", true);
 	if (ev_category_withholds_content(p->category)) {

@@ -53,6 +53,9 @@ static void pkt_render_match(struct jbuf *j, const struct ev_packet_record *r)
 	json_key(j, "match");
 	json_obj_open(j);
 	json_kv_u64(j, "length", r->length);
+	int dist = matcher_pdq_distance(r->mi, r->text, r->text_len);
+	if (dist >= 0)
+		json_kv_u64(j, "distance", (uint64_t)dist);
 	if (r->has_offset)
 		json_kv_u64(j, "offset", r->offset);
 	if (r->has_body) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cybersieve/matcher.h"
+#include "cybersieve/pdq.h"
 #include "cybersieve/util.h"
 #include "match/matcher_int.h"
 #include "match/pattern.h"
@@ -375,16 +376,16 @@ static enum cs_err build_exprs(struct matcher *m, struct build *b, struct pack *
 		for (size_t j = 0; j < packs[p]->n_ind; j++, i++) {
 			const struct indicator *ind = &packs[p]->ind[j];
 			m->ind[i] = (struct matcher_ind){ind, packs[p], (uint32_t)p};
-			if (ind_type_is_rule(ind->type) || ind->type == IND_LOOKALIKE ||
-			    ind->type == IND_PDQ) {
+			if (ind_type_is_rule(ind->type) || ind->type == IND_LOOKALIKE) {
 				/* Not searched as patterns: rules combine other matches,
-				 * brands and perceptual hashes are judged by their own
-				 * engines. */
+				 * brands are judged by their own engine. */
 				m->in_set[i] = 1;
 				continue;
 			}
-			bool taken;
-			enum cs_err e = shapes_add(&m->shapes, (uint32_t)i, ind, &taken);
+			bool taken = ind->type == IND_PDQ;
+			enum cs_err e = taken ? shapes_add_pdq(&m->shapes, (uint32_t)i, ind,
+							       packs[p]->pdq_distance)
+					      : shapes_add(&m->shapes, (uint32_t)i, ind, &taken);
 			if (e != CS_OK)
 				return e;
 			if (taken) {
@@ -538,6 +539,16 @@ size_t matcher_match_ip(const struct matcher *m, int family, const uint8_t *addr
 	if (!m || !addr || !fn || (family != 4 && family != 6))
 		return 0;
 	return shapes_ip(&m->shapes, family == 6, addr, fn, user);
+}
+
+int matcher_pdq_distance(const struct matcher_ind *mi, const uint8_t *text, size_t len)
+{
+	uint8_t a[PDQ_HASH_BYTES], b[PDQ_HASH_BYTES];
+	if (!mi || mi->ind->type != IND_PDQ || !text ||
+	    !pdq_hash_parse(mi->ind->value, mi->ind->value_len, a) ||
+	    !pdq_hash_parse((const char *)text, len, b))
+		return -1;
+	return (int)pdq_distance(a, b);
 }
 
 size_t matcher_max_fixed_len(const struct matcher *m)

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "cybersieve/pack.h"
+#include "cybersieve/pdq.h"
 #include "cybersieve/util.h"
 #include "match/indicator_int.h"
 #include "match/strset.h"
@@ -35,6 +36,7 @@ enum pack_hdr {
 	HDR_LEGAL,
 	HDR_DATE,
 	HDR_DESCRIPTION,
+	HDR_PDQ_DISTANCE,
 	HDR_COUNT
 };
 
@@ -47,6 +49,7 @@ static const struct {
 	[HDR_TLP] = {"tlp", true},            [HDR_CONFIDENCE] = {"confidence", false},
 	[HDR_LEGAL] = {"legal", false},       [HDR_DATE] = {"date", false},
 	[HDR_DESCRIPTION] = {"description", false},
+	[HDR_PDQ_DISTANCE] = {"pdq-distance", false},
 };
 
 /* State of one pack_parse() call. */
@@ -91,8 +94,8 @@ static bool id_valid(const char *s, size_t n)
 	return in_charset(s, n, PACK_ID_MAX, true, "._:-");
 }
 
-/* 0-100 written as 1-3 decimal digits. */
-static bool confidence_parse(const char *s, size_t n, uint8_t *out)
+/* 0-max written as 1-3 decimal digits. */
+static bool small_parse(const char *s, size_t n, unsigned max, uint8_t *out)
 {
 	unsigned v = 0;
 	if (n == 0 || n > 3)
@@ -102,10 +105,15 @@ static bool confidence_parse(const char *s, size_t n, uint8_t *out)
 			return false;
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
-	if (v > 100)
+	if (v > max)
 		return false;
 	*out = (uint8_t)v;
 	return true;
+}
+
+static bool confidence_parse(const char *s, size_t n, uint8_t *out)
+{
+	return small_parse(s, n, 100, out);
 }
 
 static bool date_valid(const char *s, size_t n)
@@ -163,6 +171,7 @@ static enum cs_err pack_alloc(const char *label, struct pack **out)
 	if (!p)
 		return CS_ERR_NOMEM;
 	p->confidence = PACK_DEFAULT_CONFIDENCE;
+	p->pdq_distance = PDQ_DEFAULT_DIST;
 	p->path = strdup(label ? label : "-");
 	if (!p->path) {
 		free(p);
@@ -282,6 +291,11 @@ static enum cs_err header_store(struct pack_parser *ps, uint32_t line, enum pack
 	case HDR_CONFIDENCE:
 		if (!confidence_parse(v, n, &p->confidence))
 			return pack_fail(ps, line, "invalid @confidence '%s': a number 0-100", q);
+		return CS_OK;
+	case HDR_PDQ_DISTANCE:
+		if (!small_parse(v, n, PDQ_MAX_DIST, &p->pdq_distance))
+			return pack_fail(ps, line, "invalid @pdq-distance '%s': a number 0-%d (bits "
+						   "of 256 that may differ)", q, PDQ_MAX_DIST);
 		return CS_OK;
 	case HDR_DATE:
 		if (!date_valid(v, n))

@@ -94,6 +94,14 @@ void shapes_fini(struct shapes *s)
 	free(s->wmask);
 	free(s->any_wallet);
 	free(s->any_iban);
+	pdq_index_destroy(s->pdq);
+	free(s->pdq_hash);
+	free(s->pdq_ind);
+	free(s->pdq_dist);
+	s->pdq = NULL;
+	s->pdq_hash = NULL;
+	s->pdq_ind = NULL;
+	s->pdq_dist = NULL;
 	s->next = NULL;
 	s->wmask = s->any_wallet = s->any_iban = NULL;
 }
@@ -106,7 +114,7 @@ static int digest_kind(enum ind_type t)
 enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs,
 			   bool force_domset)
 {
-	size_t count[3] = {0}, any = 0, domains = 0;
+	size_t count[3] = {0}, any = 0, domains = 0, pdq = 0;
 	for (size_t p = 0; p < n_packs; p++)
 		for (size_t i = 0; i < packs[p]->n_ind; i++) {
 			const struct indicator *ind = &packs[p]->ind[i];
@@ -115,7 +123,15 @@ enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n
 				count[k]++;
 			any += ind->type == IND_WALLET || ind->type == IND_IBAN;
 			domains += ind->type == IND_DOMAIN;
+			pdq += ind->type == IND_PDQ;
 		}
+	if (pdq) {
+		s->pdq_hash = malloc(pdq * sizeof(*s->pdq_hash));
+		s->pdq_ind = malloc(pdq * sizeof(*s->pdq_ind));
+		s->pdq_dist = malloc(pdq * sizeof(*s->pdq_dist));
+		if (!s->pdq_hash || !s->pdq_ind || !s->pdq_dist)
+			return CS_ERR_NOMEM;
+	}
 	s->dom_taken = domains > 0 && (force_domset || domains >= SHAPES_DOMSET_MIN);
 	if (any) {
 		/* Sized by the matcher's count, the indexes shapes_add() receives. */
@@ -254,6 +270,22 @@ enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *i
 	return CS_OK;
 }
 
+enum cs_err shapes_add_pdq(struct shapes *s, uint32_t idx, const struct indicator *ind,
+			   unsigned max_dist)
+{
+	if (!s->pdq_hash || idx >= s->n_ind || max_dist > PDQ_MAX_DIST ||
+	    !pdq_hash_parse(ind->value, ind->value_len, s->pdq_hash[s->n_pdq]))
+		return CS_ERR_INVALID;
+	s->pdq_ind[s->n_pdq] = idx;
+	s->pdq_dist[s->n_pdq] = (uint8_t)max_dist;
+	if (max_dist > s->pdq_max)
+		s->pdq_max = max_dist;
+	s->n_pdq++;
+	s->used[SHAPE_SHA256] = true;
+	s->taken++;
+	return CS_OK;
+}
+
 const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_flags)
 {
 	*hs_flags = HS_FLAG_MULTILINE;
@@ -288,6 +320,14 @@ enum cs_err shapes_seal(struct shapes *s)
 	ipset_seal(&s->ip);
 	s->used[SHAPE_IP4] = ipset_has(&s->ip, false);
 	s->used[SHAPE_IP6] = ipset_has(&s->ip, true);
+	if (s->n_pdq) {
+		enum cs_err e = pdq_index_create((const uint8_t(*)[PDQ_HASH_BYTES])s->pdq_hash,
+						 s->n_pdq, &s->pdq, NULL);
+		if (e != CS_OK)
+			return e;
+		free(s->pdq_hash); /* the index keeps its own copy */
+		s->pdq_hash = NULL;
+	}
 	return domset_seal(&s->dom);
 }
 
@@ -308,6 +348,8 @@ size_t shapes_bytes(const struct shapes *s)
 		b += s->n_ind * 3 * sizeof(uint32_t);
 	for (int k = 0; k < 3; k++)
 		b += hashset_bytes(&s->digest[k]);
+	if (s->pdq)
+		b += pdq_index_memory(s->pdq) + s->n_pdq * (sizeof(*s->pdq_ind) + 1);
 	return b + domset_bytes(&s->dom);
 }
 
@@ -465,6 +507,23 @@ static bool dom_found(void *vctx, uint32_t first, uint64_t start, uint64_t end)
 	return emit_chain(de->s, first, start, end, de->emit, de->ctx);
 }
 
+struct pdq_emit {
+	const struct shapes *s;
+	uint64_t start, end;
+	shapes_emit_fn emit;
+	void *ctx;
+	bool ok;
+};
+
+static bool pdq_found(void *vctx, uint32_t id, unsigned dist)
+{
+	struct pdq_emit *pe = vctx;
+	if (dist > pe->s->pdq_dist[id])
+		return true;
+	pe->ok = pe->emit(pe->ctx, pe->s->pdq_ind[id], pe->start, pe->end);
+	return pe->ok;
+}
+
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx)
 {
@@ -486,7 +545,13 @@ bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *bu
 		return true;
 	uint8_t key[HASHSET_KEY_MAX];
 	uint32_t first;
-	if (!hex_decode(buf + start, w / 2, key) || !hashset_get(&s->digest[k], key, &first))
+	if (!hex_decode(buf + start, w / 2, key))
 		return true;
-	return emit_chain(s, first, start, end, emit, ctx);
+	if (hashset_get(&s->digest[k], key, &first) && !emit_chain(s, first, start, end, emit, ctx))
+		return false;
+	if (k != SHAPE_SHA256 || !s->pdq)
+		return true;
+	struct pdq_emit pe = {s, start, end, emit, ctx, true};
+	pdq_index_query(s->pdq, key, s->pdq_max, pdq_found, &pe, NULL);
+	return pe.ok;
 }

@@ -8,7 +8,8 @@
  * normalised token is looked up; "any" indicators take every valid token
  * (of their families, for wallets). Domains, from SHAPES_DOMSET_MIN of them
  * (or always, when asked), are found by their last labels and confirmed by
- * a suffix set (domset.h).
+ * a suffix set (domset.h). PDQ hashes share the sha256 shape (a 64-hex token
+ * can be both) and are looked up by Hamming distance in a pdq_index.
  *
  * struct shapes belongs to the matcher: filled while it is built, read-only
  * afterwards and shared by all threads. */
@@ -21,6 +22,7 @@
 
 #include "cybersieve/error.h"
 #include "cybersieve/pack.h"
+#include "cybersieve/pdq.h"
 #include "match/domset.h"
 #include "match/hashset.h"
 #include "match/ipset.h"
@@ -47,6 +49,12 @@ struct shapes {
 				   * from the indicators, which outlive the matcher) */
 	struct strset iban;       /* electronic form -> first indicator */
 	struct domset dom;        /* listed domains, when held by suffix set */
+	struct pdq_index *pdq;    /* pdq indicators, built by shapes_seal() */
+	uint8_t (*pdq_hash)[PDQ_HASH_BYTES]; /* while building: the listed hashes */
+	uint32_t *pdq_ind;        /* per index entry: the indicator */
+	uint8_t *pdq_dist;        /* per index entry: its pack's largest distance */
+	size_t n_pdq;
+	unsigned pdq_max;         /* largest distance of any entry */
 	bool dom_taken;           /* domains go to dom (decided by shapes_reserve) */
 	uint32_t *wmask;          /* per indicator: families a wallet indicator accepts */
 	uint32_t *any_wallet;     /* wallet any:FAMILY indicators */
@@ -74,6 +82,10 @@ enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n
 /* Hold indicator idx in a set when its type is confirmed by shape; *taken
  * tells the caller not to compile it. */
 enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *ind, bool *taken);
+
+/* Hold pdq indicator idx, matched within max_dist bits (<= PDQ_MAX_DIST). */
+enum cs_err shapes_add_pdq(struct shapes *s, uint32_t idx, const struct indicator *ind,
+			   unsigned max_dist);
 
 /* After the last shapes_add(): sort what needs it, decide the shapes used,
  * build expressions that depend on the values. CS_ERR_NOMEM. */
