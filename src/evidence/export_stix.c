@@ -402,6 +402,13 @@ enum cs_err export_stix_pattern(struct jbuf *j, const char *type, const char *va
 	} else if (strcmp(type, "literal") == 0) {
 		*pattern_type = "pcre";
 		stix_pcre_literal(j, value);
+	} else if (strcmp(type, "combo") == 0 || strcmp(type, "window") == 0 ||
+		   strcmp(type, "lookalike") == 0) {
+		/* Rules have no STIX pattern: the open vocabulary names the
+		 * language, and the pattern is the rule as its pack wrote it
+		 * (rules/README.md). */
+		*pattern_type = "cybersieve-rule";
+		stix_raw(j, value);
 	} else {
 		return CS_ERR_UNSUPPORTED;
 	}
@@ -607,6 +614,16 @@ static enum cs_err stix_sco_flow(struct stix_ctx *c, const struct json_read_val 
 	return e;
 }
 
+/* Where a record was found: its source; for a rule's record, its first part. */
+static const struct json_read_val *stix_source(const struct json_read_val *rec)
+{
+	const struct json_read_val *src = json_read_get(rec, "source");
+	const struct json_read_val *parts = json_read_get(rec, "contributors");
+	if (!src && parts && parts->type == JSON_READ_ARR && parts->n > 0)
+		src = &parts->items[0];
+	return src;
+}
+
 /* The observables one record shows, into g->refs (g is a scratch group). */
 static enum cs_err stix_record_refs(struct stix_ctx *c, const struct json_read_val *rec,
 				    const struct stix_ind *ind, struct stix_group *g, int tlp,
@@ -628,7 +645,7 @@ static enum cs_err stix_record_refs(struct stix_ctx *c, const struct json_read_v
 	if (ix != SIZE_MAX)
 		g->refs[g->nrefs++] = ix;
 	e = stix_sco_flow(c, rec, g, tlp, d);
-	const struct json_read_val *src = json_read_get(rec, "source");
+	const struct json_read_val *src = stix_source(rec);
 	const char *path = json_read_str(src, "path");
 	const char *sha = json_read_str(src, "sha256");
 	if (e == CS_OK && path) {
@@ -689,7 +706,7 @@ static enum cs_err stix_on_record(void *ctx, const struct json_read_val *rec, st
 	if (e != CS_OK)
 		return e;
 
-	const struct json_read_val *src = json_read_get(rec, "source");
+	const struct json_read_val *src = stix_source(rec);
 	const struct json_read_val *flow = json_read_get(rec, "flow");
 	const char *where = json_read_str(src, "path");
 	jbuf_reset(&c->key);
