@@ -18,6 +18,7 @@
 #include "cybersieve/matcher.h"
 
 struct combo_set;
+struct window_set;
 
 enum input_status { INPUT_COMPLETE = 0, INPUT_PARTIAL, INPUT_FAILED };
 
@@ -70,6 +71,9 @@ struct batch_opts {
 	/* Combination rules over the matcher's indicators; NULL = none. Borrowed,
 	 * read-only, for the whole run (src/correlate/combo.h). */
 	const struct combo_set *combos;
+	/* Window rules and their engine (src/correlate/window_set.h); NULL = none.
+	 * Borrowed; its engine is fed by the emitter thread only. */
+	struct window_set *windows;
 	/* Set (by a signal handler) to stop reading; the input being read becomes partial. */
 	const volatile int *stop;
 	/* Called from the reading or emitting thread; may be NULL. */

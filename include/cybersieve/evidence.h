@@ -73,7 +73,8 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r);
  * the bytes again: the input's path and SHA-256, line, offset and length. */
 struct ev_contrib {
 	const char *path;
-	const char *sha256;   /* hex; NULL: the input is still being read (placeholder) */
+	const char *sha256;   /* hex; NULL: the input is still being read (placeholder);
+			       * "": unknown (the input could not be read to its end) */
 	bool gzip;
 	uint64_t line;        /* 1-based */
 	uint64_t offset;      /* byte offset in the decompressed stream */
@@ -95,7 +96,7 @@ struct ev_aggregate {
 	const char *key;              /* window: the key's value; else NULL */
 	size_t key_len;
 	const char *agg;              /* window: count, sum, distinct, passthrough */
-	double value;                 /* window: the aggregate's value when it fired */
+	const char *value;            /* window: the aggregate's value when it fired, decimal */
 	const char *first_time, *last_time; /* window: times of the first and last part */
 	const struct ev_contrib *c;
 	size_t n_c;

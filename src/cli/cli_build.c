@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_common.h"
 
@@ -35,11 +36,21 @@ static void drop_packs(struct cli_rules *r, const bool *drop)
 	r->n = o;
 }
 
+static int this_year(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	return gmtime_r(&now, &tm) ? tm.tm_year + 1900 : 1970;
+}
+
 int cli_build_matcher(struct cli_rules *r, bool strict, unsigned flags, struct matcher **m,
-		      struct combo_set **combos)
+		      struct combo_set **combos, struct window_set **windows,
+		      const struct window_limits *lim)
 {
 	*m = NULL;
 	*combos = NULL;
+	if (windows)
+		*windows = NULL;
 	for (;;) {
 		struct cs_diag d;
 		cs_diag_clear(&d);
@@ -50,7 +61,12 @@ int cli_build_matcher(struct cli_rules *r, bool strict, unsigned flags, struct m
 			e = CS_ERR_NOMEM;
 		if (e == CS_OK)
 			e = combo_set_create(*m, strict ? NULL : on_rule_refused, &rf, combos, &d);
+		if (e == CS_OK && windows)
+			e = window_set_create(*m, lim, this_year(), strict ? NULL : on_rule_refused,
+					      &rf, windows, &d);
 		if (e != CS_OK) {
+			combo_set_destroy(*combos);
+			*combos = NULL;
 			char tmp[1600];
 			cs_diag_format(&d, tmp, sizeof(tmp));
 			fprintf(stderr, "cybersieve: %s\n", d.msg[0] ? tmp : cs_err_str(e));
@@ -66,6 +82,10 @@ int cli_build_matcher(struct cli_rules *r, bool strict, unsigned flags, struct m
 		/* Rules of other packs may have named the dropped ones: judge again. */
 		combo_set_destroy(*combos);
 		*combos = NULL;
+		if (windows) {
+			window_set_destroy(*windows);
+			*windows = NULL;
+		}
 		matcher_destroy(*m);
 		*m = NULL;
 		drop_packs(r, rf.drop);

@@ -221,6 +221,7 @@ struct scan_run {
 	struct cli_rules rules;
 	struct matcher *m;
 	struct combo_set *combos;
+	struct window_set *windows;
 	struct pseudo_key *pseudo;  /* NULL without --pseudonymise */
 	struct walk_list inputs;
 	struct ev_writer *w;
@@ -288,7 +289,8 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 	/* Captures need the stream database too: when one is in sight, compile it on
 	 * the other core while the block database compiles. */
 	unsigned flags = inputs_have_capture(&s->inputs) ? MATCHER_BUILD_STREAM : 0;
-	if (cli_build_matcher(&s->rules, s->cfg.strict, flags, &s->m, &s->combos) != 0)
+	if (cli_build_matcher(&s->rules, s->cfg.strict, flags, &s->m, &s->combos, &s->windows,
+			      NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -555,6 +557,7 @@ int cli_scan(int argc, char **argv)
 		.on_event = on_event,
 		.on_progress = (!s->cfg.quiet && isatty(STDERR_FILENO)) ? on_progress : NULL,
 		.on_capture = on_capture, .cb_ctx = s, .combos = s->combos,
+		.windows = s->windows,
 	};
 	if (getenv("TMPDIR") && !s->out_dir[0])
 		bo.spill_dir = getenv("TMPDIR");
@@ -591,6 +594,7 @@ out:
 	batch_result_fini(&s->res);
 	walk_list_fini(&s->inputs);
 	combo_set_destroy(s->combos);
+	window_set_destroy(s->windows);
 	matcher_destroy(s->m);
 	pseudo_key_destroy(s->pseudo);
 	cli_rules_fini(&s->rules);

@@ -15,7 +15,7 @@ static void render_part(struct jbuf *j, const struct ev_contrib *c)
 		json_kv_str(j, "type", ind_type_name(c->part->ind->type));
 	}
 	ev_kv_text(j, "path", (const uint8_t *)c->path, strlen(c->path));
-	json_kv_str(j, "sha256", c->sha256 ? c->sha256 : EV_SHA256_PLACEHOLDER);
+	json_kv_str(j, "sha256", !c->sha256 ? EV_SHA256_PLACEHOLDER : c->sha256[0] ? c->sha256 : NULL);
 	json_kv_bool(j, "gzip", c->gzip);
 	json_kv_u64(j, "line", c->line);
 	json_kv_u64(j, "offset", c->offset);
@@ -48,7 +48,7 @@ void ev_aggregate_render(struct jbuf *j, const struct ev_aggregate *a)
 		json_key(j, "aggregate");
 		json_obj_open(j);
 		json_kv_str(j, "function", a->agg);
-		json_kv_f64(j, "value", a->value);
+		json_kv_str(j, "value", a->value);
 		json_kv_str(j, "first", a->first_time);
 		json_kv_str(j, "last", a->last_time);
 		json_obj_close(j);

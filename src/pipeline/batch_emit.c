@@ -145,6 +145,7 @@ void batch_emit_slot(struct batch *b, struct slot *s)
 	if (!b->res->output_failed)
 		emit_hits(b, s, in);
 	batch_rules_slot_end(b, s, in);
+	batch_rules_lines(b, s, in);
 	b->lines_before += s->newlines;
 	if (s->len > s->skip)
 		b->ends_nl = s->buf[s->len - 1] == '\n';

@@ -89,6 +89,7 @@ void batch_rules_slot(struct batch *b, struct slot *s);
 void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
 		     const struct matcher_hit *h);
 void batch_rules_slot_end(struct batch *b, struct slot *s, struct batch_input *in);
+void batch_rules_lines(struct batch *b, struct slot *s, struct batch_input *in);
 void batch_rules_input_end(struct batch *b, struct batch_input *in);
 /* Record failure: stop the run (batch_emit.c). */
 void batch_output_failed(struct batch *b, const struct cs_diag *d);

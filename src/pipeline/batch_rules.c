@@ -1,10 +1,14 @@
 /* Batch pipeline, emitter stage: rules above single matches. Combination
  * rules collect the matches of a scope (a line; an e-mail message) and are
  * judged when the scope ends; each one that holds becomes an aggregate
- * record naming every part. Runs on the emitter thread, in input order. */
+ * record naming every part. Window rules see every line, in input order,
+ * with the ids of the indicators that matched on it; each firing becomes an
+ * aggregate record naming every contributing line. Runs on the emitter
+ * thread, in input order. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "correlate/window_set.h"
 #include "cybersieve/util.h"
 #include "pipeline/batch_int.h"
 
@@ -195,8 +199,132 @@ void batch_rules_slot_end(struct batch *b, struct slot *s, struct batch_input *i
 
 void batch_rules_input_end(struct batch *b, struct batch_input *in)
 {
+	if (b->opts.windows)
+		window_input_end(b->opts.windows->eng);
 	scope_end(b, in, COMBO_SCOPE_LINE);
 	scope_end(b, in, COMBO_SCOPE_MESSAGE);
 	b->scope_line = 0;
 	b->prev_blank = false;
+}
+
+/* ------------------------------------------------------------ windows --- */
+
+struct window_ctx {
+	struct batch *b;
+	struct batch_input *in;
+	size_t input;
+};
+
+static void ms_rfc3339(int64_t ms, char *out, size_t cap)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)};
+	ts.tv_nsec = (long)((ms - (int64_t)ts.tv_sec * 1000) * 1000000);
+	util_rfc3339(&ts, out, cap);
+}
+
+static const char *const agg_names[] = {
+	[WINDOW_COUNT] = "count", [WINDOW_SUM] = "sum", [WINDOW_DISTINCT] = "distinct",
+	[WINDOW_PASSTHROUGH] = "passthrough",
+};
+
+static void on_window(void *user, const struct window_fire *f)
+{
+	struct window_ctx *c = user;
+	struct batch *b = c->b;
+	if (b->res->output_failed)
+		return;
+	struct window_set *ws = b->opts.windows;
+	struct ev_contrib *part = calloc(f->n_recs ? f->n_recs : 1, sizeof(*part));
+	char (*hex)[65] = calloc(f->n_recs ? f->n_recs : 1, sizeof(*hex));
+	char (*tm)[40] = calloc(f->n_recs ? f->n_recs : 1, sizeof(*tm));
+	char first[40], last[40];
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	enum cs_err e = part && hex && tm ? CS_OK : CS_ERR_NOMEM;
+	for (size_t i = 0; i < f->n_recs && e == CS_OK; i++) {
+		const struct window_fire_rec *r = &f->recs[i];
+		const struct batch_input *src = &b->res->inputs[r->ref.input];
+		const char *sha = NULL; /* this input: patched when it ends */
+		if (r->ref.input != c->input) {
+			hex[i][0] = '\0';
+			if (src->have_sha256)
+				util_hex(src->sha256, 32, hex[i]);
+			sha = hex[i];
+		}
+		ms_rfc3339(r->time_ms, tm[i], sizeof(tm[i]));
+		part[i] = (struct ev_contrib){
+			.path = src->path, .sha256 = sha, .gzip = src->gzip, .line = r->ref.line,
+			.offset = r->ref.offset, .length = r->ref.len, .time = tm[i],
+		};
+	}
+	if (e == CS_OK) {
+		ms_rfc3339(f->start_ms, first, sizeof(first));
+		ms_rfc3339(f->end_ms, last, sizeof(last));
+		uint32_t ind = ws->ind[f->rule];
+		struct ev_aggregate a = {
+			.run_id = b->opts.run_id, .seq = ev_writer_next_seq(b->w),
+			.mi = matcher_get(b->m, ind), .scope = "window", .key = f->key,
+			.key_len = f->key_len, .agg = agg_names[f->agg], .value = f->value,
+			.first_time = first, .last_time = last, .c = part, .n_c = f->n_recs,
+		};
+		clock_gettime(CLOCK_REALTIME, &a.detected);
+		jbuf_reset(&b->rec);
+		ev_aggregate_render(&b->rec, &a);
+		e = b->rec.failed ? CS_ERR_NOMEM
+				  : ev_pending_add(b->pending, b->rec.p, b->rec.len, &d);
+		if (e == CS_OK) {
+			b->res->ind_matches[ind]++;
+			b->res->rule_records++;
+			b->res->matches++;
+			c->in->matches++;
+		}
+	}
+	if (e != CS_OK) {
+		if (!d.msg[0])
+			cs_diag_set(&d, c->in->path, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "cannot hold records: %s", cs_err_str(e));
+		batch_output_failed(b, &d);
+	}
+	free(part);
+	free(hex);
+	free(tm);
+}
+
+#define LINE_IDS_MAX 64
+
+void batch_rules_lines(struct batch *b, struct slot *s, struct batch_input *in)
+{
+	struct window_set *ws = b->opts.windows;
+	if (!ws || b->res->output_failed)
+		return;
+	if (s->first)
+		window_input_begin(ws->eng, (uint32_t)s->input);
+	bool want_ids = window_engine_uses_matches(ws->eng);
+	struct window_ctx c = {b, in, s->input};
+	const char *ids[LINE_IDS_MAX];
+	const uint8_t *p = s->buf + s->skip, *end = s->buf + s->len;
+	size_t hi = 0;
+	for (uint64_t k = 0; p < end && !b->res->output_failed; k++) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		const uint8_t *le = nl ? nl : end;
+		/* The rest of a line split over slots, or its first part: not a whole record. */
+		bool whole = !(k == 0 && b->in_split) && (nl || !s->split);
+		size_t n_ids = 0;
+		while (hi < s->hits.n && s->hits.v[hi].line < k)
+			hi++;
+		for (; want_ids && hi < s->hits.n && s->hits.v[hi].line == k; hi++)
+			if (n_ids < LINE_IDS_MAX)
+				ids[n_ids++] = matcher_get(b->m, s->hits.v[hi].ind)->ind->id;
+		if (whole && le > p) {
+			struct window_ref ref = {
+				.input = (uint32_t)s->input, .line = b->lines_before + k + 1,
+				.offset = s->base_off + (uint64_t)(p - s->buf),
+				.len = (uint32_t)((size_t)(le - p) > UINT32_MAX ? UINT32_MAX : (size_t)(le - p)),
+			};
+			/* A record lost for want of memory is counted by the engine. */
+			(void)window_feed(ws->eng, (const char *)p, (size_t)(le - p), &ref,
+					  n_ids ? ids : NULL, n_ids, on_window, &c);
+		}
+		p = nl ? nl + 1 : end;
+	}
 }
