@@ -9,6 +9,8 @@
 #include "cybersieve/json.h"
 #include "cybersieve/pack.h"
 
+struct window_set;
+
 struct summary_pack_error {
 	char *where;    /* "file:line: reason" */
 };
@@ -29,6 +31,7 @@ struct summary_info {
 	const struct batch_result *res;
 	int exit_code;
 	size_t indicators_suppressed; /* dropped from the packs by --allow lists */
+	const struct window_set *windows; /* window rules of the run, NULL when none */
 };
 
 void summary_render_json(struct jbuf *j, const struct summary_info *s);

@@ -333,6 +333,7 @@ static void finish(struct scan_run *s, int code)
 		.packs = s->rules.packs, .n_packs = s->rules.n, .matcher = s->m,
 		.pack_errors = s->rules.errors, .n_pack_errors = s->rules.n_err, .res = &s->res,
 		.exit_code = code, .indicators_suppressed = s->cfg.allow.suppressed,
+		.windows = s->windows,
 	};
 	struct jbuf j;
 	jbuf_init(&j);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cybersieve/summary.h"
+#include "correlate/window_set.h"
 #include "cybersieve/util.h"
 
 /* Matches per category: categories are few, a linear table is enough. */
@@ -113,6 +114,41 @@ static void input_counts(const struct batch_result *r, size_t n[3])
 		n[r->inputs[i].status]++;
 }
 
+/* Per window rule: firings and what its state cap and clock cost. */
+static void render_windows(struct jbuf *j, const struct window_set *ws)
+{
+	if (!ws)
+		return;
+	struct window_stats st;
+	window_engine_stats(ws->eng, &st);
+	json_key(j, "window_rules");
+	json_obj_open(j);
+	json_kv_u64(j, "lines", st.lines);
+	json_kv_u64(j, "records", st.records);
+	json_kv_u64(j, "records_lost_nomem", st.nomem);
+	json_kv_u64(j, "state_bytes_peak", st.bytes_peak);
+	json_key(j, "rules");
+	json_arr_open(j);
+	for (size_t i = 0; i < ws->n; i++) {
+		struct window_rule_stats rs;
+		window_engine_rule_stats(ws->eng, i, &rs);
+		json_obj_open(j);
+		json_kv_str(j, "id", ws->ids[i]);
+		json_kv_u64(j, "fired", rs.fired);
+		json_kv_u64(j, "qualified", rs.qualified);
+		json_kv_u64(j, "late", rs.late);
+		json_kv_u64(j, "no_time", rs.no_time);
+		json_kv_u64(j, "oversize", rs.oversize);
+		json_kv_u64(j, "evicted_cap", rs.evicted_cap);
+		json_kv_u64(j, "evicted_age", rs.evicted_age);
+		json_kv_u64(j, "records_dropped", rs.dropped);
+		json_kv_u64(j, "keys_held", rs.keys);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_obj_close(j);
+}
+
 void summary_render_json(struct jbuf *j, const struct summary_info *s)
 {
 	const struct batch_result *r = s->res;
@@ -149,6 +185,8 @@ void summary_render_json(struct jbuf *j, const struct summary_info *s)
 	json_kv_f64(j, "seconds", r->seconds);
 	json_kv_f64(j, "mb_per_s", r->seconds > 0 ? (double)r->bytes / 1e6 / r->seconds : 0);
 	json_kv_u64(j, "indicators_suppressed", s->indicators_suppressed);
+	json_kv_u64(j, "rule_records", r->rule_records);
+	render_windows(j, s->windows);
 	render_packs(j, s);
 	render_inputs(j, r);
 	json_obj_close(j);
@@ -191,6 +229,22 @@ void summary_render_text(struct jbuf *out, const struct summary_info *s)
 	for (size_t i = 0; i < nc; i++)
 		textf(out, "%s%s %llu", i ? ", " : " (", cats[i].name, (unsigned long long)cats[i].n);
 	textf(out, "%s\n", nc ? ")" : "");
+	if (s->windows) {
+		uint64_t fired = 0, late = 0, no_time = 0, cap = 0, age = 0;
+		for (size_t i = 0; i < s->windows->n; i++) {
+			struct window_rule_stats rs;
+			window_engine_rule_stats(s->windows->eng, i, &rs);
+			fired += rs.fired;
+			late += rs.late;
+			no_time += rs.no_time;
+			cap += rs.evicted_cap;
+			age += rs.evicted_age;
+		}
+		textf(out, "  window rules: %zu, fired %llu; records late %llu, without time %llu; "
+			   "keys evicted %llu (cap), %llu (age)\n",
+		      s->windows->n, (unsigned long long)fired, (unsigned long long)late,
+		      (unsigned long long)no_time, (unsigned long long)cap, (unsigned long long)age);
+	}
 	if (s->out_dir)
 		textf(out, "  evidence: %s/records.ndjson, summary: %s/summary.json\n", s->out_dir,
 		      s->out_dir);
