@@ -16,7 +16,7 @@ amd64) ;;
 esac
 
 packages="build-essential cmake pkg-config $hs_pkg libpcap-dev zlib1g-dev libisal-dev \
-libssl-dev libcmocka-dev python3 python3-jsonschema openssl tcpreplay iproute2 procps mount util-linux diffutils time chromium"
+libssl-dev libicu-dev libcmocka-dev python3 python3-jsonschema openssl tcpreplay iproute2 procps mount util-linux diffutils time chromium"
 
 install_deps() {
 	missing=""
