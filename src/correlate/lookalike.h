@@ -68,11 +68,12 @@
  * Domains a brand owns but its value does not list are hits like any other
  * (googletagmanager.com is a COMBO of google): list them all.
  *
- * Cost: an ASCII host is folded and compared without ICU; each brand is
- * first rejected on skeleton length (brands are bucketed by it), then on
- * character sets (a set difference larger than the distance rules it out),
- * before any distance is computed; COMBO goes through an index of the
- * brands' first two skeleton bytes. */
+ * Cost: an ASCII host is folded and compared without ICU; only the brands
+ * whose skeleton or label length is within their distance of the label's
+ * are visited (buckets built at seal time), each rejected on character sets
+ * (more missing characters than the distance allows) before any distance is
+ * computed; COMBO goes through an index of the brands' first two skeleton
+ * bytes. A check uses about 8 KiB of stack. */
 #ifndef CS_CORRELATE_LOOKALIKE_H
 #define CS_CORRELATE_LOOKALIKE_H
 
