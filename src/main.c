@@ -24,10 +24,13 @@ static void usage(FILE *out)
 		"                                                or Suricata-style EVE JSON lines\n"
 		"       cybersieve report DIR -o FILE.html [--pubkey FILE] [--max-rows N]\n"
 		"                                                one self-contained HTML page for the receiver\n"
+		"       cybersieve rules compile PACK... -o FILE\n"
+		"                                                save packs compiled, for --rules FILE\n"
 		"       cybersieve version\n"
 		"\n"
 		"scan options:\n"
-		"  --rules PATH       indicator pack file, or a directory of *.pack files (repeatable)\n"
+		"  --rules PATH       indicator pack file, a directory of *.pack files, or a compiled\n"
+		"                     rules file from 'rules compile' (repeatable)\n"
 		"  -e TYPE:VALUE      one ad-hoc indicator, e.g. -e domain:evil.com -e literal/i:'wire fee'\n"
 		"  -f TYPE:FILE       ad-hoc indicators, one value per line (as grep -f)\n"
 		"  --allow FILE       MISP warning-list JSON: its values are dropped from every pack\n"
@@ -85,6 +88,8 @@ int main(int argc, char **argv)
 		return cli_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "export") == 0)
 		return cli_export(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rules") == 0)
+		return cli_rules_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)
 		return cli_keygen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -15,5 +15,7 @@ int cli_scan(int argc, char **argv);
 int cli_tap(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_report(int argc, char **argv);
+/* cybersieve rules compile PACK... -o FILE (cli_rules.c). */
+int cli_rules_cmd(int argc, char **argv);
 
 #endif

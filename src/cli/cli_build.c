@@ -54,8 +54,7 @@ int cli_build_matcher(struct cli_rules *r, bool strict, unsigned flags, struct m
 	for (;;) {
 		struct cs_diag d;
 		cs_diag_clear(&d);
-		enum cs_err e = matcher_build_ex(r->packs, r->n, strict ? NULL : cli_on_refused, r,
-						 flags, m, &d);
+		enum cs_err e = cli_rules_matcher(r, strict ? NULL : cli_on_refused, r, flags, m, &d);
 		struct refusals rf = {r, calloc(r->n ? r->n : 1, sizeof(bool)), 0};
 		if (e == CS_OK && !rf.drop)
 			e = CS_ERR_NOMEM;

@@ -1,13 +1,20 @@
-/* Front end: packs from files and directories, ad-hoc indicators from -e/-f. */
+/* Front end: packs from files and directories, ad-hoc indicators from -e/-f,
+ * compiled rules files (loaded, or rebuilt from their packs when they do not
+ * fit), and the `rules compile` command that writes them. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "cli.h"
+#include "cli_common.h"
 #include "cli_rules.h"
 #include "cybersieve/import.h"
+#include "cybersieve/savedb.h"
 
 void cli_rules_error(struct cli_rules *r, const char *text)
 {
@@ -85,8 +92,87 @@ static enum cs_err load_import(const char *file, const struct import_opts *o,
 	return e;
 }
 
+static bool is_compiled(const char *path)
+{
+	uint8_t head[SAVEDB_MAGIC_LEN];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, head, sizeof(head));
+	close(fd);
+	return n == (ssize_t)sizeof(head) && savedb_detect(head, sizeof(head));
+}
+
+static bool load_file(struct cli_rules *r, const char *path, bool strict);
+
+/* A compiled file that does not fit: its packs, read again from where they
+ * were compiled; all of them must be there. */
+static bool rebuild_compiled(struct cli_rules *r, const char *path, struct savedb_load *ld,
+			     bool strict)
+{
+	for (size_t p = 0; p < ld->n_paths; p++) {
+		struct stat st;
+		if (!ld->paths[p] || stat(ld->paths[p], &st) != 0) {
+			char msg[3000];
+			snprintf(msg, sizeof(msg), "%s: %s, and its pack %s is not available to rebuild "
+				 "from: compile it again (cybersieve rules compile)", path, ld->why,
+				 ld->paths[p] ? ld->paths[p] : "(unnamed)");
+			cli_rules_error(r, msg);
+			return false;
+		}
+	}
+	fprintf(stderr, "cybersieve: %s: %s; rebuilding from its %zu pack%s\n", path, ld->why,
+		ld->n_paths, ld->n_paths == 1 ? "" : "s");
+	size_t first = r->n, errs = r->n_err;
+	for (size_t p = 0; p < ld->n_paths; p++)
+		if (!load_file(r, ld->paths[p], strict))
+			return false;
+	if (r->n_err == errs && !r->rebuild_path && (r->rebuild_path = strdup(path))) {
+		r->rebuild_first = first;
+		r->rebuild_n = r->n - first;
+	}
+	return true;
+}
+
+static bool load_compiled(struct cli_rules *r, const char *path, bool strict)
+{
+	struct savedb_load ld;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (savedb_read(path, NULL, &ld, &d) != CS_OK) {
+		diag_error(r, &d, "");
+		return !strict;
+	}
+	bool ok = true;
+	if (ld.stale) {
+		ok = rebuild_compiled(r, path, &ld, strict) || !strict;
+	} else {
+		size_t first = r->n;
+		size_t *counts = malloc((ld.n_packs ? ld.n_packs : 1) * sizeof(*counts));
+		for (size_t p = 0; ok && p < ld.n_packs; p++) {
+			counts ? counts[p] = ld.packs[p]->n_ind : 0;
+			ok = push_pack(r, ld.packs[p]);
+			if (ok)
+				ld.packs[p] = NULL;
+		}
+		if (ok && counts && !r->loaded) {
+			r->loaded = ld.m;
+			ld.m = NULL;
+			r->loaded_first = first;
+			r->loaded_n = ld.n_packs;
+			r->loaded_ind = counts;
+			counts = NULL;
+		}
+		free(counts);
+	}
+	savedb_load_fini(&ld);
+	return ok;
+}
+
 static bool load_file(struct cli_rules *r, const char *path, bool strict)
 {
+	if (is_compiled(path))
+		return load_compiled(r, path, strict);
 	struct pack *p = NULL;
 	struct cs_diag d;
 	struct import_opts io;
@@ -308,8 +394,137 @@ bool cli_rules_finish(struct cli_rules *r)
 	return true;
 }
 
+/* The loaded matcher fits when it covers every pack, none changed since. */
+static bool loaded_fits(const struct cli_rules *r)
+{
+	if (!r->loaded || r->loaded_first != 0 || r->loaded_n != r->n)
+		return false;
+	for (size_t p = 0; p < r->n; p++)
+		if (r->packs[p]->n_ind != r->loaded_ind[p])
+			return false;
+	return true;
+}
+
+enum cs_err cli_rules_matcher(struct cli_rules *r, matcher_refused_fn refused, void *ctx,
+			      unsigned flags, struct matcher **out, struct cs_diag *d)
+{
+	if (loaded_fits(r)) {
+		*out = r->loaded;
+		r->loaded = NULL;
+		return CS_OK;
+	}
+	if (r->loaded) {
+		fprintf(stderr, "cybersieve: compiled rules used with other indicators or an --allow "
+				"list: compiling them all\n");
+		matcher_destroy(r->loaded);
+		r->loaded = NULL;
+	}
+	size_t errs = r->n_err;
+	enum cs_err e = matcher_build_ex(r->packs, r->n, refused, ctx, flags, out, d);
+	if (e != CS_OK || !r->rebuild_path || r->n_err != errs || r->rebuild_first != 0 ||
+	    r->rebuild_n != r->n)
+		return e;
+	struct cs_diag wd;
+	cs_diag_clear(&wd);
+	if (savedb_write(r->rebuild_path, r->packs, r->n, *out, &wd) == CS_OK) {
+		fprintf(stderr, "cybersieve: %s: written again for this machine\n", r->rebuild_path);
+	} else {
+		char tmp[1600];
+		cs_diag_format(&wd, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: warning: %s (the rules in use are not affected)\n", tmp);
+	}
+	free(r->rebuild_path);
+	r->rebuild_path = NULL;
+	return CS_OK;
+}
+
+static void rules_usage(FILE *out)
+{
+	fprintf(out, "usage: cybersieve rules compile PACK... -o FILE\n"
+		     "  PACK: a pack, a feed or a directory of *.pack files (as scan --rules)\n"
+		     "  -o FILE: the compiled rules file, for scan/tap --rules FILE\n");
+}
+
+/* rules compile: every pack must load and compile; the file is written whole. */
+static int rules_compile(int argc, char **argv)
+{
+	const char *outp = NULL;
+	struct cli_rules r = {0};
+	int code = CLI_EXIT_FATAL;
+	struct matcher *m = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) {
+			if (++i == argc) {
+				rules_usage(stderr);
+				goto out;
+			}
+			outp = argv[i];
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			rules_usage(stdout);
+			code = 0;
+			goto out;
+		} else if (!cli_rules_add_path(&r, argv[i], true)) {
+			goto out;
+		}
+	}
+	if (!outp || r.n == 0) {
+		fprintf(stderr, "cybersieve rules compile: %s\n",
+			!outp ? "no output file (-o FILE)" : "no pack given");
+		rules_usage(stderr);
+		goto out;
+	}
+	if (r.rebuild_path) {
+		free(r.rebuild_path); /* compiled again below, into outp */
+		r.rebuild_path = NULL;
+	}
+	if (r.loaded) {
+		matcher_destroy(r.loaded);
+		r.loaded = NULL;
+	}
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (cli_rules_matcher(&r, NULL, NULL, MATCHER_BUILD_STREAM, &m, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: %s\n", tmp);
+		goto out;
+	}
+	cs_diag_clear(&d);
+	if (savedb_write(outp, r.packs, r.n, m, &d) != CS_OK) {
+		char tmp[1600];
+		cs_diag_format(&d, tmp, sizeof(tmp));
+		fprintf(stderr, "cybersieve: %s\n", tmp);
+		goto out;
+	}
+	struct matcher_stats st;
+	matcher_get_stats(m, &st);
+	struct stat sb;
+	fprintf(stderr, "cybersieve: %s: %zu indicators of %zu pack%s, %zu patterns, compiled in "
+			"%.2f s, %.1f MB\n", outp, matcher_count(m), r.n, r.n == 1 ? "" : "s",
+		st.patterns, st.compile_seconds,
+		stat(outp, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
+	code = 0;
+out:
+	matcher_destroy(m);
+	cli_rules_fini(&r);
+	return code;
+}
+
+int cli_rules_cmd(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "compile") == 0)
+		return rules_compile(argc - 1, argv + 1);
+	rules_usage(argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+			    ? stdout
+			    : stderr);
+	return argc >= 2 && argv[1][0] == '-' && argv[1][1] == 'h' ? 0 : CLI_EXIT_FATAL;
+}
+
 void cli_rules_fini(struct cli_rules *r)
 {
+	matcher_destroy(r->loaded);
+	free(r->loaded_ind);
+	free(r->rebuild_path);
 	for (size_t i = 0; i < r->n; i++)
 		pack_destroy(r->packs[i]);
 	free(r->packs);

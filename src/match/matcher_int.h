@@ -20,13 +20,15 @@ struct matcher {
 	size_t n;
 	size_t max_fixed;
 	struct matcher_stats stats;
-	/* Stream database, built by the first thread that needs it (matcher_stream.c):
-	 * 0 not built, 1 building, 2 ready, 3 failed. Zero-initialised by calloc. */
+	/* Stream database, built by the first thread that needs it (matcher_stream.c),
+	 * or loaded ready (savedb.c): enum matcher_stream_state; 0 from calloc. */
 	_Atomic int stream_state;
 	unsigned char *stream_som; /* per indicator: start tracked in stream mode */
 	size_t stream_size;        /* hs_stream_size of stream_db */
 	size_t stream_patterns;    /* indicators in stream_db */
 };
+
+enum matcher_stream_state { ST_NONE = 0, ST_BUILDING, ST_READY, ST_FAILED };
 
 /* Frees what matcher_stream.c added (called by matcher_destroy). */
 void matcher_stream_free(struct matcher *m);

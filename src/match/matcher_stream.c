@@ -14,8 +14,6 @@
 #include "match/matcher_int.h"
 #include "match/pattern.h"
 
-enum { ST_NONE = 0, ST_BUILDING, ST_READY, ST_FAILED };
-
 void matcher_stream_free(struct matcher *m)
 {
 	if (m->stream_db)
