@@ -27,7 +27,10 @@ static const struct {
 	[SHAPE_SHA1] = {"[0-9A-Fa-f]{40}", 40},
 	[SHAPE_SHA256] = {"[0-9A-Fa-f]{64}", 64},
 	[SHAPE_IP4] = {"(?:^|[^0-9.])[0-9]{1,3}(?:\\.[0-9]{1,3}){3}", 15},
-	[SHAPE_IP6] = {"(?:^|[^0-9A-Fa-f:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}", 39},
+	/* An IPv6 address holds "::" or has eight groups; times such as 12:30:59
+	 * are neither (on web logs the looser shape gave a candidate per line). */
+	[SHAPE_IP6] = {"::[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}"
+		       "|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}", 39},
 	/* Base58Check (btc, bch/bsv legacy, btg, ltc, dash, zec t-addr, xvg,
 	 * trx, xrp), Monero, Bech32 (caseless), 0x, CashAddr. */
 	[SHAPE_WALLET] = {"(?:^|[^0-9A-Za-z])(?:[1-9A-HJ-NP-Za-km-z]{25,35}"

@@ -391,6 +391,12 @@ static void test_ip_text(void **state)
 			    "v6host=2001:DB8::1 v6b=2001:db8:1:2::5");
 	/* Timestamps are colon runs, not addresses. */
 	assert_string_equal(ip_scan(&f, "12:34:56 abc::12:34", o, sizeof(o)), "");
+	/* Eight groups without "::", leading zeros, the end of a line; seven are no address. */
+	assert_string_equal(ip_scan(&f, "a 2001:0db8:0000:0000:0000:0000:0000:0001\n"
+				    "b 2001:db8:1:0:0:0:0:9\nc 2001:db8:1:0:0:0:9 d 2001:db8::",
+				    o, sizeof(o)),
+			    "v6host=2001:0db8:0000:0000:0000:0000:0000:0001 v6b=2001:db8:1:0:0:0:0:9 "
+			    "v6net=2001:db8::");
 	ip_free(&f);
 }
 
