@@ -25,22 +25,41 @@ static const char *const auto_time_names[AUTO_TIME_FIELDS] = { "ts", "time", "ti
 struct wrec {
 	int64_t t;
 	uint64_t seq;       /* arrival order of the line */
-	struct window_ref ref;
-	int64_t amount;     /* sum: millionths */
+	uint64_t line, offset;
+	uint32_t input, len;
+	union {
+		int64_t amount; /* sum: millionths */
+		uint64_t vhash; /* distinct: hash of value */
+	};
 	char *value;        /* distinct: owned copy */
 	uint32_t vlen;
 	uint8_t role;       /* pass-through: ROLE_IN or ROLE_OUT */
-	uint64_t vhash;
 };
 
 struct wkey {
-	char *key;
-	size_t len;
-	uint64_t hash;
-	struct wrec *rec; /* sorted by (t, seq, role) */
+	struct wrec *rec;  /* sorted by (t, seq, role) */
 	size_t n, cap;
-	size_t heap_pos;
-	uint64_t id;      /* creation order: the last tie-break between keys */
+	uint64_t hash;
+	uint64_t ver;      /* version of its one valid heap entry; 0 once dropped */
+	struct wkey *next_dead;
+	size_t len;
+	char key[];        /* NUL-terminated */
+};
+
+struct kslot {
+	uint64_t hash;
+	struct wkey *k;    /* NULL: empty */
+};
+
+/* A heap entry: a key's newest record as it was when pushed. The entry is
+ * valid while ver equals the key's; older ones are discarded when they come
+ * to the top or when the heap is compacted. Pushing the newest key, as in-
+ * order input does, costs one comparison. */
+struct hent {
+	int64_t t;
+	uint64_t seq;
+	uint64_t ver;
+	struct wkey *k;
 };
 
 struct erule {
@@ -49,13 +68,14 @@ struct erule {
 	uint32_t f_key, f_time, f_field, f_in, f_out;
 	uint32_t *f_cond;
 	bool has_match;
-	struct wkey **slot; /* open addressing, linear probing; NULL = empty */
-	size_t slot_cap;
-	struct wkey **heap;
-	size_t heap_cap, n_keys;
+	struct kslot *slot; /* open addressing, linear probing */
+	size_t slot_cap, n_keys;
+	struct hent *heap;
+	size_t heap_n, heap_cap;
+	uint64_t next_ver;
+	struct wkey *dead;  /* dropped keys that stale heap entries may still name */
 	bool clock_set;
 	int64_t clock;
-	uint64_t next_id;
 	struct window_rule_stats st;
 };
 
@@ -150,59 +170,115 @@ static size_t value_bytes(const struct wrec *x)
 	return x->value ? x->vlen + 1 : 0;
 }
 
+static size_t key_struct_bytes(const struct wkey *k)
+{
+	return sizeof(*k) + k->len + 1;
+}
+
 /* ---- the heap of keys, oldest newest-record first ---- */
 
-static bool key_older(const struct wkey *a, const struct wkey *b)
+static bool hent_before(const struct hent *a, const struct hent *b)
 {
-	const struct wrec *x = &a->rec[a->n - 1], *y = &b->rec[b->n - 1];
-	if (x->t != y->t)
-		return x->t < y->t;
-	if (x->seq != y->seq)
-		return x->seq < y->seq;
-	return a->id < b->id;
+	if (a->t != b->t)
+		return a->t < b->t;
+	if (a->seq != b->seq)
+		return a->seq < b->seq;
+	return a->ver < b->ver;
 }
 
-static void heap_set(struct erule *er, size_t pos, struct wkey *k)
+static void heap_up(struct hent *h, size_t pos)
 {
-	er->heap[pos] = k;
-	k->heap_pos = pos;
-}
-
-static void heap_up(struct erule *er, size_t pos)
-{
-	struct wkey *k = er->heap[pos];
+	struct hent x = h[pos];
 	while (pos > 0) {
 		size_t parent = (pos - 1) / 2;
-		if (!key_older(k, er->heap[parent]))
+		if (!hent_before(&x, &h[parent]))
 			break;
-		heap_set(er, pos, er->heap[parent]);
+		h[pos] = h[parent];
 		pos = parent;
 	}
-	heap_set(er, pos, k);
+	h[pos] = x;
 }
 
-static void heap_down(struct erule *er, size_t pos)
+static void heap_down(struct hent *h, size_t n, size_t pos)
 {
-	struct wkey *k = er->heap[pos];
+	struct hent x = h[pos];
 	for (;;) {
 		size_t c = 2 * pos + 1;
-		if (c >= er->n_keys)
+		if (c >= n)
 			break;
-		if (c + 1 < er->n_keys && key_older(er->heap[c + 1], er->heap[c]))
+		if (c + 1 < n && hent_before(&h[c + 1], &h[c]))
 			c++;
-		if (!key_older(er->heap[c], k))
+		if (!hent_before(&h[c], &x))
 			break;
-		heap_set(er, pos, er->heap[c]);
+		h[pos] = h[c];
 		pos = c;
 	}
-	heap_set(er, pos, k);
+	h[pos] = x;
 }
 
-/* After k's newest record changed (either way). */
-static void heap_fix(struct erule *er, struct wkey *k)
+static void heap_pop(struct erule *er)
 {
-	heap_up(er, k->heap_pos);
-	heap_down(er, k->heap_pos);
+	er->heap[0] = er->heap[--er->heap_n];
+	if (er->heap_n)
+		heap_down(er->heap, er->heap_n, 0);
+}
+
+static bool hent_valid(const struct hent *x)
+{
+	return x->ver == x->k->ver;
+}
+
+/* Free the dropped keys; only once no heap entry names them. */
+static void dead_free(struct erule *er)
+{
+	while (er->dead) {
+		struct wkey *k = er->dead;
+		er->dead = k->next_dead;
+		free(k);
+	}
+}
+
+/* Keep only valid entries, re-heapify, free the dropped keys. */
+static void heap_compact(struct erule *er)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < er->heap_n; i++)
+		if (hent_valid(&er->heap[i]))
+			er->heap[n++] = er->heap[i];
+	er->heap_n = n;
+	for (size_t i = n / 2; i-- > 0;)
+		heap_down(er->heap, n, i);
+	dead_free(er);
+}
+
+/* A new valid entry for k (whose newest record changed); the old one turns
+ * stale. */
+static enum cs_err heap_push(struct window_engine *e, struct erule *er, struct wkey *k)
+{
+	if (er->heap_n >= 2 * er->n_keys + 64)
+		heap_compact(er);
+	if (er->heap_n == er->heap_cap) {
+		size_t cap = er->heap_cap ? er->heap_cap * 2 : 64;
+		struct hent *h = realloc(er->heap, cap * sizeof(*h));
+		if (!h)
+			return CS_ERR_NOMEM;
+		bytes_add(e, (cap - er->heap_cap) * sizeof(*h));
+		er->heap = h;
+		er->heap_cap = cap;
+	}
+	const struct wrec *x = &k->rec[k->n - 1];
+	k->ver = ++er->next_ver;
+	er->heap[er->heap_n] = (struct hent){ x->t, x->seq, k->ver, k };
+	heap_up(er->heap, er->heap_n++);
+	return CS_OK;
+}
+
+/* The valid top entry (stale ones on the way are discarded), or NULL. */
+static const struct hent *heap_top(struct erule *er)
+{
+	while (er->heap_n && !hent_valid(&er->heap[0]))
+		heap_pop(er);
+	return er->heap_n ? &er->heap[0] : NULL;
 }
 
 /* ---- the key table ---- */
@@ -210,42 +286,33 @@ static void heap_fix(struct erule *er, struct wkey *k)
 static size_t slot_of(const struct erule *er, const char *key, size_t len, uint64_t h)
 {
 	size_t mask = er->slot_cap - 1, i = h & mask;
-	while (er->slot[i] && !(er->slot[i]->hash == h && er->slot[i]->len == len &&
-				memcmp(er->slot[i]->key, key, len) == 0))
+	while (er->slot[i].k && !(er->slot[i].hash == h && er->slot[i].k->len == len &&
+				  memcmp(er->slot[i].k->key, key, len) == 0))
 		i = (i + 1) & mask;
 	return i;
 }
 
 static struct wkey *key_find(const struct erule *er, const char *key, size_t len, uint64_t h)
 {
-	return er->slot_cap ? er->slot[slot_of(er, key, len, h)] : NULL;
+	return er->slot_cap ? er->slot[slot_of(er, key, len, h)].k : NULL;
 }
 
-/* Room in table and heap for one more key. */
-static enum cs_err tables_reserve(struct window_engine *e, struct erule *er)
+/* Room in the table for one more key. */
+static enum cs_err slots_reserve(struct window_engine *e, struct erule *er)
 {
-	if (er->n_keys + 1 > er->heap_cap) {
-		size_t cap = er->heap_cap ? er->heap_cap * 2 : 16;
-		struct wkey **h = realloc(er->heap, cap * sizeof(*h));
-		if (!h)
-			return CS_ERR_NOMEM;
-		bytes_add(e, (cap - er->heap_cap) * sizeof(*h));
-		er->heap = h;
-		er->heap_cap = cap;
-	}
 	if ((er->n_keys + 1) * 4 <= er->slot_cap * 3)
 		return CS_OK;
-	size_t cap = er->slot_cap ? er->slot_cap * 2 : 32;
-	struct wkey **s = calloc(cap, sizeof(*s));
+	size_t cap = er->slot_cap ? er->slot_cap * 2 : 64;
+	struct kslot *s = calloc(cap, sizeof(*s));
 	if (!s)
 		return CS_ERR_NOMEM;
-	struct wkey **old = er->slot;
+	struct kslot *old = er->slot;
 	size_t old_cap = er->slot_cap;
 	er->slot = s;
 	er->slot_cap = cap;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i])
-			s[slot_of(er, old[i]->key, old[i]->len, old[i]->hash)] = old[i];
+		if (old[i].k)
+			s[slot_of(er, old[i].k->key, old[i].k->len, old[i].hash)] = old[i];
 	free(old);
 	bytes_add(e, (cap - old_cap) * sizeof(*s));
 	return CS_OK;
@@ -255,60 +322,60 @@ static void slot_remove(struct erule *er, struct wkey *k)
 {
 	size_t mask = er->slot_cap - 1, i = slot_of(er, k->key, k->len, k->hash);
 	/* Backward-shift deletion keeps every probe chain whole. */
-	for (size_t j = (i + 1) & mask; er->slot[j]; j = (j + 1) & mask) {
-		size_t home = er->slot[j]->hash & mask;
+	for (size_t j = (i + 1) & mask; er->slot[j].k; j = (j + 1) & mask) {
+		size_t home = er->slot[j].hash & mask;
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			er->slot[i] = er->slot[j];
 			i = j;
 		}
 	}
-	er->slot[i] = NULL;
+	er->slot[i].k = NULL;
 }
 
-static size_t key_bytes(const struct wkey *k)
+static void recs_free(struct window_engine *e, struct wkey *k)
 {
-	size_t b = sizeof(*k) + k->len + 1 + k->cap * sizeof(struct wrec);
-	for (size_t i = 0; i < k->n; i++)
-		b += value_bytes(&k->rec[i]);
-	return b;
+	for (size_t i = 0; i < k->n; i++) {
+		bytes_sub(e, value_bytes(&k->rec[i]));
+		free(k->rec[i].value);
+	}
+	bytes_sub(e, k->cap * sizeof(*k->rec));
+	free(k->rec);
+	k->rec = NULL;
+	k->n = k->cap = 0;
 }
 
-/* Remove k from its rule and free it. */
+/* Remove k from its rule. Its header waits on the dead list until no heap
+ * entry can name it (the next compaction): those headers, at most one per
+ * live key plus 64, are not counted in bytes_held. */
 static void key_drop(struct window_engine *e, struct erule *er, struct wkey *k)
 {
-	bytes_sub(e, key_bytes(k));
 	slot_remove(er, k);
-	size_t pos = k->heap_pos;
+	recs_free(e, k);
+	bytes_sub(e, key_struct_bytes(k));
+	k->ver = 0;
+	k->next_dead = er->dead;
+	er->dead = k;
 	er->n_keys--;
-	if (pos != er->n_keys) {
-		heap_set(er, pos, er->heap[er->n_keys]);
-		heap_fix(er, er->heap[pos]);
-	}
-	for (size_t i = 0; i < k->n; i++)
-		free(k->rec[i].value);
-	free(k->rec);
-	free(k->key);
-	free(k);
 	er->st.keys = er->n_keys;
 }
 
 static struct wkey *key_new(struct window_engine *e, struct erule *er, const char *key,
 			    size_t len, uint64_t h)
 {
-	if (tables_reserve(e, er) != CS_OK)
+	if (slots_reserve(e, er) != CS_OK)
 		return NULL;
-	struct wkey *k = calloc(1, sizeof(*k));
-	if (!k || !(k->key = malloc(len + 1))) {
-		free(k);
+	struct wkey *k = calloc(1, sizeof(*k) + len + 1);
+	if (!k)
 		return NULL;
-	}
 	memcpy(k->key, key, len);
-	k->key[len] = '\0';
 	k->len = len;
 	k->hash = h;
-	k->id = er->next_id++;
-	er->slot[slot_of(er, key, len, h)] = k;
-	bytes_add(e, key_bytes(k));
+	size_t i = slot_of(er, key, len, h);
+	er->slot[i].hash = h;
+	er->slot[i].k = k;
+	er->n_keys++;
+	er->st.keys = er->n_keys;
+	bytes_add(e, key_struct_bytes(k));
 	return k;
 }
 
@@ -354,7 +421,7 @@ static size_t insert_need(const struct window_engine *e, const struct wkey *k, s
 {
 	size_t need = vbytes;
 	if (!k)
-		need += sizeof(struct wkey) + klen + 1 + 4 * sizeof(struct wrec);
+		need += sizeof(struct wkey) + klen + 1 + 2 * sizeof(struct wrec);
 	else if (k->n == k->cap && k->cap < e->lim.max_records + 1)
 		need += k->cap * sizeof(struct wrec);
 	return need;
@@ -364,7 +431,7 @@ static enum cs_err recs_reserve(struct window_engine *e, struct wkey *k)
 {
 	if (k->n < k->cap)
 		return CS_OK;
-	size_t cap = k->cap ? k->cap * 2 : 4;
+	size_t cap = k->cap ? k->cap * 2 : 2;
 	if (cap > e->lim.max_records + 1)
 		cap = e->lim.max_records + 1;
 	struct wrec *r = realloc(k->rec, cap * sizeof(*r));
@@ -376,27 +443,44 @@ static enum cs_err recs_reserve(struct window_engine *e, struct wkey *k)
 	return CS_OK;
 }
 
-/* The key to evict for room: the oldest of every rule other than `keep`. */
+/* The oldest valid entry of er other than keep's, copied to *out (the top
+ * is popped and pushed back when it is keep's). */
+static bool oldest_of(struct erule *er, const struct wkey *keep, struct hent *out)
+{
+	const struct hent *top = heap_top(er);
+	if (!top)
+		return false;
+	if (top->k != keep) {
+		*out = *top;
+		return true;
+	}
+	struct hent saved = *top;
+	heap_pop(er);
+	const struct hent *next = heap_top(er);
+	if (next)
+		*out = *next;
+	er->heap[er->heap_n] = saved; /* room: one was just popped */
+	heap_up(er->heap, er->heap_n++);
+	return next != NULL;
+}
+
+/* The key to evict for room: the oldest of every rule other than `keep`;
+ * between rules a tie goes to the first rule. */
 static struct wkey *oldest_other(struct window_engine *e, const struct wkey *keep,
 				 struct erule **owner)
 {
-	struct wkey *best = NULL;
+	struct hent best = { 0 }, c;
+	bool any = false;
 	for (size_t r = 0; r < e->n_rules; r++) {
 		struct erule *er = &e->rule[r];
-		struct wkey *c = NULL;
-		if (er->n_keys && er->heap[0] != keep) {
-			c = er->heap[0];
-		} else if (er->n_keys > 1) {
-			c = er->heap[1];
-			if (er->n_keys > 2 && key_older(er->heap[2], c))
-				c = er->heap[2];
-		}
-		if (c && (!best || key_older(c, best))) {
+		if (oldest_of(er, keep, &c) &&
+		    (!any || c.t < best.t || (c.t == best.t && c.seq < best.seq))) {
 			best = c;
+			any = true;
 			*owner = er;
 		}
 	}
-	return best;
+	return any ? best.k : NULL;
 }
 
 /* Make room for `need` more bytes by evicting other keys; false when it
@@ -419,6 +503,21 @@ static int64_t horizon(const struct erule *er)
 	return er->clock - er->r->within_ms - er->r->slack_ms;
 }
 
+/* After k's records changed: drop it when empty, else give it a new heap
+ * entry when its newest record is not the one its entry holds. */
+static enum cs_err key_settle(struct window_engine *e, struct erule *er, struct wkey *k,
+			      int64_t old_t, uint64_t old_seq)
+{
+	if (!k->n) {
+		key_drop(e, er, k);
+		return CS_OK;
+	}
+	const struct wrec *x = &k->rec[k->n - 1];
+	if (k->ver && x->t == old_t && x->seq == old_seq)
+		return CS_OK;
+	return heap_push(e, er, k);
+}
+
 /* Add x to the rule's state under key[0..klen): evict for caps, drop
  * expired records, insert in order, apply max_records. *kout and *ix give
  * where x went; *kout is NULL when x was dropped. x->value is taken over. */
@@ -429,30 +528,25 @@ static enum cs_err add_record(struct window_engine *e, struct erule *er, const c
 	uint64_t h = siphash(e->sip, key, klen);
 	struct wkey *k = key_find(er, key, klen, h);
 	if (!k && er->n_keys >= e->lim.max_keys) {
+		const struct hent *top = heap_top(er);
 		er->st.evicted_cap++;
-		key_drop(e, er, er->heap[0]);
+		key_drop(e, er, top->k);
 	}
 	if (!make_room(e, k, insert_need(e, k, klen, value_bytes(x)))) {
 		er->st.dropped++;
 		free(x->value);
 		return CS_OK;
 	}
-	bool fresh = !k;
-	if (fresh && !(k = key_new(e, er, key, klen, h)))
+	if (!k && !(k = key_new(e, er, key, klen, h)))
 		goto nomem;
 	if (recs_reserve(e, k) != CS_OK) {
-		if (fresh) {
-			slot_remove(er, k);
-			bytes_sub(e, key_bytes(k));
-			free(k->key);
-			free(k);
-		}
+		if (!k->n)
+			key_drop(e, er, k);
 		goto nomem;
 	}
-	if (!fresh) {
-		size_t expired = lower_bound(k, horizon(er));
-		recs_remove(e, k, 0, expired);
-	}
+	int64_t old_t = k->n ? k->rec[k->n - 1].t : 0;
+	uint64_t old_seq = k->n ? k->rec[k->n - 1].seq : 0;
+	recs_remove(e, k, 0, lower_bound(k, horizon(er)));
 	size_t i = k->n;
 	while (i > 0 && rec_before(x, &k->rec[i - 1]))
 		i--;
@@ -460,22 +554,21 @@ static enum cs_err add_record(struct window_engine *e, struct erule *er, const c
 	k->rec[i] = *x;
 	k->n++;
 	bytes_add(e, value_bytes(x));
-	if (fresh) {
-		heap_set(er, er->n_keys++, k);
-		er->st.keys = er->n_keys;
-	}
+	bool kept = true;
 	if (k->n > e->lim.max_records) {
 		er->st.dropped++;
 		recs_remove(e, k, 0, 1);
-		if (i == 0) {
-			heap_fix(er, k);
-			return CS_OK;
-		}
-		i--;
+		kept = i > 0;
+		i -= kept;
 	}
-	heap_fix(er, k);
-	*kout = k;
-	*ix = i;
+	if (key_settle(e, er, k, old_t, old_seq) != CS_OK) {
+		e->st.nomem++;
+		return CS_ERR_NOMEM;
+	}
+	if (kept) {
+		*kout = k;
+		*ix = i;
+	}
 	return CS_OK;
 nomem:
 	e->st.nomem++;
@@ -525,7 +618,7 @@ static void micro_text(__int128 v, char *out, size_t cap)
 
 static void fire_put(struct window_engine *e, size_t i, const struct wrec *x)
 {
-	e->fire[i].ref = x->ref;
+	e->fire[i].ref = (struct window_ref){ x->input, x->line, x->offset, x->len };
 	e->fire[i].time_ms = x->t;
 }
 
@@ -542,15 +635,6 @@ static void deliver(struct window_engine *e, struct erule *er, const struct wkey
 	er->st.fired++;
 	if (fire)
 		fire(user, &f);
-}
-
-/* After consuming: drop an empty key, else re-place it in the heap. */
-static void key_settle(struct window_engine *e, struct erule *er, struct wkey *k)
-{
-	if (!k->n)
-		key_drop(e, er, k);
-	else
-		heap_fix(er, k);
 }
 
 /* ---- aggregates ---- */
@@ -604,13 +688,17 @@ static enum cs_err dist_reserve(struct window_engine *e, size_t n)
 struct agg_state {
 	uint64_t distinct;
 	__int128 sum;
+	size_t negative; /* records with an amount below 0 in the window */
 };
 
 static void agg_step(struct window_engine *e, const struct window_rule *r, struct agg_state *a,
 		     const struct wrec *x, int delta)
 {
-	if (r->agg == WINDOW_SUM)
+	if (r->agg == WINDOW_SUM) {
 		a->sum += delta > 0 ? x->amount : -(__int128)x->amount;
+		if (x->amount < 0)
+			a->negative += (size_t)delta;
+	}
 	else if (r->agg == WINDOW_DISTINCT)
 		a->distinct = (uint64_t)((int64_t)a->distinct + dist_step(e, x, delta));
 }
@@ -643,6 +731,10 @@ static bool agg_window(struct window_engine *e, const struct window_rule *r, str
 			*wj = j;
 			return true;
 		}
+		/* Every later window is a part of this one: with no negative
+		 * amount the aggregate can only be smaller there. */
+		if (j == k->n && !a->negative)
+			return false;
 		int64_t start = k->rec[i].t;
 		for (; i <= ix && k->rec[i].t == start; i++)
 			agg_step(e, r, a, &k->rec[i], -1);
@@ -654,7 +746,7 @@ static enum cs_err agg_evaluate(struct window_engine *e, struct erule *er, struc
 				size_t ix, window_fire_fn fire, void *user)
 {
 	const struct window_rule *r = er->r;
-	struct agg_state a = { 0, 0 };
+	struct agg_state a = { 0, 0, 0 };
 	if (r->agg == WINDOW_DISTINCT && dist_reserve(e, k->n) != CS_OK)
 		return CS_ERR_NOMEM;
 	size_t wi, wj;
@@ -672,9 +764,10 @@ static enum cs_err agg_evaluate(struct window_engine *e, struct erule *er, struc
 		snprintf(value, sizeof(value), "%llu",
 			 (unsigned long long)(r->agg == WINDOW_COUNT ? n : a.distinct));
 	deliver(e, er, k, n, value, fire, user);
+	int64_t old_t = k->rec[k->n - 1].t;
+	uint64_t old_seq = k->rec[k->n - 1].seq;
 	recs_remove(e, k, wi, wj);
-	key_settle(e, er, k);
-	return CS_OK;
+	return key_settle(e, er, k, old_t, old_seq);
 }
 
 /* ---- pass-through ---- */
@@ -699,11 +792,12 @@ static enum cs_err pass_evaluate(struct window_engine *e, struct erule *er, stru
 	fire_put(e, 0, &k->rec[in ? ix : j]);
 	fire_put(e, 1, &k->rec[in ? j : ix]);
 	deliver(e, er, k, 2, "2", fire, user);
+	int64_t old_t = k->rec[k->n - 1].t;
+	uint64_t old_seq = k->rec[k->n - 1].seq;
 	size_t hi = ix > j ? ix : j, lo = ix > j ? j : ix;
 	recs_remove(e, k, hi, hi + 1);
 	recs_remove(e, k, lo, lo + 1);
-	key_settle(e, er, k);
-	return CS_OK;
+	return key_settle(e, er, k, old_t, old_seq);
 }
 
 /* ---- one record, one rule ---- */
@@ -789,9 +883,10 @@ static bool clock_take(struct window_engine *e, struct erule *er, int64_t t)
 	er->clock = t;
 	er->clock_set = true;
 	int64_t h = horizon(er);
-	while (er->n_keys && er->heap[0]->rec[er->heap[0]->n - 1].t < h) {
+	const struct hent *top;
+	while ((top = heap_top(er)) && top->t < h) {
 		er->st.evicted_age++;
-		key_drop(e, er, er->heap[0]);
+		key_drop(e, er, top->k);
 	}
 	return true;
 }
@@ -822,7 +917,8 @@ static enum cs_err rule_feed(struct window_engine *e, struct erule *er,
 		return CS_OK;
 	const char *k1 = NULL, *k2 = NULL, *v = NULL;
 	size_t n1 = 0, n2 = 0, vn = 0;
-	struct wrec x = { .seq = e->seq, .ref = *ref };
+	struct wrec x = { .seq = e->seq, .line = ref->line, .offset = ref->offset,
+			  .input = ref->input, .len = ref->len };
 	if (r->agg == WINDOW_PASSTHROUGH) {
 		bool has_in = get(e, er->f_in, &k1, &n1), has_out = get(e, er->f_out, &k2, &n2);
 		if (!has_in && !has_out)
@@ -893,6 +989,8 @@ enum cs_err window_feed(struct window_engine *e, const char *line, size_t len,
 	e->st.records++;
 	e->seq++;
 	e->line_gen++;
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
 	e->line = line;
 	e->len = len;
 	enum cs_err result = CS_OK;
@@ -1029,8 +1127,12 @@ void window_engine_destroy(struct window_engine *e)
 		return;
 	for (size_t i = 0; i < e->n_rules; i++) {
 		struct erule *er = &e->rule[i];
-		while (er->n_keys)
-			key_drop(e, er, er->heap[er->n_keys - 1]);
+		for (size_t j = 0; j < er->slot_cap; j++)
+			if (er->slot[j].k) {
+				recs_free(e, er->slot[j].k);
+				free(er->slot[j].k);
+			}
+		dead_free(er);
 		free(er->slot);
 		free(er->heap);
 		free(er->f_cond);
