@@ -38,7 +38,8 @@ struct export_run {
 enum cs_err export_read_run(const char *dir, struct export_run *run, struct cs_diag *d);
 void export_read_run_fini(struct export_run *run);
 /* Walk records.ndjson, or records-NNNNNN.ndjson in name order, calling fn once
- * per record with the parsed line (borrowed for the call). A line that is not
+ * per match record with the parsed line (borrowed for the call); records with
+ * an "event" key (rule reloads) are skipped. A line that is not
  * a JSON object fails with its file and line in d; a non-CS_OK return from fn
  * stops the walk and is passed back. */
 enum cs_err export_read_records(const char *dir,

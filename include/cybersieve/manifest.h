@@ -14,6 +14,7 @@
 #include "cybersieve/error.h"
 #include "cybersieve/json.h"
 #include "cybersieve/pack.h"
+#include "cybersieve/ruleset.h"
 #include "cybersieve/sign.h"
 
 #define EV_MANIFEST_FORMAT "cybersieve-manifest-1"
@@ -36,6 +37,12 @@ struct ev_manifest {
 	size_t n_inputs;
 	struct pack *const *packs;
 	size_t n_packs;
+	/* Live runs whose rules were reloaded: every set in force, oldest first.
+	 * When given, "packs" lists each distinct pack of the sets once (packs
+	 * and n_packs are not used) and "rule_sets" follows it, each set with its
+	 * times and the name and digest of its packs. */
+	struct ev_ruleset *const *rule_sets;
+	size_t n_rule_sets;
 	const struct ev_chain_counts *counts;
 	const struct ev_chain_file *files;
 	size_t n_files;

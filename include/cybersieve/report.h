@@ -31,7 +31,7 @@ struct ev_report_opts {
 struct ev_report_result {
 	enum ev_report_verdict verdict;
 	char first_failure[2048];  /* the first failing check, "" when verified */
-	uint64_t records;          /* records read from the folder */
+	uint64_t records;          /* match records read (rule reloads not counted) */
 	uint64_t rows;             /* rows in the table */
 	uint64_t unreadable;       /* lines that were not JSON records */
 };

@@ -1,7 +1,8 @@
 /* Reading an evidence folder for export (include/cybersieve/export.h): the
- * run's metadata from manifest.json or summary.json, and each record line in
- * order. Lines are read into one buffer capped at EXPORT_MAX_LINE; the parsed
- * tree lives only for the callback. */
+ * run's metadata from manifest.json or summary.json, and each match record in
+ * order (event records, such as rule reloads, are passed over). Lines are
+ * read into one buffer capped at EXPORT_MAX_LINE; the parsed tree lives only
+ * for the callback. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -198,9 +199,10 @@ static enum cs_err export_read_one(const char *dir, const char *name,
 		e = json_read_parse(buf, len, &v, d);
 		if (e == CS_OK && v->type != JSON_READ_OBJ)
 			e = CS_ERR_PARSE;
-		if (e == CS_OK)
+		/* An event (a rule reload) is evidence of the run, not of a match. */
+		if (e == CS_OK && !json_read_get(v, "event"))
 			e = fn(ctx, v, d);
-		else
+		else if (e != CS_OK)
 			cs_diag_set(d, path, line, CS_DIAG_NONE, "not a JSON record");
 		json_read_free(v);
 	}

@@ -59,6 +59,63 @@ static void render_packs(struct jbuf *j, const struct ev_manifest *m)
 	json_arr_close(j);
 }
 
+static void render_pack_entry(struct jbuf *j, const struct ev_ruleset_pack *p)
+{
+	json_obj_open(j);
+	json_kv_str(j, "name", p->name);
+	json_kv_str(j, "path", p->path);
+	json_kv_hex(j, "sha256", p->sha256, 32);
+	json_kv_str(j, "category", p->category);
+	json_kv_u64(j, "indicators", p->indicators);
+	json_kv_str(j, "tlp", p->tlp);
+	json_obj_close(j);
+}
+
+static bool pack_seen(const struct ev_manifest *m, size_t set, size_t k)
+{
+	const struct ev_ruleset_pack *p = &m->rule_sets[set]->packs[k];
+	for (size_t s = 0; s <= set; s++)
+		for (size_t i = 0; i < (s == set ? k : m->rule_sets[s]->n_packs); i++) {
+			const struct ev_ruleset_pack *q = &m->rule_sets[s]->packs[i];
+			if (memcmp(p->sha256, q->sha256, 32) == 0 && strcmp(p->name, q->name) == 0 &&
+			    strcmp(p->path ? p->path : "", q->path ? q->path : "") == 0)
+				return true;
+		}
+	return false;
+}
+
+/* Every distinct pack of every set, then the sets themselves. */
+static void render_rule_sets(struct jbuf *j, const struct ev_manifest *m)
+{
+	json_key(j, "packs");
+	json_arr_open(j);
+	for (size_t s = 0; s < m->n_rule_sets; s++)
+		for (size_t k = 0; k < m->rule_sets[s]->n_packs; k++)
+			if (!pack_seen(m, s, k))
+				render_pack_entry(j, &m->rule_sets[s]->packs[k]);
+	json_arr_close(j);
+	json_key(j, "rule_sets");
+	json_arr_open(j);
+	for (size_t s = 0; s < m->n_rule_sets; s++) {
+		const struct ev_ruleset *rs = m->rule_sets[s];
+		json_obj_open(j);
+		json_kv_str(j, "from", rs->from[0] ? rs->from : NULL);
+		json_kv_str(j, "until", rs->until[0] ? rs->until : NULL);
+		json_kv_u64(j, "indicators", rs->indicators);
+		json_key(j, "packs");
+		json_arr_open(j);
+		for (size_t k = 0; k < rs->n_packs; k++) {
+			json_obj_open(j);
+			json_kv_str(j, "name", rs->packs[k].name);
+			json_kv_hex(j, "sha256", rs->packs[k].sha256, 32);
+			json_obj_close(j);
+		}
+		json_arr_close(j);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
 static void render_counts(struct jbuf *j, const struct ev_manifest *m)
 {
 	uint64_t total = 0;
@@ -100,7 +157,10 @@ void ev_manifest_render(struct jbuf *j, const struct ev_manifest *m)
 	json_kv_str(j, "fingerprint_sha256", m->fingerprint);
 	json_obj_close(j);
 	render_inputs(j, m);
-	render_packs(j, m);
+	if (m->n_rule_sets)
+		render_rule_sets(j, m);
+	else
+		render_packs(j, m);
 	render_counts(j, m);
 	json_key(j, "files");
 	json_arr_open(j);

@@ -570,6 +570,11 @@ static void rep_line(struct rep *r, struct rep_chain *c, const char *line, size_
 		r->res->unreadable++;
 		return;
 	}
+	if (jget(rec, "event")) {
+		/* A rule reload: part of the chain (checked above), not a match. */
+		json_read_free(rec);
+		return;
+	}
 	const struct json_read_val *ind = jget(rec, "indicator");
 	r->res->records++;
 	rep_add_category(r, jstr(ind, "category"), jstr(rec, "legal"));
