@@ -67,7 +67,10 @@ static void usage(FILE *out)
 		"  --flow-memory N    flow table memory cap (default 512M)\n"
 		"  --key FILE, --operator TEXT, --sensor-id TEXT, --pseudonymise KEYFILE   as for scan\n"
 		"  --rotate-size N    close the records file once it holds N bytes (sealed on its own)\n"
-		"  --rotate-time S    close the records file S seconds after it was opened\n");
+		"  --rotate-time S    close the records file S seconds after it was opened\n"
+		"  SIGHUP             read --rules/-e/-f/--allow again and switch to them while capture\n"
+		"                     goes on; a reload that fails keeps the rules in force; each\n"
+		"                     attempt is a record in the evidence\n");
 }
 
 int main(int argc, char **argv)

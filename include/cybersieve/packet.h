@@ -4,13 +4,18 @@
  * packet_run() reads every packet of an open capture until its end, a stop
  * request, or an output failure. Packets go to worker threads by a symmetric
  * flow hash; each worker owns its flow table, Hyperscan scratch and streams.
- * The caller owns the matcher (shared read-only), the capture and the writer. */
+ * The caller owns the matcher (shared read-only), the capture and the writer.
+ *
+ * Live capture can take new rules while it runs (struct packet_swap below):
+ * each worker switches to the new matcher at a packet boundary, so the
+ * capture itself never waits for a compile. */
 #ifndef CYBERSIEVE_PACKET_H
 #define CYBERSIEVE_PACKET_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "cybersieve/capture.h"
 #include "cybersieve/decode.h"
@@ -58,6 +63,9 @@ struct packet_opts {
 	const char *spill_dir;       /* for records held until the capture's SHA-256 is known */
 	size_t held_cap;             /* bytes of records held (files), 0: 256 MiB; beyond
 				      * it matches are counted in records_dropped */
+	struct packet_swap *swap;    /* live only: new matchers handed in while the run
+				      * goes on (packet_swap_apply); NULL = fixed rules.
+				      * Not with st->ind_matches (indices change). */
 };
 
 /* Fill o with defaults: 1 thread, flow table defaults, 64 bytes of context. */
@@ -72,5 +80,64 @@ typedef void (*packet_sha256_fn)(void *ctx, char hex[65]);
 enum cs_err packet_run(const struct matcher *m, struct capture *cap, struct ev_writer *w,
 		       const struct packet_opts *o, packet_sha256_fn sha256_hex_fn, void *sha_ctx,
 		       struct packet_stats *st, struct cs_diag *d);
+
+/* ------------------------------------------------------- rule reload --- */
+/* Handing a new matcher to a running live pipeline (tap on SIGHUP).
+ *
+ * The caller builds the new matcher (with MATCHER_BUILD_STREAM) on a thread of
+ * its own and calls packet_swap_apply(), which prepares one scratch per worker
+ * on that thread and publishes the switch. Each worker takes it at its next
+ * packet boundary (or idle wake-up, at most 50 ms later): it first ends the
+ * engine streams of every flow it holds on the old database (matches at their
+ * end are reported with the old rules), then scans with the new one; a flow's
+ * next bytes open a new engine stream at their stream offset. An indicator
+ * split across the switch in one TCP direction is therefore missed, as across
+ * a capture gap, but no stream is ever scanned with state from another
+ * database, and the old database is unused once the last worker has switched,
+ * instead of lingering for as long as a flow opened under it lives. An HTTP
+ * body open at the switch whose digests or decoding the new rules need but
+ * the old did not is counted as truncated rather than hashed in part.
+ * Addresses are matched when a flow opens: flows already open keep the
+ * address matches of the old rules.
+ *
+ * When the last worker has switched, the pipeline writes the caller's record
+ * (render) into the evidence in the same critical section that numbers and
+ * links match records, and packet_swap_apply() returns the matcher no longer
+ * in use. Records of the old rules therefore all come before that record;
+ * records written between the publication and it may come from either set
+ * (each names its pack and digest).
+ *
+ * Owner: the caller creates the swap before packet_run() and destroys it after
+ * the run and every packet_swap_apply() caller are done. One swap serves one
+ * run. packet_swap_apply() may be called from any thread but the pipeline's;
+ * calls are served one at a time. */
+struct packet_swap;
+
+/* Render the record of a switch (or of a record-only call) as one JSON object
+ * without a newline, first key prev holding the placeholder; called on a
+ * pipeline thread under the evidence lock. at: when the switch completed. */
+typedef void (*packet_swap_render_fn)(void *ctx, struct jbuf *j, const char *run_id,
+				      uint64_t seq, const struct timespec *at);
+
+enum cs_err packet_swap_create(struct packet_swap **out);
+/* NULL is a no-op. Call only when no run and no packet_swap_apply() use it. */
+void packet_swap_destroy(struct packet_swap *sw);
+
+/* Switch the attached run to m and write the record render gives, then return.
+ * Waits for packet_run() to start when it has not yet. m NULL: write the record
+ * only (a reload that failed). On CS_OK, or CS_ERR_IO (switched, but the record
+ * could not be written: the run stops), *old is the matcher no longer used by
+ * any worker (the caller frees it, and m is now in use) and *at the time of the
+ * record. Other errors leave the rules as they were and m with the caller:
+ * CS_ERR_INVALID (the run has ended or never started: d says so), CS_ERR_NOMEM,
+ * CS_ERR_COMPILE (m's stream database is unusable). */
+enum cs_err packet_swap_apply(struct packet_swap *sw, struct matcher *m,
+			      packet_swap_render_fn render, void *ctx, const struct matcher **old,
+			      struct timespec *at, struct cs_diag *d);
+
+/* Refuse every later packet_swap_apply() and wake those waiting for the run to
+ * start. packet_run() calls it as it returns; a caller whose run never
+ * started calls it so that waiting threads give up. */
+void packet_swap_close(struct packet_swap *sw);
 
 #endif

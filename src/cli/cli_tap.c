@@ -1,12 +1,14 @@
 /* Front end: `cybersieve tap`. Opens a live interface, creates the evidence
  * folder, drops root to --user, then runs the packet pipeline until SIGINT,
  * SIGTERM or --duration; prints the kernel's received/dropped counters as it
- * goes and at the end, and writes summary.json.
+ * goes and at the end, and writes summary.json. SIGHUP reads the rules again
+ * (cli_tap_rules.c) while the capture goes on.
  *
  * The signal handlers only set g_stop and wake the capture (capture_breakloop
- * is async-signal-safe); everything else runs on the main thread, or on the
- * pipeline's threads through the on_event/on_stats callbacks, which print
- * under g_print_mu. */
+ * is async-signal-safe); SIGHUP is blocked in every thread and taken with
+ * sigwait() by the reload thread. Everything else runs on the main thread, or
+ * on the pipeline's threads through the on_event/on_stats callbacks; all of
+ * them print under g_print_mu. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,8 +28,8 @@
 #include "cli.h"
 #include "cli_keygen.h"
 #include "cli_common.h"
-#include "cli_allow.h"
 #include "cli_rules.h"
+#include "cli_tap_rules.h"
 #include "cybersieve/manifest.h"
 #include "cybersieve/packet.h"
 #include "cybersieve/pseudo.h"
@@ -35,8 +37,6 @@
 
 #define TAP_SNAPLEN_DEFAULT 262144
 #define TAP_BUFSIZE_DEFAULT (64 << 20)
-
-#define TAP_MAX_RULE_ARGS 256
 
 struct tap_cfg {
 	const char *iface;
@@ -54,12 +54,9 @@ struct tap_cfg {
 	unsigned threads;
 	size_t context;
 	bool strict, quiet, promisc;
-	struct cli_allow allow; /* --allow FILE */
 	/* --rules, -e, -f, --allow in command-line order: read only after root is
-	 * dropped, since feeds are hostile input. */
-	int rule_opt[TAP_MAX_RULE_ARGS];
-	const char *rule_arg[TAP_MAX_RULE_ARGS];
-	size_t n_rule;
+	 * dropped, since feeds are hostile input, and again on SIGHUP. */
+	struct tap_rules_src src;
 };
 
 /* The account --user names, looked up before anything is opened. */
@@ -233,10 +230,13 @@ static int parse_args(int argc, char **argv, struct tap_cfg *c)
 		case 'e':
 		case 'f':
 		case OPT_ALLOW:
-			if (c->n_rule == TAP_MAX_RULE_ARGS)
+			if (c->src.n == TAP_RULES_MAX_ARGS)
 				return bad_option("rule option (too many --rules/-e/-f/--allow)", optarg);
-			c->rule_opt[c->n_rule] = opt;
-			c->rule_arg[c->n_rule++] = optarg;
+			c->src.kind[c->src.n] = opt == OPT_RULES ? TAP_SRC_RULES
+					      : opt == 'e'      ? TAP_SRC_E
+					      : opt == 'f'      ? TAP_SRC_F
+								: TAP_SRC_ALLOW;
+			c->src.arg[c->src.n++] = optarg;
 			break;
 		case 'i': c->iface = optarg; break;
 		case OPT_BPF: c->bpf = optarg; break;
@@ -261,6 +261,7 @@ static int parse_args(int argc, char **argv, struct tap_cfg *c)
 		fprintf(stderr, "cybersieve tap: no interface given (-i IFACE)\n");
 		return -1;
 	}
+	c->src.strict = c->strict;
 	return 0;
 }
 
@@ -320,8 +321,8 @@ static int drop_root(const struct tap_user *u, int out_fd, const char *out_dir,
 struct tap_run {
 	struct tap_cfg cfg;
 	struct tap_user user;
-	struct cli_rules rules;
-	struct matcher *m;
+	struct tap_reload rl;   /* the rules in force and their history */
+	bool rl_ready;
 	struct pseudo_key *pseudo;  /* NULL without --pseudonymise */
 	struct capture *cap;
 	struct ev_writer *w;
@@ -337,8 +338,15 @@ struct tap_run {
 	char cmdline[8192];
 };
 
+/* SIGHUP is taken by the reload thread alone (sigwait): blocked here, before
+ * any thread starts, so every thread inherits the mask and a SIGHUP sent
+ * during start-up waits for that thread. */
 static void install_signals(void)
 {
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, NULL);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -346,50 +354,6 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
-}
-
-/* Read the packs, feeds and allow-lists named on the command line, in order. */
-static int load_rules(struct tap_run *s)
-{
-	const struct tap_cfg *c = &s->cfg;
-	for (size_t i = 0; i < c->n_rule; i++) {
-		const char *a = c->rule_arg[i];
-		bool ok = true;
-		switch (c->rule_opt[i]) {
-		case OPT_RULES: ok = cli_rules_add_path(&s->rules, a, c->strict); break;
-		case 'e': ok = cli_rules_add_e(&s->rules, a, c->strict); break;
-		case 'f': ok = cli_rules_add_f(&s->rules, a, c->strict); break;
-		case OPT_ALLOW: ok = cli_allow_add(&s->cfg.allow, "tap", a); break;
-		}
-		if (!ok)
-			return -1;
-	}
-	return 0;
-}
-
-static int build_matcher(struct tap_run *s)
-{
-	if (!cli_rules_finish(&s->rules))
-		return -1;
-	if (s->rules.n == 0) {
-		fprintf(stderr, "cybersieve tap: no indicators: give --rules PATH, -e TYPE:VALUE or -f TYPE:FILE\n");
-		return -1;
-	}
-	if (!cli_allow_apply(&s->cfg.allow, "tap", s->rules.packs, s->rules.n))
-		return -1;
-	struct cs_diag d;
-	cs_diag_clear(&d);
-	/* A tap needs the stream database at once: compile it beside the block one. */
-	enum cs_err e = matcher_build_ex(s->rules.packs, s->rules.n,
-					 s->cfg.strict ? NULL : cli_on_refused, &s->rules,
-					 MATCHER_BUILD_STREAM, &s->m, &d);
-	if (e != CS_OK) {
-		char tmp[1600];
-		cs_diag_format(&d, tmp, sizeof(tmp));
-		fprintf(stderr, "cybersieve: %s\n", tmp);
-		return -1;
-	}
-	return 0;
 }
 
 static int open_capture(struct tap_run *s)
@@ -487,9 +451,14 @@ static int prepare(struct tap_run *s, int argc, char **argv)
 		return -1;
 	/* Indicator files are read and compiled as the unprivileged user; the
 	 * kernel buffers the packets that arrive meanwhile. */
-	if (load_rules(s) != 0 || build_matcher(s) != 0)
+	struct tap_rules first = {.m = NULL};
+	if (tap_rules_load(&s->cfg.src, false, &first, NULL, 0) != 0) {
+		tap_rules_fini(&first);
 		return -1;
-	return 0;
+	}
+	int rc = tap_reload_init(&s->rl, &s->cfg.src, &first, &g_print_mu, s->cfg.quiet);
+	s->rl_ready = true; /* holds the rules even when init failed */
+	return rc;
 }
 
 static void run_pipeline(struct tap_run *s)
@@ -514,10 +483,23 @@ static void run_pipeline(struct tap_run *s)
 		o.spill_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	struct cs_diag d;
 	cs_diag_clear(&d);
+	char from[40];
+	cli_now_rfc3339(from, sizeof(from));
+	/* Taken before the reload thread starts: from then on it owns s->rl. */
+	const struct matcher *first = s->rl.cur.m;
+	struct packet_swap *sw = NULL;
+	if (packet_swap_create(&sw) == CS_OK && tap_reload_start(&s->rl, sw, from) == 0)
+		o.swap = sw;
+	else
+		fprintf(stderr, "cybersieve tap: SIGHUP will not reload the rules in this run\n");
 	s->t_start = util_now_mono();
 	start_timer(s->cfg.duration);
-	enum cs_err e = packet_run(s->m, s->cap, s->w, &o, NULL, NULL, &s->st, &d);
+	enum cs_err e = packet_run(first, s->cap, s->w, &o, NULL, NULL, &s->st, &d);
 	s->t_end = util_now_mono();
+	/* A reload under way is refused or finished before the thread ends. */
+	packet_swap_close(sw);
+	tap_reload_stop(&s->rl);
+	packet_swap_destroy(sw);
 	if (e != CS_OK) {
 		char tmp[1600];
 		cs_diag_format(&d, tmp, sizeof(tmp));
@@ -549,8 +531,9 @@ static void render_packs(struct jbuf *j, const struct tap_run *s)
 	char hex[65];
 	json_key(j, "packs");
 	json_arr_open(j);
-	for (size_t p = 0; p < s->rules.n; p++) {
-		const struct pack *pk = s->rules.packs[p];
+	const struct cli_rules *r = &s->rl.cur.rules;
+	for (size_t p = 0; p < r->n; p++) {
+		const struct pack *pk = r->packs[p];
 		json_obj_open(j);
 		json_kv_str(j, "name", pk->name);
 		json_kv_str(j, "path", pk->path);
@@ -564,9 +547,14 @@ static void render_packs(struct jbuf *j, const struct tap_run *s)
 	json_arr_close(j);
 	json_key(j, "pack_errors");
 	json_arr_open(j);
-	for (size_t i = 0; i < s->rules.n_err; i++)
-		json_elem_str(j, s->rules.errors[i].where);
+	for (size_t i = 0; i < s->rl.n_err; i++)
+		json_elem_str(j, s->rl.errors[i].where);
 	json_arr_close(j);
+	json_key(j, "reloads");
+	json_obj_open(j);
+	json_kv_u64(j, "applied", s->rl.applied);
+	json_kv_u64(j, "failed", s->rl.failed);
+	json_obj_close(j);
 }
 
 static void render_capture(struct jbuf *j, const struct tap_run *s)
@@ -650,8 +638,8 @@ static void render_summary(struct jbuf *j, const struct tap_run *s, int code)
 	json_kv_str(j, "out_dir", s->out_dir[0] ? s->out_dir : NULL);
 	json_kv_str(j, "user", s->cfg.user ? s->user.name : NULL);
 	json_kv_u64(j, "threads", s->cfg.threads);
-	json_kv_u64(j, "indicators", matcher_count(s->m));
-	json_kv_u64(j, "indicators_suppressed", s->cfg.allow.suppressed);
+	json_kv_u64(j, "indicators", matcher_count(s->rl.cur.m));
+	json_kv_u64(j, "indicators_suppressed", s->rl.cur.suppressed);
 	render_packs(j, s);
 	render_capture(j, s);
 	render_flows(j, &s->st);
@@ -708,7 +696,9 @@ static int exit_code(const struct tap_run *s)
 {
 	if (s->run_failed)
 		return CLI_EXIT_FATAL;
-	bool trouble = s->rules.n_err > 0 || s->st.read_error;
+	/* A pack refused at start or by a failed reload: the rules were not all
+	 * that was asked for. */
+	bool trouble = s->rl.n_err > 0 || s->st.read_error;
 	if (s->st.matches)
 		return trouble ? CLI_EXIT_MATCH_TROUBLE : CLI_EXIT_MATCH;
 	return trouble ? CLI_EXIT_NOMATCH_TROUBLE : CLI_EXIT_NOMATCH;
@@ -729,7 +719,7 @@ static void write_manifest(struct tap_run *s)
 		.run_id = s->run_id, .started = s->started, .finished = s->finished,
 		.operator_name = s->cfg.operator_name, .sensor_id = s->cfg.sensor_id, .host = host,
 		.command_line = s->cmdline, .fingerprint = s->seal.fingerprint, .inputs = &in,
-		.n_inputs = 1, .packs = s->rules.packs, .n_packs = s->rules.n,
+		.n_inputs = 1, .rule_sets = s->rl.sets, .n_rule_sets = s->rl.n_sets,
 		.counts = ev_writer_counts(s->w), .complete = !s->output_failed,
 	};
 	m.n_files = ev_writer_files(s->w, &m.files);
@@ -764,7 +754,7 @@ int cli_tap(int argc, char **argv)
 		goto out;
 	if (!s->cfg.quiet)
 		fprintf(stderr, "tap %s: capturing with %zu indicators%s%s\n", s->cfg.iface,
-			matcher_count(s->m), s->cfg.user ? " as " : "",
+			matcher_count(s->rl.cur.m), s->cfg.user ? " as " : "",
 			s->cfg.user ? s->user.name : "");
 	run_pipeline(s);
 	final_counters(s);
@@ -786,9 +776,9 @@ out:
 	release_capture(s);
 	ev_writer_close(s->w, NULL);
 	cli_seal_fini(&s->seal);
-	matcher_destroy(s->m);
 	pseudo_key_destroy(s->pseudo);
-	cli_rules_fini(&s->rules);
+	if (s->rl_ready)
+		tap_reload_fini(&s->rl);
 	if (s->out_fd >= 0)
 		close(s->out_fd);
 	free(s);

@@ -2,8 +2,8 @@
  * each packet far enough to know its flow, puts IP fragments back together,
  * and hands TCP/UDP packets to a worker chosen by the symmetric flow hash
  * (inline when there is one worker). Workers are in packet_worker.c, records
- * in packet_emit.c. The run owns the workers; the caller owns the capture,
- * the matcher and the writer. */
+ * in packet_emit.c, rule switches in packet_swap.c. The run owns the
+ * workers; the caller owns the capture, the matchers and the writer. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -115,6 +115,9 @@ static void read_loop(struct pk_reader *r)
 		if (status == CAPTURE_END)
 			break;
 		if (status == CAPTURE_TIMEOUT) {
+			/* One worker runs on this thread: an idle link is its boundary. */
+			if (r->run->n == 1)
+				pk_swap_poll(&r->run->workers[0]);
 			live_stats(r);
 			continue;
 		}
@@ -147,11 +150,12 @@ static void collect(struct pk_run *run, struct packet_stats *st)
 		st->records_dropped += w->out.dropped;
 		st->streams_peak += w->streams_peak;
 		st->stream_errors += w->stream_errors;
-		if (st->ind_matches)
+		if (st->ind_matches && w->ind_matches)
 			for (size_t k = 0; k < matcher_count(run->m); k++)
 				st->ind_matches[k] += w->ind_matches[k];
 	}
-	st->stream_bytes_peak = st->streams_peak * matcher_stream_size(run->m);
+	/* Per the rules in force at the end (the same size for every worker). */
+	st->stream_bytes_peak = st->streams_peak * matcher_stream_size(run->workers[0].m);
 }
 
 static enum cs_err workers_start(struct pk_run *run, struct cs_diag *d)
@@ -210,12 +214,16 @@ enum cs_err packet_run(const struct matcher *m, struct capture *cap, struct ev_w
 		       const struct packet_opts *o, packet_sha256_fn sha256_hex_fn, void *sha_ctx,
 		       struct packet_stats *st, struct cs_diag *d)
 {
-	if (!m || !cap || !w || !o || !st || o->threads < 1)
+	if (!m || !cap || !w || !o || !st || o->threads < 1 ||
+	    (o->swap && (!o->live || st->ind_matches))) {
+		packet_swap_close(o ? o->swap : NULL);
 		return CS_ERR_INVALID;
+	}
 	uint64_t *ind = st->ind_matches;
 	memset(st, 0, sizeof(*st));
 	st->ind_matches = ind;
-	struct pk_run run = {.m = m, .o = o, .w = w, .n = o->threads};
+	struct pk_run run = {.m = m, .o = o, .w = w, .n = o->threads,
+			     .count_ind = st->ind_matches != NULL};
 	clock_gettime(CLOCK_REALTIME, &run.detected);
 	pthread_mutex_init(&run.out_mu, NULL);
 	atomic_init(&run.abort, false);
@@ -228,11 +236,19 @@ enum cs_err packet_run(const struct matcher *m, struct capture *cap, struct ev_w
 	if (err == CS_OK)
 		err = workers_start(&run, d);
 	if (err != CS_OK) {
+		packet_swap_close(o->swap);
 		workers_stop(&run);
 		goto out;
 	}
+	if (o->swap)
+		pk_swap_attach(o->swap, &run);
 	read_loop(&r);
+	/* No new switch from here on; one already published is taken by each
+	 * worker before it flushes its flows. */
+	packet_swap_close(o->swap);
 	workers_stop(&run);
+	if (o->swap)
+		pk_swap_detach(o->swap);
 	collect(&run, st);
 	err = finish_output(&run, sha256_hex_fn, sha_ctx, d);
 	if (err == CS_OK && st->records_dropped && o->on_event) {
@@ -244,6 +260,8 @@ enum cs_err packet_run(const struct matcher *m, struct capture *cap, struct ev_w
 		o->on_event(o->cb_ctx, &ev);
 	}
 out:
+	if (o->swap)
+		pk_swap_detach(o->swap);
 	if (run.workers)
 		for (unsigned i = 0; i < run.n; i++)
 			pk_worker_fini(&run.workers[i]);

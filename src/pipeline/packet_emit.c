@@ -3,7 +3,8 @@
  * carry no number yet; at the end of a file they are ordered by packet number
  * (then by their order within the worker: one flow is one worker's), numbered,
  * given the capture's SHA-256 and written, so the output does not depend on
- * the number of threads. */
+ * the number of threads. Records that are not matches (a rule switch) are
+ * rendered by their caller and written in the same way as live records. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ static void fill_record(struct pk_worker *w, struct pk_flow *pf, const struct pk
 	const struct pk_run *run = w->run;
 	*r = (struct ev_packet_record){
 		.run_id = run->o->run_id, .detected = run->detected,
-		.mi = matcher_get(run->m, mt->ind), .live = run->o->live,
+		.mi = matcher_get(w->m, mt->ind), .live = run->o->live,
 		.source = run->o->source_label, .pkt_first = mt->pkt_first,
 		.pkt_last = mt->pkt_last, .ts_first = mt->ts_first, .ts_last = mt->ts_last,
 		.src_ip = pf->client, .dest_ip = pf->server, .src_port = pf->cport,
@@ -59,8 +60,42 @@ static void emit_live(struct pk_worker *w, uint32_t ind, struct ev_packet_record
 	pthread_mutex_unlock(&run->out_mu);
 	if (ok) {
 		w->matches++;
-		w->ind_matches[ind]++;
+		if (w->ind_matches)
+			w->ind_matches[ind]++;
 	}
+}
+
+enum cs_err pk_emit_event(struct pk_run *run, struct jbuf *j, packet_swap_render_fn render,
+			  void *ctx, const struct timespec *at, struct cs_diag *d)
+{
+	enum cs_err e = CS_ERR_IO;
+	pthread_mutex_lock(&run->out_mu);
+	if (atomic_load(&run->abort)) {
+		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "the evidence output failed earlier: record not written");
+	} else {
+		jbuf_reset(j);
+		render(ctx, j, run->o->run_id, ev_writer_next_seq(run->w), at);
+		jbuf_raw(j, "\n", 1);
+		struct cs_diag wd;
+		cs_diag_clear(&wd);
+		if (j->failed) {
+			cs_diag_set(&wd, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "out of memory rendering a record");
+			e = CS_ERR_NOMEM;
+		} else {
+			e = ev_writer_write(run->w, j->p, j->len, &wd);
+		}
+		if (e != CS_OK) {
+			/* A number was taken and not written: the run cannot go on. */
+			run->out_diag = wd;
+			atomic_store(&run->abort, true);
+			if (d)
+				*d = wd;
+			e = CS_ERR_IO;
+		}
+	}
+	pthread_mutex_unlock(&run->out_mu);
+	return e;
 }
 
 static bool held_push(struct pk_out *o, const struct pk_held *h)
@@ -101,7 +136,8 @@ void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt)
 		return;
 	}
 	w->matches++;
-	w->ind_matches[mt->ind]++;
+	if (w->ind_matches)
+		w->ind_matches[mt->ind]++;
 }
 
 static int cmp_held(const void *a, const void *b)

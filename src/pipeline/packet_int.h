@@ -1,8 +1,8 @@
 /* Private to the packet pipeline: the reader-to-worker rings, the per-flow
  * state kept in the flow table's user area, the workers and their held
- * records. The reading thread owns the run and the rings' producer ends; each
- * worker owns its flow table, scratch, parser states, held records and its
- * ring's consumer end. */
+ * records, the rule swap. The reading thread owns the run and the rings'
+ * producer ends; each worker owns its flow table, scratch, parser states,
+ * held records, its ring's consumer end and the matcher it scans with. */
 #ifndef CS_PIPELINE_PACKET_INT_H
 #define CS_PIPELINE_PACKET_INT_H
 
@@ -78,6 +78,10 @@ struct pk_dir {
 
 struct pk_flow {
 	struct pk_dir d[2];
+	/* The worker's open flows (on_open to on_close), so that a rule switch
+	 * can end every engine stream; slots never move, so the links hold. */
+	struct flow *self;
+	struct pk_flow *prev, *next;
 	struct app_tls tls;
 	struct app_http http;
 	char cid[DECODE_COMMUNITY_ID_LEN];
@@ -110,20 +114,25 @@ struct pk_out {
 /* ------------------------------------------------------------ worker --- */
 
 struct pk_run;
+struct pk_swap_slot;
 
 struct pk_worker {
 	struct pk_run *run;
 	unsigned index;
 	pthread_t th;
 	bool started;
+	const struct matcher *m;    /* the rules this worker scans with */
+	uint64_t swap_gen;          /* last rule switch taken (struct packet_swap) */
 	struct flow_table *ft;
+	struct pk_flow *flows;      /* open flows, newest first */
 	uint64_t stream_cost;       /* bytes charged to the flow budget per open stream */
 	uint64_t stream_nomem;      /* streams not opened: no room under the cap */
 	bool closing;               /* inside on_close: open no stream, evict nothing */
 	struct matcher_scratch *scr;
 	bool stream_ok;              /* payload stream scanning available */
 	struct matcher_hits hits;
-	struct app_http_env http_env;
+	struct app_http_env http_env; /* digests: those the current rules need */
+	struct app_http_env md_env;   /* owns all three digest algorithms */
 	struct app_http_stats http_st;
 	struct app_tls_stats tls_st;
 	struct app_dns_stats dns_st;
@@ -137,7 +146,7 @@ struct pk_worker {
 	struct pk_out out;
 	struct jbuf rec;
 	uint64_t wseq;
-	uint64_t *ind_matches;
+	uint64_t *ind_matches;      /* NULL unless the caller counts per indicator */
 	_Atomic uint64_t matches;   /* read by the reader for live stats */
 	uint64_t bodies_hashed, bodies_truncated, dns_names, tls_snis, http_requests;
 	uint64_t streams_open, streams_peak, stream_errors;
@@ -148,10 +157,11 @@ struct pk_worker {
 };
 
 struct pk_run {
-	const struct matcher *m;
+	const struct matcher *m;     /* the rules the run started with */
 	const struct packet_opts *o;
 	struct ev_writer *w;
 	unsigned n;
+	bool count_ind;              /* the caller counts records per indicator */
 	struct pk_worker *workers;
 	pthread_mutex_t out_mu;      /* live: the writer */
 	atomic_bool abort;           /* live output failed: stop */
@@ -188,8 +198,55 @@ struct pk_match {
 };
 
 void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt);
+/* Live: number and write one record that render gives (time at), under the
+ * run's output lock, using j as scratch. A failed write stops the run as a
+ * failed match record does. CS_ERR_IO (d says why) when nothing was written. */
+enum cs_err pk_emit_event(struct pk_run *run, struct jbuf *j, packet_swap_render_fn render,
+			  void *ctx, const struct timespec *at, struct cs_diag *d);
 /* Files: write every worker's held records ordered by packet number. */
 enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_diag *d);
 void pk_out_fini(struct pk_out *o);
+
+/* -------------------------------------------------------- rule swap --- */
+
+/* What one worker needs to scan with a new matcher, made on the caller's
+ * thread before the switch is published. */
+struct pk_swap_slot {
+	struct matcher_scratch *scr; /* taken by the worker (NULL afterwards) */
+	bool stream_ok;
+};
+
+/* Owner: the caller (packet_swap_create). mu guards every field but gen and
+ * pending; next, slots and render are written before gen is raised (release)
+ * and read by workers after they see it (acquire), and stay until done. */
+struct packet_swap {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pk_run *run;          /* the attached run, NULL before and after */
+	bool closed;                 /* no more switches: the run ended (or never ran) */
+	bool busy;                   /* a packet_swap_apply() is under way */
+	bool done;                   /* the published switch is complete */
+	const struct matcher *cur;   /* in use by the attached run */
+	const struct matcher *old;   /* replaced by the last switch */
+	_Atomic uint64_t gen;        /* raised once per published switch */
+	atomic_uint pending;         /* workers still to switch */
+	const struct matcher *next;
+	struct pk_swap_slot *slots;  /* one per worker */
+	unsigned n_slots;
+	packet_swap_render_fn render;
+	void *render_ctx;
+	struct timespec at;          /* the switch completed */
+	enum cs_err result;          /* of the record's write */
+	struct cs_diag diag;
+};
+
+/* packet_run: make sw serve run (its workers are ready), and take it back. */
+void pk_swap_attach(struct packet_swap *sw, struct pk_run *run);
+void pk_swap_detach(struct packet_swap *sw);
+/* On the worker's thread, between packets: take a published switch. */
+void pk_swap_poll(struct pk_worker *w);
+/* The worker's side of a switch (packet_worker.c): end every engine stream on
+ * the old matcher, then scan with m and the slot's scratch. */
+void pk_worker_switch(struct pk_worker *w, const struct matcher *m, struct pk_swap_slot *slot);
 
 #endif

@@ -3,10 +3,10 @@
  * TLS ClientHello, HTTP/1.x), whose fields are matched with the block
  * database. HTTP bodies sent gzip/deflate-coded are also stream-matched once
  * inflated (field "http.body"); a plain body is already in the payload.
- * All state is the worker's own; records go to pk_emit(). */
+ * All state is the worker's own, the matcher included (it changes only at a
+ * rule switch, between packets); records go to pk_emit(). */
 #include <arpa/inet.h>
 #include <stdio.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +57,7 @@ static void ip_hits(struct pk_worker *w, struct pk_flow *pf, const char *field,
 				 .pkt_last = w->cur_pkt, .ts_first = w->cur_ts,
 				 .ts_last = w->cur_ts, .text = (const uint8_t *)text,
 				 .text_len = strlen(text), .length = strlen(text)};
-	matcher_match_ip(w->run->m, a->family == 6 ? 6 : 4, a->bytes, on_ip_hit, &c);
+	matcher_match_ip(w->m, a->family == 6 ? 6 : 4, a->bytes, on_ip_hit, &c);
 }
 
 static void on_open(struct flow *f, void *ctx)
@@ -66,6 +66,12 @@ static void on_open(struct flow *f, void *ctx)
 	struct pk_flow *pf = pf_of(f);
 	struct flow_tuple t;
 	flow_get_tuple(f, &t);
+	pf->self = f;
+	pf->prev = NULL;
+	pf->next = w->flows;
+	if (w->flows)
+		w->flows->prev = pf;
+	w->flows = pf;
 	for (int i = 0; i < 2; i++) {
 		matcher_stream_init(&pf->d[i].ms);
 		app_dns_tcp_init(&pf->d[i].dns);
@@ -91,7 +97,7 @@ static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *fiel
 		       const uint8_t *text, size_t len, unsigned mask, struct pk_match *mt)
 {
 	w->hits.n = 0;
-	if (matcher_scan_field(w->run->m, w->scr, text, len, mask, &w->hits, NULL) != CS_OK)
+	if (matcher_scan_field(w->m, w->scr, text, len, mask, &w->hits, NULL) != CS_OK)
 		return;
 	for (size_t i = 0; i < w->hits.n; i++) {
 		const struct matcher_hit *h = &w->hits.v[i];
@@ -191,7 +197,7 @@ static void stream_feed(struct pk_worker *w, struct matcher_stream *ms, const ui
 	bool was_open = matcher_stream_open(ms);
 	if (!was_open && !stream_charge(w))
 		return; /* over the memory cap even after evicting: counted, not scanned */
-	if (matcher_stream_scan(w->run->m, w->scr, ms, data, len, off, w->cur_pkt, w->cur_ts,
+	if (matcher_stream_scan(w->m, w->scr, ms, data, len, off, w->cur_pkt, w->cur_ts,
 				w->run->o->context, fn, w) != CS_OK)
 		w->stream_errors++;
 	if (!was_open && !matcher_stream_open(ms))
@@ -204,7 +210,7 @@ static void stream_end(struct pk_worker *w, struct matcher_stream *ms, matcher_s
 {
 	if (!matcher_stream_open(ms))
 		return;
-	if (matcher_stream_end(w->run->m, w->scr, ms, fn, w) != CS_OK)
+	if (matcher_stream_end(w->m, w->scr, ms, fn, w) != CS_OK)
 		w->stream_errors++;
 	w->streams_open--;
 	flow_table_uncharge(w->ft, w->stream_cost);
@@ -227,7 +233,7 @@ static bool host_type(enum ind_type t)
 static void on_body_hit(void *user, const struct matcher_stream_hit *h)
 {
 	struct pk_worker *w = user;
-	if (host_type(matcher_get(w->run->m, h->ind)->ind->type))
+	if (host_type(matcher_get(w->m, h->ind)->ind->type))
 		return;
 	struct pk_flow *pf = pf_of(w->cur);
 	struct pk_dir *pd = &pf->d[w->cur_dir];
@@ -375,7 +381,7 @@ static void on_stream_hit(void *user, const struct matcher_stream_hit *h)
 {
 	struct pk_worker *w = user;
 	struct pk_flow *pf = pf_of(w->cur);
-	enum ind_type t = matcher_get(w->run->m, h->ind)->ind->type;
+	enum ind_type t = matcher_get(w->m, h->ind)->ind->type;
 	/* Where a parser reads the host names (HTTP heads, TLS hellos), domains
 	 * and URLs are matched in those fields, not again in the raw bytes. */
 	if (host_type(t) && pf->d[w->cur_dir].hint != PK_HINT_NONE)
@@ -395,11 +401,11 @@ static void scan_datagram(struct pk_worker *w, struct pk_flow *pf, const uint8_t
 {
 	size_t ctx = w->run->o->context;
 	w->hits.n = 0;
-	if (matcher_scan(w->run->m, w->scr, data, len, 0, &w->hits, NULL) != CS_OK)
+	if (matcher_scan(w->m, w->scr, data, len, 0, &w->hits, NULL) != CS_OK)
 		return;
 	for (size_t i = 0; i < w->hits.n; i++) {
 		const struct matcher_hit *h = &w->hits.v[i];
-		enum ind_type t = matcher_get(w->run->m, h->ind)->ind->type;
+		enum ind_type t = matcher_get(w->m, h->ind)->ind->type;
 		if (pf->dns && (t == IND_DOMAIN || t == IND_URL))
 			continue;
 		uint64_t b0 = h->start > ctx ? h->start - ctx : 0;
@@ -538,6 +544,13 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 		app_dns_tcp_fini(&pf->d[i].dns);
 	}
 	app_http_fini(&pf->http);
+	if (pf->prev)
+		pf->prev->next = pf->next;
+	else
+		w->flows = pf->next;
+	if (pf->next)
+		pf->next->prev = pf->prev;
+	pf->prev = pf->next = NULL;
 	w->closing = was_closing;
 }
 
@@ -555,39 +568,65 @@ static bool body_types(const struct matcher *m)
 	return false;
 }
 
+/* The HTTP env for w->m: only the digests some indicator can match are worth
+ * computing, and coded bodies are inflated only when the stream database
+ * holds something to find in them. A body open at a rule switch that would
+ * need work its beginning did not set up (a digest, inflating) cannot be
+ * completed honestly: it is cut (reported truncated, never as a digest). */
+static void env_for_rules(struct pk_worker *w, bool switching)
+{
+	static const enum ind_type digest_type[3] = {IND_MD5, IND_SHA1, IND_SHA256};
+	struct app_http_env *e = &w->http_env;
+	bool gained = false;
+	for (int i = 0; i < 3; i++) {
+		const struct evp_md_st *md =
+			matcher_type_count(w->m, digest_type[i]) ? w->md_env.md[i] : NULL;
+		gained |= md && !e->md[i];
+		e->md[i] = md;
+	}
+	bool decode = w->stream_ok && body_types(w->m);
+	gained |= decode && !(e->flags & APP_HTTP_DECODE_BODIES);
+	e->flags = decode ? e->flags | APP_HTTP_DECODE_BODIES : e->flags & ~APP_HTTP_DECODE_BODIES;
+	if (!switching || !gained)
+		return;
+	for (struct pk_flow *pf = w->flows; pf; pf = pf->next)
+		for (int d = 0; d < 2; d++)
+			if (pf->http.half[d].body.open)
+				app_body_gap(&pf->http.half[d].body);
+}
+
 enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned index,
 			   struct cs_diag *d)
 {
 	const struct packet_opts *o = run->o;
 	w->run = run;
 	w->index = index;
+	w->m = run->m;
+	if (o->swap)
+		w->swap_gen = atomic_load(&o->swap->gen);
 	jbuf_init(&w->rec);
 	jbuf_init(&w->out.bytes);
 	w->hits.limit = 4096;
-	w->ind_matches = calloc(matcher_count(run->m) ? matcher_count(run->m) : 1, sizeof(uint64_t));
-	if (!w->ind_matches)
-		return CS_ERR_NOMEM;
-	enum cs_err e = matcher_scratch_create(run->m, &w->scr);
+	if (run->count_ind) {
+		w->ind_matches = calloc(matcher_count(w->m) ? matcher_count(w->m) : 1,
+					sizeof(uint64_t));
+		if (!w->ind_matches)
+			return CS_ERR_NOMEM;
+	}
+	enum cs_err e = matcher_scratch_create(w->m, &w->scr);
 	if (e != CS_OK)
 		return e;
 	struct cs_diag sd;
 	cs_diag_clear(&sd);
-	if (matcher_stream_prepare(run->m, w->scr, &sd) == CS_OK)
+	if (matcher_stream_prepare(w->m, w->scr, &sd) == CS_OK)
 		w->stream_ok = true;
 	else if (o->on_event && index == 0)
 		o->on_event(o->cb_ctx, &sd);
-	e = app_http_env_init(&w->http_env, d);
+	e = app_http_env_init(&w->md_env, d);
 	if (e != CS_OK)
 		return e;
-	/* Only the digests some indicator can match are worth computing. */
-	static const enum ind_type digest_type[3] = {IND_MD5, IND_SHA1, IND_SHA256};
-	for (int i = 0; i < 3; i++)
-		if (matcher_type_count(run->m, digest_type[i]) == 0) {
-			EVP_MD_free((EVP_MD *)w->http_env.md[i]);
-			w->http_env.md[i] = NULL;
-		}
-	if (w->stream_ok && body_types(run->m))
-		w->http_env.flags |= APP_HTTP_DECODE_BODIES;
+	w->http_env = w->md_env;
+	env_for_rules(w, false);
 	w->http_env.on_request = on_http_request;
 	w->http_env.on_response = on_http_response;
 	w->http_env.on_body_data = on_body_data;
@@ -601,7 +640,7 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 	struct flow_callbacks cb = {.on_open = on_open, .on_data = on_data, .on_gap = on_gap,
 				    .on_close = on_close, .ctx = w};
 	/* What one open engine stream costs: its state plus the allocator's share. */
-	w->stream_cost = matcher_stream_size(run->m) + 64;
+	w->stream_cost = matcher_stream_size(w->m) + 64;
 	e = flow_table_create(&fc, &cb, &w->ft, d);
 	if (e != CS_OK)
 		return e;
@@ -610,12 +649,40 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 	return CS_OK;
 }
 
+void pk_worker_switch(struct pk_worker *w, const struct matcher *m, struct pk_swap_slot *slot)
+{
+	/* Streams opened on the old database end on it, reporting what matches at
+	 * their end with the old rules; each flow's next bytes open a new stream
+	 * at their offset. A coded body keeps its place in the decoded bytes. */
+	for (struct pk_flow *pf = w->flows; pf; pf = pf->next) {
+		struct flow *f = pf->self;
+		w->cur = f;
+		for (int i = 0; i < 2; i++) {
+			w->cur_dir = (enum flow_dir)i;
+			w->cur_pkt = flow_last_pkt(f, (enum flow_dir)i);
+			w->cur_ts = flow_last_ts(f);
+			if (pf->d[i].body)
+				stream_end(w, &pf->d[i].body->ms, on_body_hit);
+			stream_end(w, &pf->d[i].ms, on_stream_hit);
+		}
+	}
+	w->cur = NULL;
+	matcher_scratch_destroy(w->scr);
+	w->scr = slot->scr;
+	slot->scr = NULL;
+	w->stream_ok = slot->stream_ok;
+	w->m = m;
+	/* No stream is open now, so the cost of the next ones can change. */
+	w->stream_cost = matcher_stream_size(m) + 64;
+	env_for_rules(w, true);
+}
+
 void pk_worker_fini(struct pk_worker *w)
 {
 	flow_table_destroy(w->ft);
 	matcher_scratch_destroy(w->scr);
 	matcher_hits_fini(&w->hits);
-	app_http_env_fini(&w->http_env);
+	app_http_env_fini(&w->md_env); /* http_env borrows its algorithms */
 	pk_ring_fini(&w->ring);
 	pk_out_fini(&w->out);
 	jbuf_fini(&w->rec);
@@ -624,6 +691,7 @@ void pk_worker_fini(struct pk_worker *w)
 
 void pk_worker_packet(struct pk_worker *w, const struct pkt *p, uint64_t number, uint64_t ts_ns)
 {
+	pk_swap_poll(w);
 	w->cur_pkt = number;
 	w->cur_ts = ts_ns;
 	flow_table_packet(w->ft, p, number, ts_ns, NULL);
@@ -631,6 +699,9 @@ void pk_worker_packet(struct pk_worker *w, const struct pkt *p, uint64_t number,
 
 void pk_worker_finish(struct pk_worker *w)
 {
+	/* A switch published before the run stopped is taken, so its caller
+	 * hears back and the flush ends the streams on the rules in force. */
+	pk_swap_poll(w);
 	flow_table_flush(w->ft);
 }
 
@@ -644,7 +715,9 @@ void *pk_worker_main(void *arg)
 		if (!e) {
 			if (!idle)
 				break;
-			/* A quiet tap: let idle flows go by the last packet time seen. */
+			/* A quiet tap: take new rules, and let idle flows go by the
+			 * last packet time seen. */
+			pk_swap_poll(w);
 			if (last_ts)
 				flow_table_expire(w->ft, last_ts);
 			continue;
