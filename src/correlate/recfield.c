@@ -65,6 +65,8 @@ struct recfield_reader {
 	regmatch_t rx_m[RECFIELD_MAX_FIELDS][RECFIELD_MAX_GROUP + 1];
 	char *scratch;
 	size_t scratch_cap, scratch_used;
+	char *zline;     /* the line with a NUL after it, for regexec */
+	size_t zline_cap;
 	uint64_t nomem;
 };
 
@@ -271,6 +273,7 @@ void recfield_reader_destroy(struct recfield_reader *r)
 	if (!r)
 		return;
 	free(r->scratch);
+	free(r->zline);
 	free(r);
 }
 
@@ -1022,10 +1025,25 @@ static bool regex_field(struct recfield_reader *r, const struct rf_field *f, con
 	if (r->rx_gen[k] != r->gen) {
 		const struct rf_regex *x = &r->s->rx[k];
 		regmatch_t *m = r->rx_m[k];
-		m[0].rm_so = 0;
-		m[0].rm_eo = (regoff_t)r->len;
-		r->rx_hit[k] = regexec(&x->re, r->line, x->groups + 1, m, REG_STARTEND) == 0;
 		r->rx_gen[k] = r->gen;
+		r->rx_hit[k] = false;
+		/* regexec wants a C string (REG_STARTEND is not honoured by every
+		 * implementation, nor by the sanitizers' interceptor): a copy. */
+		if (r->len + 1 > r->zline_cap) {
+			size_t cap = r->len + 1 < 256 ? 256 : r->len + 1;
+			char *z = realloc(r->zline, cap);
+			if (!z) {
+				r->nomem++;
+				return false;
+			}
+			r->zline = z;
+			r->zline_cap = cap;
+		}
+		memcpy(r->zline, r->line, r->len);
+		r->zline[r->len] = '\0';
+		if (memchr(r->line, '\0', r->len))
+			return false; /* a NUL inside: the regex would see a shorter line */
+		r->rx_hit[k] = regexec(&x->re, r->zline, x->groups + 1, m, 0) == 0;
 	}
 	if (!r->rx_hit[k])
 		return false;
