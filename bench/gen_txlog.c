@@ -208,7 +208,7 @@ struct gen_opts {
 struct gen {
     uint64_t s[4], js[4]; /* xoshiro256** states: records, disorder jitter */
     struct gen_opts o;
-    uint64_t start_ms, end_ms, ms, seq, line, bg_made, n_bg;
+    uint64_t start_ms, ms, seq, line, bg_made, n_bg;
     double rate; /* background events per ms at profile weight 1 */
     struct acct *names;
     struct acct_meta *meta;
@@ -218,7 +218,7 @@ struct gen {
     uint32_t base_emp, n_emp, base_merch, n_merch, base_bus, n_bus, base_wal, n_wal, base_pers, n_pers;
     struct tx *ptx;
     uint64_t *ptx_line;
-    uint32_t n_ptx, cap_ptx;
+    uint32_t n_ptx;
     struct pattern *pat;
     uint32_t n_pat;
     struct tx *heap;
