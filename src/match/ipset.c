@@ -55,6 +55,21 @@ enum cs_err ipset_add(struct ipset *s, const char *value, uint32_t ind)
 	return CS_OK;
 }
 
+/* memcmp order of two 16-byte addresses, as two big-endian words: the
+ * lookup's binary search runs once per address seen in a log. */
+static inline int addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	for (int i = 0; i < 2; i++) {
+		uint64_t p = __builtin_bswap64(x[i]), q = __builtin_bswap64(y[i]);
+		if (p != q)
+			return p < q ? -1 : 1;
+	}
+	return 0;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct ipset_entry *x = a, *y = b;
@@ -62,7 +77,7 @@ static int cmp_entry(const void *a, const void *b)
 		return x->v6 < y->v6 ? -1 : 1;
 	if (x->plen != y->plen)
 		return x->plen > y->plen ? -1 : 1;
-	int c = memcmp(x->addr, y->addr, 16);
+	int c = addr_cmp(x->addr, y->addr);
 	if (c)
 		return c;
 	return x->ind < y->ind ? -1 : x->ind > y->ind;
@@ -102,13 +117,13 @@ size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t 
 		size_t lo = run->first, hi = run->first + run->n;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			if (memcmp(s->e[mid].addr, key, 16) < 0)
+			if (addr_cmp(s->e[mid].addr, key) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 		size_t end = lo;
-		while (end < run->first + run->n && memcmp(s->e[end].addr, key, 16) == 0)
+		while (end < run->first + run->n && addr_cmp(s->e[end].addr, key) == 0)
 			end++;
 		if (end > lo) {
 			*first = lo;
