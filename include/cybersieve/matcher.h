@@ -19,10 +19,15 @@ struct matcher;
 struct matcher_scratch;
 
 /* One indicator as the matcher knows it: borrowed from its pack. */
+struct lookalike;
+struct lookalike_hit;
+
 struct matcher_ind {
 	const struct indicator *ind;
 	const struct pack *pack;
 	uint32_t pack_index;
+	uint32_t index;                /* its own index in the matcher */
+	const struct lookalike *look;  /* lookalike indicators: the brands it belongs to */
 };
 
 /* A confirmed hit in a chunk, offsets relative to the chunk start. */
@@ -77,6 +82,12 @@ size_t matcher_type_count(const struct matcher *m, enum ind_type t);
 /* Hamming distance between a pdq indicator and the 64 hex characters it
  * matched (what a record reports as "distance"); -1 when mi is not a pdq
  * indicator or text is not a PDQ hash. */
+/* How the host name text[0..len) imitates the brand of lookalike indicator
+ * mi (kind, distance, brand and compared label); false when mi is not a
+ * lookalike indicator or the text does not imitate its brand. */
+bool matcher_lookalike_describe(const struct matcher_ind *mi, const uint8_t *text, size_t len,
+				struct lookalike_hit *out);
+
 int matcher_pdq_distance(const struct matcher_ind *mi, const uint8_t *text, size_t len);
 
 /* Longest fixed-width indicator in bytes (regexes not counted). */

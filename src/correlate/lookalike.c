@@ -30,6 +30,7 @@ struct lk_brand {
 	uint8_t label_len, skel_len;
 	uint8_t maxd, min;
 	bool plain; /* label and skeleton are the same string */
+	bool any_tld; /* tld=own: the label under every suffix is the brand's */
 	uint64_t label_mask, skel_mask;
 	char label[LOOKALIKE_LABEL_MAX + 1];
 	uint8_t skel[LK_BRAND_SKEL_MAX];
@@ -426,6 +427,8 @@ static void try_label(struct lk_run *run, uint32_t bi, const struct lk_forms *f)
 		return;
 	if (skel_near && f->skel_len == b->skel_len && memcmp(f->skel, b->skel, b->skel_len) == 0) {
 		bool same = f->raw_len == b->label_len && memcmp(f->raw, b->label, b->label_len) == 0;
+		if (same && b->any_tld)
+			return; /* google.co.in for a brand that holds its name everywhere */
 		add_hit(run, bi, same ? LOOKALIKE_TLD : LOOKALIKE_HOMOGLYPH, 0, run->h->r);
 		return;
 	}
@@ -881,13 +884,28 @@ static enum cs_err option_parse(struct lk_brand *b, unsigned *given, const char 
 	const char *eq = memchr(s, '=', n);
 	size_t kn = (size_t)(eq - s), vn = n - kn - 1;
 	unsigned bit, lo, hi;
+	if (label_is(s, kn, "tld")) {
+		if (!label_is(eq + 1, vn, "own")) {
+			cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "brand option '%.*s': the only value is tld=own", show, s);
+			return CS_ERR_PARSE;
+		}
+		if (*given & 4) {
+			cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "brand option '%.*s' given twice", (int)kn, s);
+			return CS_ERR_PARSE;
+		}
+		*given |= 4;
+		b->any_tld = true;
+		return CS_OK;
+	}
 	if (label_is(s, kn, "distance")) {
 		bit = 1, lo = 0, hi = LOOKALIKE_DISTANCE_MAX;
 	} else if (label_is(s, kn, "min")) {
 		bit = 2, lo = 1, hi = LOOKALIKE_LABEL_MAX;
 	} else {
 		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
-			    "unknown brand option '%.*s' (known: distance=N, min=N)", show, s);
+			    "unknown brand option '%.*s' (known: distance=N, min=N, tld=own)", show, s);
 		return CS_ERR_PARSE;
 	}
 	if (*given & bit) {
@@ -981,6 +999,8 @@ static enum cs_err brand_parse(const struct lookalike *l, struct lk_brand *b, co
 		b->maxd = opts.maxd;
 	if (!err && (given & 2))
 		b->min = opts.min;
+	if (!err && (given & 4))
+		b->any_tld = true;
 	return err;
 }
 

@@ -36,6 +36,9 @@
  * every subdomain of a listed domain never hit for that brand.
  *   distance=N  (0..3) largest edit distance for LOOKALIKE_EDIT; default 0
  *               for brand labels of up to 4 characters, 1 up to 8, 2 above.
+ *   tld=own     the brand label under any public suffix is the brand's own
+ *               (google.co.in, google.nl for a brand that holds its name in
+ *               every country domain): no TLD hit on the registrable label.
  *   min=N       (1..63) the brand label is searched inside longer words
  *               (LOOKALIKE_COMBO) only when it has at least N characters;
  *               default 6, so "ing" never flags "booking", "chase" never flags

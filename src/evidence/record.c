@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <string.h>
 
+#include "correlate/lookalike.h"
 #include "cybersieve/evidence.h"
 #include "cybersieve/pseudo.h"
 #include "cybersieve/util.h"
@@ -108,6 +109,21 @@ static void render_context(struct jbuf *j, const struct ev_record *r)
 	json_obj_close(j);
 }
 
+void ev_render_lookalike(struct jbuf *j, const struct matcher_ind *mi, const uint8_t *text,
+			 size_t len)
+{
+	struct lookalike_hit h;
+	if (!matcher_lookalike_describe(mi, text, len, &h))
+		return;
+	json_key(j, "lookalike");
+	json_obj_open(j);
+	json_kv_str(j, "kind", lookalike_kind_name(h.kind));
+	json_kv_u64(j, "distance", h.distance);
+	json_kv_str(j, "brand", h.brand);
+	ev_kv_text(j, "label", (const uint8_t *)h.label, strlen(h.label));
+	json_obj_close(j);
+}
+
 void ev_render_common(struct jbuf *j, const struct timespec *detected,
 		      const struct matcher_ind *mi)
 {
@@ -159,6 +175,7 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r)
 	int dist = matcher_pdq_distance(r->mi, r->text, r->text_len);
 	if (dist >= 0)
 		json_kv_u64(j, "distance", (uint64_t)dist);
+	ev_render_lookalike(j, r->mi, r->text, r->text_len);
 	if (r->line_split)
 		json_kv_bool(j, "line_split", true);
 	if (ev_category_withholds_content(p->category)) {

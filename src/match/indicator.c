@@ -13,6 +13,7 @@
 #include "cybersieve/iban.h"
 #include "cybersieve/pack.h"
 #include "cybersieve/wallet.h"
+#include "correlate/lookalike.h"
 #include "match/indicator_int.h"
 
 #define DOMAIN_MAX 253
@@ -711,7 +712,18 @@ enum cs_err ind_normalise(enum ind_type t, unsigned flags, const char *raw, size
 	case IND_WALLET: return norm_wallet(raw, len, out, out_len, d);
 	case IND_IBAN: return norm_iban(raw, len, out, out_len, d);
 	case IND_PDQ: return norm_hex(t, raw, len, out, out_len, d);
-	case IND_LOOKALIKE:
+	case IND_LOOKALIKE: {
+		/* Checked now, so that a bad brand refuses its pack at file:line. */
+		struct lookalike *l;
+		enum cs_err e = lookalike_create(&l);
+		if (e == CS_OK) {
+			e = lookalike_add_brand(l, 0, raw, len, d);
+			lookalike_destroy(l);
+		}
+		if (e != CS_OK)
+			return e;
+		return norm_rule(raw, len, out, out_len);
+	}
 	case IND_COMBO:
 	case IND_WINDOW:
 		/* Parsed by their engines (src/correlate) when the matcher is built. */

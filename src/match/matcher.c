@@ -375,11 +375,20 @@ static enum cs_err build_exprs(struct matcher *m, struct build *b, struct pack *
 	for (size_t p = 0; p < n_packs; p++) {
 		for (size_t j = 0; j < packs[p]->n_ind; j++, i++) {
 			const struct indicator *ind = &packs[p]->ind[j];
-			m->ind[i] = (struct matcher_ind){ind, packs[p], (uint32_t)p};
-			if (ind_type_is_rule(ind->type) || ind->type == IND_LOOKALIKE) {
-				/* Not searched as patterns: rules combine other matches,
-				 * brands are judged by their own engine. */
+			m->ind[i] = (struct matcher_ind){ind, packs[p], (uint32_t)p, (uint32_t)i, NULL};
+			if (ind_type_is_rule(ind->type)) {
+				/* Not searched for: rules combine other matches. */
 				m->in_set[i] = 1;
+				continue;
+			}
+			if (ind->type == IND_LOOKALIKE) {
+				/* Brands are judged on every host name (shape.c). */
+				enum cs_err e = shapes_add_lookalike(&m->shapes, (uint32_t)i, ind);
+				if (e != CS_OK)
+					return e;
+				m->in_set[i] = 1;
+				m->shapes.taken++;
+				m->ind[i].look = m->shapes.look;
 				continue;
 			}
 			bool taken = ind->type == IND_PDQ;
@@ -508,6 +517,22 @@ fail:
 	build_fini(&b, m->n);
 	matcher_destroy(m);
 	return err;
+}
+
+bool matcher_lookalike_describe(const struct matcher_ind *mi, const uint8_t *text, size_t len,
+				struct lookalike_hit *out)
+{
+	if (!mi || !mi->look || mi->ind->type != IND_LOOKALIKE)
+		return false;
+	struct lookalike_hit hits[LOOKALIKE_MAX_HITS];
+	size_t n = lookalike_check(mi->look, (const char *)text, len, hits, LOOKALIKE_MAX_HITS);
+	for (size_t i = 0; i < n && i < LOOKALIKE_MAX_HITS; i++) {
+		if (hits[i].ind == mi->index) {
+			*out = hits[i];
+			return true;
+		}
+	}
+	return false;
 }
 
 size_t matcher_count(const struct matcher *m)

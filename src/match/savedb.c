@@ -21,7 +21,7 @@
 #include "cybersieve/util.h"
 #include "match/matcher_int.h"
 
-#define SAVEDB_FORMAT 1u
+#define SAVEDB_FORMAT 2u /* 2: the host shape of lookalike brands */
 #define SAVEDB_HEAD (SAVEDB_MAGIC_LEN + 4 + 4 + 8 + 32)
 #define SAVEDB_FILE_MAX ((size_t)1 << 36)
 #define NO_STR UINT32_MAX
@@ -600,7 +600,8 @@ static bool rd_matcher(struct rd *r, struct matcher *m, struct pack **packs, siz
 	size_t i = 0;
 	for (size_t p = 0; p < n_packs; p++)
 		for (size_t j = 0; j < packs[p]->n_ind; j++, i++)
-			m->ind[i] = (struct matcher_ind){&packs[p]->ind[j], packs[p], (uint32_t)p};
+			m->ind[i] = (struct matcher_ind){&packs[p]->ind[j], packs[p], (uint32_t)p,
+							 (uint32_t)i, NULL};
 	m->fixed_len = rd_copy(r, n, sizeof(*m->fixed_len), oom);
 	m->in_set = rd_copy(r, n, 1, oom);
 	m->has_som = rd_copy(r, n, 1, oom);
@@ -628,7 +629,24 @@ static bool rd_matcher(struct rd *r, struct matcher *m, struct pack **packs, siz
 			return false;
 		atomic_store(&m->stream_state, ST_READY);
 	}
-	return rd_shapes(r, m, oom);
+	if (!rd_shapes(r, m, oom))
+		return false;
+	/* Lookalike brands are rebuilt from their values: a brand is a few
+	 * labels, cheap to index again. */
+	for (size_t k = 0; k < n; k++) {
+		if (m->ind[k].ind->type != IND_LOOKALIKE)
+			continue;
+		if (shapes_add_lookalike(&m->shapes, (uint32_t)k, m->ind[k].ind) != CS_OK)
+			return *oom = true, false;
+	}
+	if (m->shapes.look) {
+		if (lookalike_seal(m->shapes.look) != CS_OK)
+			return *oom = true, false;
+		for (size_t k = 0; k < n; k++)
+			if (m->ind[k].ind->type == IND_LOOKALIKE)
+				m->ind[k].look = m->shapes.look;
+	}
+	return true;
 }
 
 /* SHA-256 of a file's bytes; false when it cannot be read. */

@@ -42,6 +42,9 @@ static const struct {
 	[SHAPE_IBAN] = {"(?:^|[^0-9A-Za-z])[A-Z]{2}[0-9]{2}(?: ?[0-9A-Za-z]){11,30}",
 			IBAN_MAX_PRINTED},
 	[SHAPE_DOMAIN] = {NULL, 0}, /* built from the listed last labels (domset.c) */
+	/* The end of a host name: a dot and a last label of letters (or an
+	 * xn-- label); confirmation walks back to the host's start. */
+	[SHAPE_HOST] = {"\\.(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})", 253},
 };
 
 static int hex_val(uint8_t c)
@@ -93,6 +96,8 @@ void shapes_fini(struct shapes *s)
 	strset_fini(&s->wallet);
 	strset_fini(&s->iban);
 	domset_fini(&s->dom);
+	lookalike_destroy(s->look);
+	s->look = NULL;
 	free(s->next);
 	free(s->wmask);
 	free(s->any_wallet);
@@ -296,6 +301,8 @@ const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_
 		*hs_flags |= HS_FLAG_CASELESS;
 		return domset_expr(&s->dom);
 	}
+	if (k == SHAPE_HOST)
+		*hs_flags |= HS_FLAG_CASELESS;
 	return shape_tab[k].expr;
 }
 
@@ -318,8 +325,28 @@ size_t shapes_max_width(const struct shapes *s)
 	return w;
 }
 
+enum cs_err shapes_add_lookalike(struct shapes *s, uint32_t idx, const struct indicator *ind)
+{
+	if (!s->look) {
+		enum cs_err e = lookalike_create(&s->look);
+		if (e != CS_OK)
+			return e;
+	}
+	/* The value was checked when the pack was read (indicator.c). */
+	enum cs_err e = lookalike_add_brand(s->look, idx, ind->value, ind->value_len, NULL);
+	if (e != CS_OK)
+		return e;
+	s->used[SHAPE_HOST] = true;
+	return CS_OK;
+}
+
 enum cs_err shapes_seal(struct shapes *s)
 {
+	if (s->look) {
+		enum cs_err e = lookalike_seal(s->look);
+		if (e != CS_OK)
+			return e;
+	}
 	ipset_seal(&s->ip);
 	s->used[SHAPE_IP4] = ipset_has(&s->ip, false);
 	s->used[SHAPE_IP6] = ipset_has(&s->ip, true);
@@ -527,9 +554,79 @@ static bool pdq_found(void *vctx, uint32_t id, unsigned dist)
 	return pe->ok;
 }
 
+static bool host_byte(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.' || c >= 0x80;
+}
+
+/* Last labels that name file types, not top-level domains (none of these is
+ * a delegated TLD): "apple-touch-icon.png" is a file, not a host. */
+static bool file_suffix(const uint8_t *p, size_t n)
+{
+	static const char *const ext[] = {
+		"png", "gif", "jpg", "jpeg", "css", "js", "html", "htm", "shtml", "xhtml", "php",
+		"asp", "aspx", "jsp", "cgi", "txt", "xml", "json", "ico", "svg", "pdf", "gz", "tgz",
+		"tar", "bz2", "xz", "exe", "dll", "log", "csv", "woff", "woff2", "ttf", "eot", "mp3",
+		"mp4", "avi", "wav", "webm", "webp", "bmp", "tif", "tiff", "doc", "docx", "xls",
+		"xlsx", "ppt", "pptx", "bak", "tmp", "conf", "cfg", "ini", "bat", "jar", "war",
+		"swf", "flv", "rss", "yml", "yaml", "map", "php3", "rar", "7z", "iso", "img", "bin",
+	};
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (strlen(ext[i]) == n && strncasecmp((const char *)p, ext[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* A host name ends at end: not followed by a label byte, nor by a dot that
+ * goes on into another label. Walk back to its start and ask every brand.
+ * Not hosts: a name whose last label is a file type, and a name that is a
+ * path segment (one '/' before it; "//" starts an authority). */
+static bool confirm_host(const struct shapes *s, const uint8_t *buf, size_t len, uint64_t end,
+			 shapes_emit_fn emit, void *ctx)
+{
+	if (!s->look || end > len)
+		return true;
+	if (end < len && (host_byte(buf[end]) && buf[end] != '.'))
+		return true;
+	if (end + 1 < len && buf[end] == '.' && host_byte(buf[end + 1]) && buf[end + 1] != '.')
+		return true;
+	uint64_t start = end;
+	while (start > 0 && end - start < 253 && host_byte(buf[start - 1]))
+		start--;
+	if (start > 0 && end - start >= 253 && host_byte(buf[start - 1]))
+		return true; /* longer than a host name can be */
+	while (start < end && (buf[start] == '.' || buf[start] == '-'))
+		start++;
+	/* URL-encoded delimiters before it ("%2F%2Fgoogle.com") are not part of it. */
+	while (start > 0 && buf[start - 1] == '%' && end - start > 2 && hex_val(buf[start]) >= 0 &&
+	       hex_val(buf[start + 1]) >= 0) {
+		start += 2;
+		while (start < end && buf[start] == '%' && end - start > 3)
+			start += 3;
+	}
+	if (end - start < 4)
+		return true;
+	if (start > 0 && buf[start - 1] == '/' && !(start > 1 && buf[start - 2] == '/'))
+		return true;
+	uint64_t dot = end;
+	while (dot > start && buf[dot - 1] != '.')
+		dot--;
+	if (file_suffix(buf + dot, (size_t)(end - dot)))
+		return true;
+	struct lookalike_hit hits[8];
+	size_t n = lookalike_check(s->look, (const char *)buf + start, (size_t)(end - start), hits, 8);
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (!emit(ctx, hits[i].ind, start, end))
+			return false;
+	return true;
+}
+
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx)
 {
+	if (k == SHAPE_HOST)
+		return confirm_host(s, buf, len, end, emit, ctx);
 	if (k == SHAPE_DOMAIN) {
 		struct dom_emit de = {s, emit, ctx};
 		return domset_confirm(&s->dom, buf, len, end, dom_found, &de);

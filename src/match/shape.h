@@ -23,6 +23,7 @@
 #include "cybersieve/error.h"
 #include "cybersieve/pack.h"
 #include "cybersieve/pdq.h"
+#include "correlate/lookalike.h"
 #include "match/domset.h"
 #include "match/hashset.h"
 #include "match/ipset.h"
@@ -37,6 +38,7 @@ enum shape_kind {
 	SHAPE_WALLET,
 	SHAPE_IBAN,
 	SHAPE_DOMAIN,
+	SHAPE_HOST,   /* any host name: checked against lookalike brands */
 	SHAPE_COUNT
 };
 
@@ -49,6 +51,7 @@ struct shapes {
 				   * from the indicators, which outlive the matcher) */
 	struct strset iban;       /* electronic form -> first indicator */
 	struct domset dom;        /* listed domains, when held by suffix set */
+	struct lookalike *look;   /* lookalike brands (correlate/lookalike.h), or NULL */
 	struct pdq_index *pdq;    /* pdq indicators, built by shapes_seal() */
 	uint8_t (*pdq_hash)[PDQ_HASH_BYTES]; /* while building: the listed hashes */
 	uint32_t *pdq_ind;        /* per index entry: the indicator */
@@ -86,6 +89,10 @@ enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *i
 /* Hold pdq indicator idx, matched within max_dist bits (<= PDQ_MAX_DIST). */
 enum cs_err shapes_add_pdq(struct shapes *s, uint32_t idx, const struct indicator *ind,
 			   unsigned max_dist);
+
+/* Hold lookalike indicator idx (a brand and its own domains); the caller
+ * counts it in taken. */
+enum cs_err shapes_add_lookalike(struct shapes *s, uint32_t idx, const struct indicator *ind);
 
 /* After the last shapes_add(): sort what needs it, decide the shapes used,
  * build expressions that depend on the values. CS_ERR_NOMEM. */

@@ -219,7 +219,7 @@ static void recfx_init(struct recfx *f, const char *category)
 		f->pack->category = strdup(category);
 		assert_non_null(f->pack->category);
 	}
-	f->mi = (struct matcher_ind){&f->pack->ind[0], f->pack, 0};
+	f->mi = (struct matcher_ind){&f->pack->ind[0], f->pack, 0, 0, NULL};
 	f->r = (struct ev_record){
 		.run_id = "run-1", .seq = 7, .detected = {1700000000, 123000000}, .mi = &f->mi,
 		.path = "/var/log/x.log", .gzip = false, .line = 12, .offset = 345,

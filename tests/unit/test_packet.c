@@ -32,7 +32,7 @@ static struct pack *one_pack(const char *category, enum ind_type t, const char *
 
 static void render(const struct pack *p, bool live, struct jbuf *j)
 {
-	struct matcher_ind mi = {&p->ind[0], p, 0};
+	struct matcher_ind mi = {&p->ind[0], p, 0, 0, NULL};
 	const uint8_t text[] = "a\"b\n\xff";
 	struct ev_packet_record r = {
 		.run_id = "run", .seq = 3, .mi = &mi, .live = live, .source = "x.pcap",
