@@ -70,20 +70,50 @@ void ev_record_render(struct jbuf *j, const struct ev_record *r);
 
 /* One part of an aggregate record: a match that a combination rule joined,
  * or a record that a window rule counted. Enough for the receiver to find
- * the bytes again: the input's path and SHA-256, line, offset and length. */
+ * the bytes again: the input's path and SHA-256, line, offset and length;
+ * for a match in a capture (packet set) the packets and the field instead
+ * of gzip and line. */
 struct ev_contrib {
-	const char *path;
+	const char *path;     /* input; packet: capture path, or interface when live */
 	const char *sha256;   /* hex; NULL: the input is still being read (placeholder);
 			       * "": unknown (the input could not be read to its end) */
 	bool gzip;
 	uint64_t line;        /* 1-based */
-	uint64_t offset;      /* byte offset in the decompressed stream */
+	uint64_t offset;      /* byte offset in the decompressed stream; packet: stream
+			       * offset, rendered only with has_offset */
 	uint64_t length;      /* bytes of the match (combo) or of the record (window) */
 	const struct matcher_ind *part; /* combo: the indicator that matched; else NULL */
 	const uint8_t *text;  /* combo: the matched text (left out for csam packs) */
 	size_t text_len;
 	const char *time;     /* window: the record's time, RFC 3339; else NULL */
+	/* A match in a capture: rendered with kind, path or interface, sha256
+	 * (the placeholder for a capture, null live; the sha256 member is not
+	 * read), packet numbers and times, field and direction. */
+	bool packet;
+	bool live;                    /* source is an interface; sha256 is null */
+	uint64_t pkt_first, pkt_last; /* 1-based packet numbers */
+	uint64_t ts_first, ts_last;   /* packet times, ns since the epoch */
+	const char *field;            /* "payload", "dns.query", "tls.sni", ... */
+	bool to_client;               /* direction of the bytes that matched */
+	bool has_offset;
 };
+
+/* A captured flow as its initiator opened it (packet records and rules). */
+struct ev_flow {
+	const char *src_ip, *dest_ip; /* text */
+	uint16_t src_port, dest_port;
+	uint8_t proto;
+	const char *community_id;
+};
+
+/* "flow": the flow object; direction ("to_server", "to_client") is left out
+ * when NULL. */
+void ev_render_flow(struct jbuf *j, const struct ev_flow *f, const char *direction);
+/* The location keys of a packet source, inside an open object: kind, path or
+ * interface, sha256 (placeholder for a capture, null live), packet_first,
+ * packet_last, ts_first, ts_last. */
+void ev_render_packet_source(struct jbuf *j, bool live, const char *source, uint64_t pkt_first,
+			     uint64_t pkt_last, uint64_t ts_first, uint64_t ts_last);
 
 /* A record for a fired rule (combo or window): the rule, where it held, and
  * every contributing part. */
@@ -92,12 +122,14 @@ struct ev_aggregate {
 	uint64_t seq;
 	struct timespec detected;
 	const struct matcher_ind *mi; /* the rule */
-	const char *scope;            /* "line", "message" or "window" */
+	const char *scope;            /* "line", "message", "flow", "flow-dir" or "window" */
 	const char *key;              /* window: the key's value; else NULL */
 	size_t key_len;
 	const char *agg;              /* window: count, sum, distinct, passthrough */
 	const char *value;            /* window: the aggregate's value when it fired, decimal */
 	const char *first_time, *last_time; /* window: times of the first and last part */
+	const struct ev_flow *flow;   /* flow and flow-dir rules: the flow; else NULL */
+	const char *direction;        /* flow-dir: "to_server" or "to_client"; else NULL */
 	const struct ev_contrib *c;
 	size_t n_c;
 };
@@ -105,6 +137,9 @@ struct ev_aggregate {
 /* Render an aggregate record (no trailing newline) into j; sha256 of the
  * parts from an input still being read hold the placeholder. */
 void ev_aggregate_render(struct jbuf *j, const struct ev_aggregate *a);
+/* The record without its first keys (prev, record_id, run_id, seq), to put
+ * after ev_record_render_head() once the record is numbered; seq is unused. */
+void ev_aggregate_render_body(struct jbuf *j, const struct ev_aggregate *a);
 
 /* The writer chains every line it writes (include/cybersieve/chain.h): a line
  * that begins with the prev placeholder gets the hash of the line before it.

@@ -6,6 +6,14 @@
  * flow hash; each worker owns its flow table, Hyperscan scratch and streams.
  * The caller owns the matcher (shared read-only), the capture and the writer.
  *
+ * Combination rules of scope flow and flow-dir (src/correlate/combo.h) are
+ * judged when a flow ends (FIN/RST, idle timeout, eviction, end of input):
+ * each match their rules use is kept with its flow as a part (at most
+ * PACKET_FLOW_PARTS per flow, the first of each indicator and direction), and
+ * each rule that holds over the flow, or over one of its directions, writes
+ * one record naming every part. Rules of scope line and message are left to
+ * text inputs.
+ *
  * Live capture can take new rules while it runs (struct packet_swap below):
  * each worker switches to the new matcher at a packet boundary, so the
  * capture itself never waits for a compile. */
@@ -24,10 +32,20 @@
 #include "cybersieve/flow.h"
 #include "cybersieve/matcher.h"
 
+#define PACKET_FLOW_PARTS 32      /* parts of flow rules kept per flow */
+#define PACKET_PART_TEXT 256      /* bytes of a part's matched text kept */
+
+struct combo_set;
+
 struct packet_stats {
 	uint64_t packets;
 	uint64_t bytes;              /* captured bytes */
-	uint64_t matches;            /* records written */
+	uint64_t matches;            /* records written (rule records included) */
+	uint64_t rule_records;       /* records of flow and flow-dir rules */
+	uint64_t parts_dropped;      /* matches flow rules use that were not kept: the
+				      * flow held PACKET_FLOW_PARTS, or no room */
+	uint64_t rules_held_partial; /* rules with a NOT that held over a flow partly
+				      * read (gap, parts dropped, reload): not written */
 	uint64_t *ind_matches;       /* optional: records per matcher indicator (caller's array) */
 	struct decode_stats decode;  /* summed over workers */
 	struct flow_stats flow;      /* summed over workers */
@@ -66,6 +84,8 @@ struct packet_opts {
 	struct packet_swap *swap;    /* live only: new matchers handed in while the run
 				      * goes on (packet_swap_apply); NULL = fixed rules.
 				      * Not with st->ind_matches (indices change). */
+	const struct combo_set *combos; /* rules built from the matcher given to
+				      * packet_run (combo_set_create); NULL = none */
 };
 
 /* Fill o with defaults: 1 thread, flow table defaults, 64 bytes of context. */
@@ -134,6 +154,15 @@ void packet_swap_destroy(struct packet_swap *sw);
 enum cs_err packet_swap_apply(struct packet_swap *sw, struct matcher *m,
 			      packet_swap_render_fn render, void *ctx, const struct matcher **old,
 			      struct timespec *at, struct cs_diag *d);
+/* The same with the combination rules built from m (NULL: none from then on;
+ * packet_swap_apply passes NULL). The caller frees the combination rules of
+ * the old matcher with it. Parts a flow kept under the old rules are dropped
+ * at the switch; such a flow is judged on the parts seen afterwards, and its
+ * rules with a NOT do not fire (packet_stats.rules_held_partial). */
+enum cs_err packet_swap_apply_rules(struct packet_swap *sw, struct matcher *m,
+				    const struct combo_set *combos, packet_swap_render_fn render,
+				    void *ctx, const struct matcher **old, struct timespec *at,
+				    struct cs_diag *d);
 
 /* Refuse every later packet_swap_apply() and wake those waiting for the run to
  * start. packet_run() calls it as it returns; a caller whose run never

@@ -451,6 +451,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	po.stop = (const volatile int *)&g_stop;
 	po.on_event = on_event;
 	po.spill_dir = s->out_dir[0] ? s->out_dir : "/tmp";
+	po.combos = s->combos;
 	if (s->cfg.flow_memory)
 		po.flow.mem_cap = s->cfg.flow_memory;
 	struct packet_stats st = {.ind_matches = s->res.ind_matches};
@@ -459,6 +460,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	capture_destroy(cap);
 	in->matches += st.matches;
 	s->res.matches += st.matches;
+	s->res.rule_records += st.rule_records;
 	in->bytes += st.bytes;
 	in->capture = true;
 	in->packets = st.packets;

@@ -487,6 +487,7 @@ static void run_pipeline(struct tap_run *s)
 	cli_now_rfc3339(from, sizeof(from));
 	/* Taken before the reload thread starts: from then on it owns s->rl. */
 	const struct matcher *first = s->rl.cur.m;
+	o.combos = s->rl.cur.combos;
 	struct packet_swap *sw = NULL;
 	if (packet_swap_create(&sw) == CS_OK && tap_reload_start(&s->rl, sw, from) == 0)
 		o.swap = sw;
@@ -645,6 +646,9 @@ static void render_summary(struct jbuf *j, const struct tap_run *s, int code)
 	render_flows(j, &s->st);
 	json_kv_u64(j, "matches", s->st.matches);
 	json_kv_u64(j, "matches_not_recorded", s->st.records_dropped);
+	json_kv_u64(j, "rule_records", s->st.rule_records);
+	json_kv_u64(j, "rule_parts_dropped", s->st.parts_dropped);
+	json_kv_u64(j, "rules_held_partial", s->st.rules_held_partial);
 	json_kv_u64(j, "stream_errors", s->st.stream_errors);
 	json_kv_u64(j, "streams_peak", s->st.streams_peak);
 	json_kv_u64(j, "stream_bytes_peak", s->st.stream_bytes_peak);

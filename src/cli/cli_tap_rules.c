@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli_allow.h"
+#include "cli_build.h"
 #include "cli_common.h"
 #include "cli_tap_rules.h"
 #include "cybersieve/util.h"
@@ -70,15 +71,18 @@ int tap_rules_load(const struct tap_rules_src *src, bool reload, struct tap_rule
 		return -1;
 	}
 	out->suppressed = allow.suppressed;
+	/* A tap needs the stream database at once: compile it beside the block
+	 * one. At start a pack the engine refuses, or whose rule is in error, is
+	 * left out (unless --strict); a reload with one fails whole, keeping the
+	 * rules in force. */
+	if (!reload)
+		return cli_build_matcher(&out->rules, src->strict, MATCHER_BUILD_STREAM, &out->m,
+					 &out->combos, NULL, NULL);
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	/* A tap needs the stream database at once: compile it beside the block
-	 * one. At start a pack the engine refuses is left out (unless --strict);
-	 * a reload with one fails whole, keeping the rules in force. */
-	bool skip = !src->strict && !reload;
-	enum cs_err e = matcher_build_ex(out->rules.packs, out->rules.n,
-					 skip ? cli_on_refused : NULL, &out->rules,
-					 MATCHER_BUILD_STREAM, &out->m, &d);
+	enum cs_err e = cli_rules_matcher(&out->rules, NULL, NULL, MATCHER_BUILD_STREAM, &out->m, &d);
+	if (e == CS_OK)
+		e = combo_set_create(out->m, NULL, NULL, &out->combos, &d);
 	if (e != CS_OK) {
 		char tmp[1600];
 		cs_diag_format(&d, tmp, sizeof(tmp));
@@ -91,6 +95,7 @@ int tap_rules_load(const struct tap_rules_src *src, bool reload, struct tap_rule
 
 void tap_rules_fini(struct tap_rules *r)
 {
+	combo_set_destroy(r->combos);
 	matcher_destroy(r->m);
 	cli_rules_fini(&r->rules);
 	memset(r, 0, sizeof(*r));
@@ -261,7 +266,8 @@ static void reload_once(struct tap_reload *r)
 	struct timespec at;
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	enum cs_err e = packet_swap_apply(r->sw, next.m, render_note, &n, &old, &at, &d);
+	enum cs_err e = packet_swap_apply_rules(r->sw, next.m, next.combos, render_note, &n, &old,
+						&at, &d);
 	char tmp[1600];
 	cs_diag_format(&d, tmp, sizeof(tmp));
 	if (e == CS_OK || e == CS_ERR_IO) {

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "cli_rules.h"
+#include "correlate/combo.h"
 #include "cybersieve/matcher.h"
 #include "cybersieve/packet.h"
 #include "cybersieve/ruleset.h"
@@ -36,17 +37,19 @@ struct tap_rules_src {
 	bool strict;
 };
 
-/* One set of rules: the packs and the matcher built from them. */
+/* One set of rules: the packs, the matcher built from them and its
+ * combination rules (those of scope flow and flow-dir apply to traffic). */
 struct tap_rules {
 	struct cli_rules rules;
 	struct matcher *m;
+	struct combo_set *combos;
 	size_t suppressed;      /* indicators the --allow lists dropped */
 };
 
 /* Read and compile src into out (zeroed by the caller). At start (reload
- * false) a bad pack is reported and left out unless src->strict, as scan does;
- * a reload is all or nothing: any error fails it, with the first one (file:line:
- * reason) in why. Errors are printed as they are found. 0, or -1 (out is then
+ * false) a bad pack (one whose combination rule is in error included) is
+ * reported and left out unless src->strict, as scan does; a reload is all or
+ * nothing: any error fails it, with the first one (file:line: reason) in why. Errors are printed as they are found. 0, or -1 (out is then
  * for tap_rules_fini only). */
 int tap_rules_load(const struct tap_rules_src *src, bool reload, struct tap_rules *out,
 		   char *why, size_t why_cap);

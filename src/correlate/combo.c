@@ -23,6 +23,7 @@ struct insn {
 struct rule {
 	uint32_t ind;   /* the combo indicator */
 	enum combo_scope_kind kind;
+	bool has_not;   /* an atom under a NOT: needs the whole scope to be judged */
 	struct insn *prog;
 	size_t n_prog;
 };
@@ -231,6 +232,16 @@ static bool eval(const struct rule *r, const struct eval_env *env)
 	return sp == 1 && st[0];
 }
 
+static const char *const scope_names[COMBO_SCOPE_COUNT] = {
+	[COMBO_SCOPE_LINE] = "line", [COMBO_SCOPE_MESSAGE] = "message",
+	[COMBO_SCOPE_FLOW] = "flow", [COMBO_SCOPE_FLOW_DIR] = "flow-dir",
+};
+
+const char *combo_scope_name(enum combo_scope_kind k)
+{
+	return (unsigned)k < COMBO_SCOPE_COUNT ? scope_names[k] : "?";
+}
+
 /* "scope=KIND " at the start of the rule text. */
 static bool parse_scope(const char *s, size_t n, size_t *used, enum combo_scope_kind *k)
 {
@@ -241,14 +252,14 @@ static bool parse_scope(const char *s, size_t n, size_t *used, enum combo_scope_
 	size_t e = 6;
 	while (e < n && !is_space(s[e]))
 		e++;
-	if (e - 6 == 4 && memcmp(s + 6, "line", 4) == 0)
-		*k = COMBO_SCOPE_LINE;
-	else if (e - 6 == 7 && memcmp(s + 6, "message", 7) == 0)
-		*k = COMBO_SCOPE_MESSAGE;
-	else
-		return false;
-	*used = e;
-	return true;
+	for (int i = 0; i < COMBO_SCOPE_COUNT; i++) {
+		if (e - 6 == strlen(scope_names[i]) && memcmp(s + 6, scope_names[i], e - 6) == 0) {
+			*k = (enum combo_scope_kind)i;
+			*used = e;
+			return true;
+		}
+	}
+	return false;
 }
 
 static enum cs_err rule_parse(struct combo_set *cs, const struct strset *ids, uint32_t idx,
@@ -260,7 +271,7 @@ static enum cs_err rule_parse(struct combo_set *cs, const struct strset *ids, ui
 	uint64_t line = mi->ind->line ? mi->ind->line : CS_DIAG_NONE;
 	if (!parse_scope(s, n, &used, &r->kind)) {
 		cs_diag_set(d, mi->pack->path, line, CS_DIAG_NONE,
-			    "combo '%s': unknown scope (line or message)", mi->ind->id);
+			    "combo '%s': unknown scope (line, message, flow or flow-dir)", mi->ind->id);
 		return CS_ERR_PARSE;
 	}
 	struct parser p = {.s = s + used, .n = n - used, .cs = cs, .ids = ids, .self = mi,
@@ -279,6 +290,9 @@ static enum cs_err rule_parse(struct combo_set *cs, const struct strset *ids, ui
 	r->ind = idx;
 	r->prog = p.prog;
 	r->n_prog = p.n_prog;
+	for (size_t i = 0; i < p.n_prog; i++)
+		if ((p.prog[i].op == OP_IND || p.prog[i].op == OP_TYPE) && !p.prog[i].positive)
+			r->has_not = true;
 	if (ok) {
 		struct eval_env none = {0};
 		if (eval(r, &none))
@@ -595,6 +609,10 @@ bool combo_scope_end(struct combo_scope *sc, combo_fire_fn fire, void *user)
 			const struct rule *r = &sc->cs->rules[sc->touched[t]];
 			if (!eval(r, &env))
 				continue;
+			if (sc->partial && r->has_not) {
+				sc->held_partial++;
+				continue;
+			}
 			struct combo_fire f = {r->ind, sc->fire_parts, rule_parts(sc, r)};
 			go = fire(user, &f);
 		}
@@ -605,5 +623,6 @@ bool combo_scope_end(struct combo_scope *sc, combo_fire_fn fire, void *user)
 		sc->slot[sc->parts[i].ind] = 0;
 	sc->n_parts = 0;
 	sc->n_touched = 0;
+	sc->partial = false;
 	return go;
 }

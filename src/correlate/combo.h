@@ -11,7 +11,8 @@
  * would fire on a scope with no match at all is refused.
  *
  * Scopes: `line` (the default) is one log record; `message` is one e-mail
- * message: a whole input, or the part of an mbox between two "From " lines.
+ * message: a whole input, or the part of an mbox between two "From " lines;
+ * `flow` is both directions of one captured flow, `flow-dir` one direction.
  *
  * struct combo_set is built from a matcher and belongs to the caller; it is
  * read-only afterwards and may be shared by threads. struct combo_scope is
@@ -27,7 +28,17 @@
 #include "cybersieve/error.h"
 #include "cybersieve/matcher.h"
 
-enum combo_scope_kind { COMBO_SCOPE_LINE = 0, COMBO_SCOPE_MESSAGE, COMBO_SCOPE_COUNT };
+enum combo_scope_kind {
+	COMBO_SCOPE_LINE = 0,
+	COMBO_SCOPE_MESSAGE,
+	COMBO_SCOPE_FLOW,      /* both directions of one flow of a capture */
+	COMBO_SCOPE_FLOW_DIR,  /* one direction of one flow */
+	COMBO_SCOPE_COUNT
+};
+
+/* The word a pack writes after "scope=" for k ("line", "message", "flow",
+ * "flow-dir"). */
+const char *combo_scope_name(enum combo_scope_kind k);
 
 struct combo_set;
 
@@ -80,6 +91,13 @@ struct combo_scope {
 	size_t n_touched;
 	unsigned char *rule_mark;
 	struct combo_part *fire_parts;
+	/* Set by the caller before combo_scope_end when part of the scope could
+	 * not be read (bytes lost, parts not kept): a rule with a NOT atom then
+	 * does not fire, since what it excludes may be in what was missed; each
+	 * such rule that held over what was seen is counted in held_partial.
+	 * combo_scope_end clears partial; held_partial only grows. */
+	bool partial;
+	uint64_t held_partial;
 };
 
 /* Ready to collect the matches of one scope of kind k at a time. */
@@ -95,7 +113,8 @@ enum cs_err combo_scope_add(struct combo_scope *sc, const struct combo_part *p);
 bool combo_scope_empty(const struct combo_scope *sc);
 
 /* The scope is over: fire(user, f) for every rule that holds, in matcher
- * order, then forget the scope. Returns false when fire did (it stops). */
+ * order (with partial set: only rules without NOT), then forget the scope.
+ * Returns false when fire did (it stops). */
 bool combo_scope_end(struct combo_scope *sc, combo_fire_fn fire, void *user);
 
 #endif

@@ -5,6 +5,17 @@
 #include "cybersieve/evidence.h"
 #include "cybersieve/pack.h"
 
+static void render_packet_part(struct jbuf *j, const struct ev_contrib *c)
+{
+	ev_render_packet_source(j, c->live, c->path, c->pkt_first, c->pkt_last, c->ts_first,
+				c->ts_last);
+	json_kv_str(j, "field", c->field);
+	json_kv_str(j, "direction", c->to_client ? "to_client" : "to_server");
+	if (c->has_offset)
+		json_kv_u64(j, "offset", c->offset);
+	json_kv_u64(j, "length", c->length);
+}
+
 static void render_part(struct jbuf *j, const struct ev_contrib *c)
 {
 	json_obj_open(j);
@@ -14,12 +25,17 @@ static void render_part(struct jbuf *j, const struct ev_contrib *c)
 		json_kv_str(j, "indicator", ref);
 		json_kv_str(j, "type", ind_type_name(c->part->ind->type));
 	}
-	ev_kv_text(j, "path", (const uint8_t *)c->path, strlen(c->path));
-	json_kv_str(j, "sha256", !c->sha256 ? EV_SHA256_PLACEHOLDER : c->sha256[0] ? c->sha256 : NULL);
-	json_kv_bool(j, "gzip", c->gzip);
-	json_kv_u64(j, "line", c->line);
-	json_kv_u64(j, "offset", c->offset);
-	json_kv_u64(j, "length", c->length);
+	if (c->packet) {
+		render_packet_part(j, c);
+	} else {
+		ev_kv_text(j, "path", (const uint8_t *)c->path, strlen(c->path));
+		json_kv_str(j, "sha256",
+			    !c->sha256 ? EV_SHA256_PLACEHOLDER : c->sha256[0] ? c->sha256 : NULL);
+		json_kv_bool(j, "gzip", c->gzip);
+		json_kv_u64(j, "line", c->line);
+		json_kv_u64(j, "offset", c->offset);
+		json_kv_u64(j, "length", c->length);
+	}
 	if (c->time)
 		json_kv_str(j, "time", c->time);
 	if (c->part && c->text) {
@@ -31,15 +47,9 @@ static void render_part(struct jbuf *j, const struct ev_contrib *c)
 	json_obj_close(j);
 }
 
-void ev_aggregate_render(struct jbuf *j, const struct ev_aggregate *a)
+void ev_aggregate_render_body(struct jbuf *j, const struct ev_aggregate *a)
 {
-	char id[96];
-	json_obj_open(j);
-	json_kv_str(j, "prev", EV_PREV_PLACEHOLDER); /* linked by the writer */
-	snprintf(id, sizeof(id), "%s:%llu", a->run_id, (unsigned long long)a->seq);
-	json_kv_str(j, "record_id", id);
-	json_kv_str(j, "run_id", a->run_id);
-	json_kv_u64(j, "seq", a->seq);
+	j->need_comma = false;
 	ev_render_common(j, &a->detected, a->mi);
 	json_kv_str(j, "scope", a->scope);
 	if (a->key)
@@ -53,10 +63,18 @@ void ev_aggregate_render(struct jbuf *j, const struct ev_aggregate *a)
 		json_kv_str(j, "last", a->last_time);
 		json_obj_close(j);
 	}
+	if (a->flow)
+		ev_render_flow(j, a->flow, a->direction);
 	json_key(j, "contributors");
 	json_arr_open(j);
 	for (size_t i = 0; i < a->n_c; i++)
 		render_part(j, &a->c[i]);
 	json_arr_close(j);
 	json_obj_close(j);
+}
+
+void ev_aggregate_render(struct jbuf *j, const struct ev_aggregate *a)
+{
+	ev_record_render_head(j, a->run_id, a->seq);
+	ev_aggregate_render_body(j, a);
 }

@@ -9,21 +9,28 @@
 #include "cybersieve/pseudo.h"
 #include "cybersieve/util.h"
 
-static void pkt_render_source(struct jbuf *j, const struct ev_packet_record *r)
+void ev_render_packet_source(struct jbuf *j, bool live, const char *source, uint64_t pkt_first,
+			     uint64_t pkt_last, uint64_t ts_first, uint64_t ts_last)
 {
 	char ts[40];
-	const char *src = r->source ? r->source : "";
+	const char *src = source ? source : "";
+	json_kv_str(j, "kind", live ? "live" : "capture");
+	ev_kv_text(j, live ? "interface" : "path", (const uint8_t *)src, strlen(src));
+	json_kv_str(j, "sha256", live ? NULL : EV_SHA256_PLACEHOLDER);
+	json_kv_u64(j, "packet_first", pkt_first);
+	json_kv_u64(j, "packet_last", pkt_last);
+	util_rfc3339_ns(ts_first, ts, sizeof(ts));
+	json_kv_str(j, "ts_first", ts);
+	util_rfc3339_ns(ts_last, ts, sizeof(ts));
+	json_kv_str(j, "ts_last", ts);
+}
+
+static void pkt_render_source(struct jbuf *j, const struct ev_packet_record *r)
+{
 	json_key(j, "source");
 	json_obj_open(j);
-	json_kv_str(j, "kind", r->live ? "live" : "capture");
-	ev_kv_text(j, r->live ? "interface" : "path", (const uint8_t *)src, strlen(src));
-	json_kv_str(j, "sha256", r->live ? NULL : EV_SHA256_PLACEHOLDER);
-	json_kv_u64(j, "packet_first", r->pkt_first);
-	json_kv_u64(j, "packet_last", r->pkt_last);
-	util_rfc3339_ns(r->ts_first, ts, sizeof(ts));
-	json_kv_str(j, "ts_first", ts);
-	util_rfc3339_ns(r->ts_last, ts, sizeof(ts));
-	json_kv_str(j, "ts_last", ts);
+	ev_render_packet_source(j, r->live, r->source, r->pkt_first, r->pkt_last, r->ts_first,
+				r->ts_last);
 	json_obj_close(j);
 }
 
@@ -75,23 +82,32 @@ static void pkt_render_match(struct jbuf *j, const struct ev_packet_record *r)
 	json_obj_close(j);
 }
 
-static void pkt_render_flow(struct jbuf *j, const struct ev_packet_record *r)
+void ev_render_flow(struct jbuf *j, const struct ev_flow *f, const char *direction)
 {
 	json_key(j, "flow");
 	json_obj_open(j);
-	json_kv_str(j, "src_ip", r->src_ip);
-	json_kv_u64(j, "src_port", r->src_port);
-	json_kv_str(j, "dest_ip", r->dest_ip);
-	json_kv_u64(j, "dest_port", r->dest_port);
-	if (r->proto == 6)
+	json_kv_str(j, "src_ip", f->src_ip);
+	json_kv_u64(j, "src_port", f->src_port);
+	json_kv_str(j, "dest_ip", f->dest_ip);
+	json_kv_u64(j, "dest_port", f->dest_port);
+	if (f->proto == 6)
 		json_kv_str(j, "proto", "TCP");
-	else if (r->proto == 17)
+	else if (f->proto == 17)
 		json_kv_str(j, "proto", "UDP");
 	else
-		json_kv_u64(j, "proto", r->proto);
-	json_kv_str(j, "community_id", r->community_id);
-	json_kv_str(j, "direction", r->to_client ? "to_client" : "to_server");
+		json_kv_u64(j, "proto", f->proto);
+	json_kv_str(j, "community_id", f->community_id);
+	if (direction)
+		json_kv_str(j, "direction", direction);
 	json_obj_close(j);
+}
+
+static void pkt_render_flow(struct jbuf *j, const struct ev_packet_record *r)
+{
+	struct ev_flow f = {.src_ip = r->src_ip, .dest_ip = r->dest_ip, .src_port = r->src_port,
+			    .dest_port = r->dest_port, .proto = r->proto,
+			    .community_id = r->community_id};
+	ev_render_flow(j, &f, r->to_client ? "to_client" : "to_server");
 }
 
 void ev_record_render_head(struct jbuf *j, const char *run_id, uint64_t seq)

@@ -614,6 +614,12 @@ static bool confirm_host(const struct shapes *s, const uint8_t *buf, size_t len,
 		dot--;
 	if (file_suffix(buf + dot, (size_t)(end - dot)))
 		return true;
+	/* Reverse-DNS identifiers (com.apple.finder, org.mozilla.firefox) name
+	 * software, not hosts. */
+	static const char *const rev[] = {"com.", "org.", "net.", "edu.", "gov."};
+	for (size_t i = 0; i < sizeof(rev) / sizeof(rev[0]); i++)
+		if (end - start > 4 && strncasecmp((const char *)buf + start, rev[i], 4) == 0)
+			return true;
 	struct lookalike_hit hits[8];
 	size_t n = lookalike_check(s->look, (const char *)buf + start, (size_t)(end - start), hits, 8);
 	for (size_t i = 0; i < n && i < 8; i++)

@@ -142,6 +142,9 @@ static void collect(struct pk_run *run, struct packet_stats *st)
 		for (size_t k = 0; k < sizeof(fs) / sizeof(uint64_t); k++)
 			a[k] += b[k];
 		st->matches += w->matches;
+		st->rule_records += w->rule_records;
+		st->parts_dropped += w->parts_dropped;
+		st->rules_held_partial += w->rules_held_partial;
 		st->http_bodies_hashed += w->bodies_hashed;
 		st->http_bodies_truncated += w->bodies_truncated;
 		st->dns_names += w->dns_names;
@@ -210,6 +213,37 @@ static enum cs_err finish_output(struct pk_run *run, packet_sha256_fn sha_fn, vo
 	return pk_emit_merge(run, sha_fn ? hex : NULL, d);
 }
 
+/* What the run could not do in full, told once at its end. */
+static void report_shortfalls(const struct packet_opts *o, const struct packet_stats *st)
+{
+	struct cs_diag ev;
+	if (!o->on_event)
+		return;
+	if (st->records_dropped) {
+		cs_diag_clear(&ev);
+		cs_diag_set(&ev, o->source_label, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "%llu matches not recorded: held records reached their cap",
+			    (unsigned long long)st->records_dropped);
+		o->on_event(o->cb_ctx, &ev);
+	}
+	if (st->parts_dropped) {
+		cs_diag_clear(&ev);
+		cs_diag_set(&ev, o->source_label, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "%llu matches not kept for flow rules (more than %d in a flow, or "
+			    "no room under the flow memory cap)",
+			    (unsigned long long)st->parts_dropped, PACKET_FLOW_PARTS);
+		o->on_event(o->cb_ctx, &ev);
+	}
+	if (st->rules_held_partial) {
+		cs_diag_clear(&ev);
+		cs_diag_set(&ev, o->source_label, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "%llu flow rules with a NOT held over flows not read whole (a gap, "
+			    "parts not kept, a reload): not recorded",
+			    (unsigned long long)st->rules_held_partial);
+		o->on_event(o->cb_ctx, &ev);
+	}
+}
+
 enum cs_err packet_run(const struct matcher *m, struct capture *cap, struct ev_writer *w,
 		       const struct packet_opts *o, packet_sha256_fn sha256_hex_fn, void *sha_ctx,
 		       struct packet_stats *st, struct cs_diag *d)
@@ -251,14 +285,8 @@ enum cs_err packet_run(const struct matcher *m, struct capture *cap, struct ev_w
 		pk_swap_detach(o->swap);
 	collect(&run, st);
 	err = finish_output(&run, sha256_hex_fn, sha_ctx, d);
-	if (err == CS_OK && st->records_dropped && o->on_event) {
-		struct cs_diag ev;
-		cs_diag_clear(&ev);
-		cs_diag_set(&ev, o->source_label, CS_DIAG_NONE, CS_DIAG_NONE,
-			    "%llu matches not recorded: held records reached their cap",
-			    (unsigned long long)st->records_dropped);
-		o->on_event(o->cb_ctx, &ev);
-	}
+	if (err == CS_OK)
+		report_shortfalls(o, st);
 out:
 	if (o->swap)
 		pk_swap_detach(o->swap);

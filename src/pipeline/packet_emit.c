@@ -3,11 +3,14 @@
  * carry no number yet; at the end of a file they are ordered by packet number
  * (then by their order within the worker: one flow is one worker's), numbered,
  * given the capture's SHA-256 and written, so the output does not depend on
- * the number of threads. Records that are not matches (a rule switch) are
- * rendered by their caller and written in the same way as live records. */
+ * the number of threads. Records of flow rules are held and written in the
+ * same way, keyed by the last packet of their parts. Records that are not
+ * matches (a rule switch) are rendered by their caller and written in the
+ * same way as live records. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cybersieve/pack.h"
 #include "pipeline/packet_int.h"
 
 #define PK_SHA_KEY "\"sha256\":\""
@@ -41,28 +44,46 @@ static void fill_record(struct pk_worker *w, struct pk_flow *pf, const struct pk
 		clock_gettime(CLOCK_REALTIME, &r->detected);
 }
 
-static void emit_live(struct pk_worker *w, uint32_t ind, struct ev_packet_record *r)
+/* What a live record is rendered from: a match or a rule's aggregate. */
+struct live_rec {
+	struct ev_packet_record *r;
+	const struct ev_aggregate *a;
+};
+
+static bool emit_live(struct pk_worker *w, const struct live_rec *lr)
 {
 	struct pk_run *run = w->run;
 	jbuf_reset(&w->rec);
 	pthread_mutex_lock(&run->out_mu);
-	r->seq = ev_writer_next_seq(run->w);
-	ev_packet_record_render(&w->rec, r);
+	uint64_t seq = ev_writer_next_seq(run->w);
+	if (lr->r) {
+		lr->r->seq = seq;
+		ev_packet_record_render(&w->rec, lr->r);
+	} else {
+		ev_record_render_head(&w->rec, lr->a->run_id, seq);
+		ev_aggregate_render_body(&w->rec, lr->a);
+	}
 	jbuf_raw(&w->rec, "\n", 1);
 	struct cs_diag d;
 	cs_diag_clear(&d);
 	bool ok = !w->rec.failed && !atomic_load(&run->abort) &&
 		  ev_writer_write(run->w, w->rec.p, w->rec.len, &d) == CS_OK;
 	if (!ok && !atomic_load(&run->abort)) {
+		if (w->rec.failed && !d.msg[0])
+			cs_diag_set(&d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "out of memory rendering a record");
 		run->out_diag = d;
 		atomic_store(&run->abort, true);
 	}
 	pthread_mutex_unlock(&run->out_mu);
-	if (ok) {
-		w->matches++;
-		if (w->ind_matches)
-			w->ind_matches[ind]++;
-	}
+	return ok;
+}
+
+static void counted(struct pk_worker *w, uint32_t ind)
+{
+	w->matches++;
+	if (w->ind_matches)
+		w->ind_matches[ind]++;
 }
 
 enum cs_err pk_emit_event(struct pk_run *run, struct jbuf *j, packet_swap_render_fn render,
@@ -112,12 +133,33 @@ static bool held_push(struct pk_out *o, const struct pk_held *h)
 	return true;
 }
 
+/* Hold the record body the last render appended to o->bytes from mark. */
+static bool hold(struct pk_worker *w, size_t mark, uint64_t key)
+{
+	struct pk_out *o = &w->out;
+	struct pk_held h = {.key = key, .wseq = w->wseq++, .off = mark,
+			    .len = (uint32_t)(o->bytes.len - mark), .worker = w->index};
+	if (o->bytes.failed || !held_push(o, &h)) {
+		o->bytes.failed = false;
+		o->bytes.len = mark;
+		o->dropped++;
+		return false;
+	}
+	return true;
+}
+
 void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt)
 {
+	if (pk_rules_on(w))
+		pk_rules_keep(w, pf, mt);
+	if (matcher_get(w->m, mt->ind)->ind->flags & IND_F_QUIET)
+		return; /* a part of rules only */
 	struct ev_packet_record r;
 	fill_record(w, pf, mt, &r);
 	if (w->run->o->live) {
-		emit_live(w, mt->ind, &r);
+		struct live_rec lr = {&r, NULL};
+		if (emit_live(w, &lr))
+			counted(w, mt->ind);
 		return;
 	}
 	struct pk_out *o = &w->out;
@@ -127,17 +169,32 @@ void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt)
 		return;
 	}
 	ev_packet_record_render_body(&o->bytes, &r);
-	struct pk_held h = {.key = mt->pkt_last, .wseq = w->wseq++, .off = mark,
-			    .len = (uint32_t)(o->bytes.len - mark), .worker = w->index};
-	if (o->bytes.failed || !held_push(o, &h)) {
-		o->bytes.failed = false;
-		o->bytes.len = mark;
-		o->dropped++;
-		return;
+	if (hold(w, mark, mt->pkt_last))
+		counted(w, mt->ind);
+}
+
+void pk_emit_rule(struct pk_worker *w, const struct ev_aggregate *a, uint32_t rule, uint64_t key)
+{
+	bool ok;
+	if (w->run->o->live) {
+		struct ev_aggregate la = *a;
+		clock_gettime(CLOCK_REALTIME, &la.detected);
+		struct live_rec lr = {NULL, &la};
+		ok = emit_live(w, &lr);
+	} else {
+		struct pk_out *o = &w->out;
+		size_t mark = o->bytes.len;
+		if (mark >= o->cap_bytes) {
+			o->dropped++;
+			return;
+		}
+		ev_aggregate_render_body(&o->bytes, a);
+		ok = hold(w, mark, key);
 	}
-	w->matches++;
-	if (w->ind_matches)
-		w->ind_matches[mt->ind]++;
+	if (ok) {
+		counted(w, rule);
+		w->rule_records++;
+	}
 }
 
 static int cmp_held(const void *a, const void *b)
@@ -150,13 +207,15 @@ static int cmp_held(const void *a, const void *b)
 	return x->wseq < y->wseq ? -1 : x->wseq > y->wseq;
 }
 
-/* Replace the placeholder (source.sha256: the one place it can stand, since
- * a quote inside a JSON string is escaped) with the digest. */
+/* Replace the placeholders (source.sha256, and each part's sha256 in a
+ * rule's record: the only places it can stand, since a quote inside a JSON
+ * string is escaped) with the digest. */
 static void patch_sha(char *p, size_t n, const char *hex)
 {
 	const size_t kl = sizeof(PK_SHA_KEY) - 1, pl = sizeof(EV_SHA256_PLACEHOLDER) - 1;
-	char *k = memmem(p, n, PK_SHA_KEY EV_SHA256_PLACEHOLDER, kl + pl);
-	if (k)
+	char *end = p + n;
+	for (char *k; (k = memmem(p, (size_t)(end - p), PK_SHA_KEY EV_SHA256_PLACEHOLDER,
+				  kl + pl)) != NULL; p = k + kl + pl)
 		memcpy(k + kl, hex, pl);
 }
 

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "correlate/combo.h"
 #include "cybersieve/app.h"
 #include "cybersieve/packet.h"
 
@@ -76,6 +77,26 @@ struct pk_dir {
 
 #define PK_DNS_IDS 8
 
+/* A match that a flow or flow-dir rule uses, kept until its flow ends. */
+struct pk_part {
+	uint64_t pkt_first, pkt_last, ts_first, ts_last;
+	uint64_t length, offset;
+	const char *field;            /* a string literal */
+	uint32_t ind;
+	uint16_t text_len;
+	uint8_t dir;                  /* enum flow_dir */
+	bool has_offset;
+	uint8_t text[PACKET_PART_TEXT];
+};
+
+/* A flow's parts, first of each indicator and direction in the order found:
+ * heap, grown by doubling up to PACKET_FLOW_PARTS, charged to the flow
+ * table's budget (pk_parts_bytes). */
+struct pk_parts {
+	uint32_t n, cap;
+	struct pk_part v[];
+};
+
 struct pk_flow {
 	struct pk_dir d[2];
 	/* The worker's open flows (on_open to on_close), so that a rule switch
@@ -91,6 +112,8 @@ struct pk_flow {
 	bool dns, tls_on, http_on;
 	uint16_t dns_ids[PK_DNS_IDS]; /* queries seen: their responses are not reported again */
 	uint8_t dns_next;
+	struct pk_parts *parts;       /* NULL until a flow rule wants a match */
+	bool rules_partial;           /* bytes or parts were missed: NOT cannot be judged */
 };
 
 /* ------------------------------------------------------ held records --- */
@@ -115,6 +138,14 @@ struct pk_out {
 
 struct pk_run;
 struct pk_swap_slot;
+
+/* The scopes a worker judges one set of flow rules with: [0] flow, [1]
+ * flow-dir. Made on any thread, then used by one worker only. */
+struct pk_scopes {
+	const struct combo_set *cs;
+	struct combo_scope sc[2];
+	bool on[2];                  /* rules of that scope exist */
+};
 
 struct pk_worker {
 	struct pk_run *run;
@@ -154,6 +185,10 @@ struct pk_worker {
 	 * failed, decoded bytes scanned */
 	uint64_t body_scans, body_scan_nomem, body_scan_bytes;
 	bool failed;                 /* live output failed */
+	/* flow rules (packet_rules.c) */
+	struct pk_scopes rules;
+	uint64_t part_credit;        /* bytes charged to the flow budget, not yet given to parts */
+	uint64_t rule_records, parts_dropped, rules_held_partial;
 };
 
 struct pk_run {
@@ -197,7 +232,13 @@ struct pk_match {
 	const char *content_encoding;
 };
 
+/* Write (live) or hold (files) the record of mt; keep it as a part when a
+ * flow rule uses its indicator. Part-only indicators (IND_F_QUIET) write no
+ * record. */
 void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt);
+/* The record of a fired flow rule (matcher index rule), held under key (the
+ * last packet of its parts) for files, written at once live. */
+void pk_emit_rule(struct pk_worker *w, const struct ev_aggregate *a, uint32_t rule, uint64_t key);
 /* Live: number and write one record that render gives (time at), under the
  * run's output lock, using j as scratch. A failed write stops the run as a
  * failed match record does. CS_ERR_IO (d says why) when nothing was written. */
@@ -207,6 +248,33 @@ enum cs_err pk_emit_event(struct pk_run *run, struct jbuf *j, packet_swap_render
 enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_diag *d);
 void pk_out_fini(struct pk_out *o);
 
+/* ------------------------------------------------------- flow rules --- */
+
+/* Scopes for cs's flow and flow-dir rules (cs NULL or without such rules:
+ * none). CS_ERR_NOMEM. */
+enum cs_err pk_scopes_init(struct pk_scopes *s, const struct combo_set *cs);
+void pk_scopes_fini(struct pk_scopes *s);
+/* True when the worker's rules hold flow or flow-dir rules. */
+static inline bool pk_rules_on(const struct pk_worker *w)
+{
+	return w->rules.on[0] || w->rules.on[1];
+}
+/* Keep mt with its flow when a flow rule uses its indicator; a part that
+ * finds no room is counted and makes the flow partial. Allocates only from
+ * the worker's credit, so it never evicts (it runs inside scans). */
+void pk_rules_keep(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt);
+/* The flow ends: judge its rules, write a record per rule that holds, free
+ * its parts. */
+void pk_rules_flow_end(struct pk_worker *w, struct pk_flow *pf);
+/* A rule switch: drop the parts kept under the old rules (their indices are
+ * the old matcher's); the flow is partial from then on. */
+void pk_rules_forget(struct pk_worker *w, struct pk_flow *pf);
+/* Between packets: charge the flow budget so that the credit covers one
+ * flow's parts at their largest (evicting other flows if need be). */
+void pk_rules_topup(struct pk_worker *w);
+/* End of the run: give the credit back to the budget. */
+void pk_rules_release(struct pk_worker *w);
+
 /* -------------------------------------------------------- rule swap --- */
 
 /* What one worker needs to scan with a new matcher, made on the caller's
@@ -214,6 +282,8 @@ void pk_out_fini(struct pk_out *o);
 struct pk_swap_slot {
 	struct matcher_scratch *scr; /* taken by the worker (NULL afterwards) */
 	bool stream_ok;
+	struct pk_scopes rules;      /* for the new rules; the worker's old ones
+				      * come back here (freed with the slot) */
 };
 
 /* Owner: the caller (packet_swap_create). mu guards every field but gen and

@@ -31,8 +31,10 @@ enum cs_err packet_swap_create(struct packet_swap **out)
 
 static void slots_free(struct pk_swap_slot *v, unsigned n)
 {
-	for (unsigned i = 0; v && i < n; i++)
+	for (unsigned i = 0; v && i < n; i++) {
 		matcher_scratch_destroy(v[i].scr);
+		pk_scopes_fini(&v[i].rules);
+	}
 	free(v);
 }
 
@@ -109,10 +111,11 @@ void pk_swap_poll(struct pk_worker *w)
 		swap_complete(sw, w);
 }
 
-/* One scratch per worker for m, made here so that no worker allocates or
- * waits for the stream database while packets queue up behind it. */
-static enum cs_err slots_make(const struct matcher *m, unsigned n, struct pk_swap_slot **out,
-			      struct cs_diag *d)
+/* One scratch and one set of rule scopes per worker for m, made here so that
+ * no worker allocates or waits for the stream database while packets queue
+ * up behind it. */
+static enum cs_err slots_make(const struct matcher *m, const struct combo_set *cs, unsigned n,
+			      struct pk_swap_slot **out, struct cs_diag *d)
 {
 	struct pk_swap_slot *v = calloc(n, sizeof(*v));
 	if (!v)
@@ -121,6 +124,8 @@ static enum cs_err slots_make(const struct matcher *m, unsigned n, struct pk_swa
 		enum cs_err e = matcher_scratch_create(m, &v[i].scr);
 		if (e == CS_OK)
 			e = matcher_stream_prepare(m, v[i].scr, d);
+		if (e == CS_OK)
+			e = pk_scopes_init(&v[i].rules, cs);
 		if (e != CS_OK) {
 			slots_free(v, n);
 			return e;
@@ -186,6 +191,14 @@ enum cs_err packet_swap_apply(struct packet_swap *sw, struct matcher *m,
 			      packet_swap_render_fn render, void *ctx, const struct matcher **old,
 			      struct timespec *at, struct cs_diag *d)
 {
+	return packet_swap_apply_rules(sw, m, NULL, render, ctx, old, at, d);
+}
+
+enum cs_err packet_swap_apply_rules(struct packet_swap *sw, struct matcher *m,
+				    const struct combo_set *combos, packet_swap_render_fn render,
+				    void *ctx, const struct matcher **old, struct timespec *at,
+				    struct cs_diag *d)
+{
 	if (!sw || !render || !old || !at)
 		return CS_ERR_INVALID;
 	*old = NULL;
@@ -207,7 +220,7 @@ enum cs_err packet_swap_apply(struct packet_swap *sw, struct matcher *m,
 	unsigned n = sw->run->n;
 	pthread_mutex_unlock(&sw->mu);
 	struct pk_swap_slot *slots = NULL;
-	enum cs_err e = slots_make(m, n, &slots, d);
+	enum cs_err e = slots_make(m, combos, n, &slots, d);
 	pthread_mutex_lock(&sw->mu);
 	if (e == CS_OK && sw->closed) {
 		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,

@@ -4,7 +4,8 @@
  * database. HTTP bodies sent gzip/deflate-coded are also stream-matched once
  * inflated (field "http.body"); a plain body is already in the payload.
  * All state is the worker's own, the matcher included (it changes only at a
- * rule switch, between packets); records go to pk_emit(). */
+ * rule switch, between packets); records go to pk_emit(), and flow rules are
+ * judged as each flow closes (packet_rules.c). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,8 +196,11 @@ static void stream_feed(struct pk_worker *w, struct matcher_stream *ms, const ui
 			size_t len, uint64_t off, matcher_stream_fn fn)
 {
 	bool was_open = matcher_stream_open(ms);
-	if (!was_open && !stream_charge(w))
-		return; /* over the memory cap even after evicting: counted, not scanned */
+	if (!was_open && !stream_charge(w)) {
+		/* Over the memory cap even after evicting: counted, not scanned. */
+		pf_of(w->cur)->rules_partial = true;
+		return;
+	}
 	if (matcher_stream_scan(w->m, w->scr, ms, data, len, off, w->cur_pkt, w->cur_ts,
 				w->run->o->context, fn, w) != CS_OK)
 		w->stream_errors++;
@@ -267,6 +271,7 @@ static void body_scan(struct pk_worker *w, struct pk_dir *pd, const uint8_t *p, 
 			/* Scanning from the middle would misplace offsets: skip the body. */
 			w->body_scan_nomem++;
 			pd->body_skip = true;
+			pf_of(w->cur)->rules_partial = true;
 			return;
 		}
 		w->body_scans++;
@@ -511,6 +516,7 @@ static void on_gap(struct flow *f, enum flow_dir dir, uint64_t bytes, void *ctx)
 	struct pk_dir *pd = &pf->d[dir];
 	w->cur = f;
 	w->cur_dir = dir;
+	pf->rules_partial = true; /* what a NOT excludes may be in the missing bytes */
 	stream_end(w, &pd->ms, on_stream_hit);
 	if (pf->dns)
 		app_dns_tcp_gap(&pd->dns, bytes, &w->dns_st);
@@ -530,6 +536,11 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 	struct pk_worker *w = ctx;
 	struct pk_flow *pf = pf_of(f);
 	bool was_closing = w->closing;
+	/* A flow may close inside the handling of another packet (expiry, or
+	 * eviction as a flow opens): that packet's place is put back after. */
+	struct flow *cur = w->cur;
+	enum flow_dir cur_dir = w->cur_dir;
+	uint64_t cur_pkt = w->cur_pkt, cur_ts = w->cur_ts;
 	w->closing = true;
 	w->cur = f;
 	for (int i = 0; i < 2; i++) {
@@ -543,6 +554,7 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 		stream_end(w, &pf->d[i].ms, on_stream_hit);
 		app_dns_tcp_fini(&pf->d[i].dns);
 	}
+	pk_rules_flow_end(w, pf);
 	app_http_fini(&pf->http);
 	if (pf->prev)
 		pf->prev->next = pf->next;
@@ -552,6 +564,10 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 		pf->next->prev = pf->prev;
 	pf->prev = pf->next = NULL;
 	w->closing = was_closing;
+	w->cur = cur == f ? NULL : cur;
+	w->cur_dir = cur_dir;
+	w->cur_pkt = cur_pkt;
+	w->cur_ts = cur_ts;
 }
 
 /* ------------------------------------------------------------ worker --- */
@@ -614,6 +630,8 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 			return CS_ERR_NOMEM;
 	}
 	enum cs_err e = matcher_scratch_create(w->m, &w->scr);
+	if (e == CS_OK)
+		e = pk_scopes_init(&w->rules, o->combos);
 	if (e != CS_OK)
 		return e;
 	struct cs_diag sd;
@@ -665,8 +683,12 @@ void pk_worker_switch(struct pk_worker *w, const struct matcher *m, struct pk_sw
 				stream_end(w, &pf->d[i].body->ms, on_body_hit);
 			stream_end(w, &pf->d[i].ms, on_stream_hit);
 		}
+		pk_rules_forget(w, pf);
 	}
 	w->cur = NULL;
+	struct pk_scopes old = w->rules;
+	w->rules = slot->rules;
+	slot->rules = old;
 	matcher_scratch_destroy(w->scr);
 	w->scr = slot->scr;
 	slot->scr = NULL;
@@ -682,6 +704,7 @@ void pk_worker_fini(struct pk_worker *w)
 	flow_table_destroy(w->ft);
 	matcher_scratch_destroy(w->scr);
 	matcher_hits_fini(&w->hits);
+	pk_scopes_fini(&w->rules);
 	app_http_env_fini(&w->md_env); /* http_env borrows its algorithms */
 	pk_ring_fini(&w->ring);
 	pk_out_fini(&w->out);
@@ -692,6 +715,8 @@ void pk_worker_fini(struct pk_worker *w)
 void pk_worker_packet(struct pk_worker *w, const struct pkt *p, uint64_t number, uint64_t ts_ns)
 {
 	pk_swap_poll(w);
+	if (pk_rules_on(w))
+		pk_rules_topup(w);
 	w->cur_pkt = number;
 	w->cur_ts = ts_ns;
 	flow_table_packet(w->ft, p, number, ts_ns, NULL);
@@ -703,6 +728,7 @@ void pk_worker_finish(struct pk_worker *w)
 	 * hears back and the flush ends the streams on the rules in force. */
 	pk_swap_poll(w);
 	flow_table_flush(w->ft);
+	pk_rules_release(w);
 }
 
 void *pk_worker_main(void *arg)
