@@ -1,6 +1,7 @@
 /* Load time of a compiled rules file (cybersieve rules compile): the time
- * savedb_read() takes to check and load it, the process's peak resident set
- * after, and what was loaded. Usage: rules_load FILE [REPEAT] */
+ * savedb_read() takes to check and load it (best of REPEAT), the process's
+ * CPU seconds per load and peak resident set, and what was loaded.
+ * Usage: rules_load FILE [REPEAT] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -37,7 +38,9 @@ int main(int argc, char **argv)
 	}
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("%s\t%zu indicators\t%zu packs\tload %.3f s\tpeak RSS %ld KB\n", argv[1], n, packs,
-	       best, ru.ru_maxrss);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	printf("%s\t%zu indicators\t%zu packs\tload %.3f s\tpeak RSS %ld KB\tcpu %.3f s per load\n",
+	       argv[1], n, packs, best, ru.ru_maxrss, cpu / (rep > 0 ? rep : 1));
 	return 0;
 }
