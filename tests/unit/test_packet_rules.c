@@ -406,8 +406,7 @@ static void test_part_cap(void **state)
 
 struct live {
 	int fd;           /* the capture's writing end */
-	uint32_t t;
-	const char *path; /* the records */
+	uint32_t t;       /* seconds of the last packet */
 };
 
 static void live_tcp(struct live *l, uint16_t cport, bool c2s, uint32_t seq, uint8_t flags,
@@ -444,13 +443,20 @@ static void wait_lines(const char *path, int n)
 	assert_int_equal(count_lines(path), n);
 }
 
+/* A live run reading a pipe on a thread of its own, with a rule swap. */
 struct live_run {
-	const struct matcher *m;
-	struct capture *cap;
+	struct pack *pa, *pb;
+	struct matcher *ma, *mb;
+	struct combo_set *ca, *cb;
+	char dir[32], path[64];
 	struct ev_writer *w;
-	struct packet_opts *o;
+	struct capture *cap;
+	struct packet_swap *sw;
+	struct packet_opts o;
 	struct packet_stats st;
 	enum cs_err err;
+	pthread_t th;
+	struct live l;
 };
 
 static void *live_main(void *a)
@@ -458,7 +464,7 @@ static void *live_main(void *a)
 	struct live_run *r = a;
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	r->err = packet_run(r->m, r->cap, r->w, r->o, NULL, NULL, &r->st, &d);
+	r->err = packet_run(r->ma, r->cap, r->w, &r->o, NULL, NULL, &r->st, &d);
 	return NULL;
 }
 
@@ -482,6 +488,65 @@ static void build_rules(const char *body, struct pack **p, struct matcher **m,
 	assert_int_equal(combo_set_create(*m, NULL, NULL, cs, &d), CS_OK);
 }
 
+/* Start a live run of rules a (two workers) that b can replace. */
+static void live_start(struct live_run *r, const char *a, const char *b)
+{
+	memset(r, 0, sizeof(*r));
+	build_rules(a, &r->pa, &r->ma, &r->ca);
+	build_rules(b, &r->pb, &r->mb, &r->cb);
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	snprintf(r->dir, sizeof(r->dir), "/tmp/cs-test-prules-XXXXXX");
+	assert_non_null(mkdtemp(r->dir));
+	snprintf(r->path, sizeof(r->path), "%s/r.ndjson", r->dir);
+	assert_int_equal(ev_writer_open(r->path, &r->w, &d), CS_OK);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	uint32_t hdr[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1};
+	assert_int_equal(write(fds[1], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	assert_int_equal(capture_open_file(fdopen(fds[0], "r"), "pipe", &r->cap, &d), CS_OK);
+	assert_int_equal(packet_swap_create(&r->sw), CS_OK);
+	packet_opts_default(&r->o);
+	r->o.threads = 2;
+	r->o.run_id = "run";
+	r->o.source_label = "pipe";
+	r->o.live = true;
+	r->o.flow.mem_cap = 64u << 20;
+	r->o.flow.max_flows = 1024;
+	r->o.swap = r->sw;
+	r->o.combos = r->ca;
+	r->l = (struct live){.fd = fds[1]};
+	assert_int_equal(pthread_create(&r->th, NULL, live_main, r), 0);
+}
+
+/* End the input, wait for the run; returns the records (caller frees). */
+static char *live_stop(struct live_run *r)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	close(r->l.fd);
+	assert_int_equal(pthread_join(r->th, NULL), 0);
+	assert_int_equal(r->err, CS_OK);
+	assert_int_equal(ev_writer_close(r->w, &d), CS_OK);
+	capture_destroy(r->cap);
+	FILE *f = fopen(r->path, "r");
+	assert_non_null(f);
+	char *all = calloc(1, 1 << 16);
+	size_t n = fread(all, 1, (1 << 16) - 1, f);
+	fclose(f);
+	all[n] = '\0';
+	unlink(r->path);
+	rmdir(r->dir);
+	packet_swap_destroy(r->sw);
+	combo_set_destroy(r->ca);
+	combo_set_destroy(r->cb);
+	matcher_destroy(r->ma);
+	matcher_destroy(r->mb);
+	pack_destroy(r->pa);
+	pack_destroy(r->pb);
+	return all;
+}
+
 static void test_switch(void **state)
 {
 	(void)state;
@@ -492,98 +557,49 @@ static void test_switch(void **state)
 				     "mk literal MARK\n"
 				     "r1 combo scope=flow x & y\nr2 combo scope=flow x & !z\n"
 				     "r3 combo scope=flow-dir y\n";
-	struct pack *pa, *pb;
-	struct matcher *ma, *mb;
-	struct combo_set *ca, *cb;
-	build_rules(A, &pa, &ma, &ca);
-	build_rules(B, &pb, &mb, &cb);
-	struct cs_diag d;
-	cs_diag_clear(&d);
-	char dir[] = "/tmp/cs-test-prules-XXXXXX", path[64];
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/r.ndjson", dir);
-	struct ev_writer *w;
-	assert_int_equal(ev_writer_open(path, &w, &d), CS_OK);
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	uint32_t hdr[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1};
-	assert_int_equal(write(fds[1], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
-	struct capture *cap;
-	assert_int_equal(capture_open_file(fdopen(fds[0], "r"), "pipe", &cap, &d), CS_OK);
-	struct packet_swap *sw;
-	assert_int_equal(packet_swap_create(&sw), CS_OK);
-	struct packet_opts o;
-	packet_opts_default(&o);
-	o.threads = 2;
-	o.run_id = "run";
-	o.source_label = "pipe";
-	o.live = true;
-	o.flow.mem_cap = 64u << 20;
-	o.flow.max_flows = 1024;
-	o.swap = sw;
-	o.combos = ca;
-	struct live_run ra = {.m = ma, .cap = cap, .w = w, .o = &o};
-	pthread_t rt;
-	assert_int_equal(pthread_create(&rt, NULL, live_main, &ra), 0);
-	struct live l = {.fd = fds[1], .path = path};
-
+	struct live_run r;
+	live_start(&r, A, B);
+	struct live *l = &r.l;
 	/* Flow 1 (port 40000) under the old rules: x, seen once MARK is recorded. */
 	const char *d1 = "XXTOK MARK ";
-	live_tcp(&l, 40000, true, 100, 0x02, "");
-	live_tcp(&l, 40000, false, 500, 0x12, "");
-	live_tcp(&l, 40000, true, 101, 0x18, d1);
-	wait_lines(path, 1);
+	live_tcp(l, 40000, true, 100, 0x02, "");
+	live_tcp(l, 40000, false, 500, 0x12, "");
+	live_tcp(l, 40000, true, 101, 0x18, d1);
+	wait_lines(r.path, 1);
 	const struct matcher *old;
 	struct timespec at;
-	assert_int_equal(packet_swap_apply_rules(sw, mb, cb, render_switch, NULL, &old, &at, &d),
-			 CS_OK);
-	assert_ptr_equal(old, ma);
-	wait_lines(path, 2);
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(packet_swap_apply_rules(r.sw, r.mb, r.cb, render_switch, NULL, &old, &at,
+						 &d), CS_OK);
+	assert_ptr_equal(old, r.ma);
+	wait_lines(r.path, 2);
 	/* Flow 1 goes on with y and x again (packet 4); flow 2 (port 40001) has x alone. */
-	live_tcp(&l, 40000, true, 101 + (uint32_t)strlen(d1), 0x18, "YYTOK XXTOK");
-	live_tcp(&l, 40001, true, 100, 0x02, "");
-	live_tcp(&l, 40001, false, 500, 0x12, "");
-	live_tcp(&l, 40001, true, 101, 0x18, "XXTOK");
-	close(fds[1]);
-	assert_int_equal(pthread_join(rt, NULL), 0);
-	assert_int_equal(ra.err, CS_OK);
+	live_tcp(l, 40000, true, 101 + (uint32_t)strlen(d1), 0x18, "YYTOK XXTOK");
+	live_tcp(l, 40001, true, 100, 0x02, "");
+	live_tcp(l, 40001, false, 500, 0x12, "");
+	live_tcp(l, 40001, true, 101, 0x18, "XXTOK");
+	char *all = live_stop(&r);
 	/* Flow 1: r1 over the parts after the switch, r3 (new rules only); its
 	 * r2 holds over what was seen but x's first match went with the old rules:
 	 * held back. Flow 2: r2. */
-	assert_int_equal(ra.st.rule_records, 3);
-	assert_int_equal(ra.st.rules_held_partial, 1);
-	assert_int_equal(ev_writer_close(w, &d), CS_OK);
-	capture_destroy(cap);
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	char *all = calloc(1, 1 << 16);
-	size_t n = fread(all, 1, (1 << 16) - 1, f);
-	fclose(f);
-	all[n] = '\0';
+	assert_int_equal(r.st.rule_records, 3);
+	assert_int_equal(r.st.rules_held_partial, 1);
 	char got[4096];
 	summary(all, got, sizeof(got));
-	/* The two flows end together (end of input): in either order. */
+	/* The two flows end together (end of input): in either order. The switch
+	 * record (no indicator) is left out of the summary. */
 	const char *f1 = "r1 flow y:payload:to_server:4-4 x:payload:to_server:4-4\n"
 			 "r3 flow-dir [to_server] y:payload:to_server:4-4\n";
 	const char *f2 = "r2 flow x:payload:to_server:7-7\n";
 	char want1[1024], want2[1024];
 	snprintf(want1, sizeof(want1), "mk payload\n%s%s", f1, f2);
 	snprintf(want2, sizeof(want2), "mk payload\n%s%s", f2, f1);
-	/* The switch record (no indicator) is left out of the summary. */
 	assert_non_null(strstr(all, "\"event\":\"switch\""));
 	if (strcmp(got, want1) != 0 && strcmp(got, want2) != 0)
 		fail_msg("records:\n%s", got);
 	assert_non_null(strstr(all, "\"kind\":\"live\",\"interface\":\"pipe\",\"sha256\":null"));
 	free(all);
-	unlink(path);
-	rmdir(dir);
-	packet_swap_destroy(sw);
-	combo_set_destroy(ca);
-	combo_set_destroy(cb);
-	matcher_destroy(ma);
-	matcher_destroy(mb);
-	pack_destroy(pa);
-	pack_destroy(pb);
 }
 
 int main(void)
