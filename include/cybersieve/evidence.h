@@ -60,6 +60,10 @@ unsigned ev_legal_article(const struct pack *p);
  * was not valid UTF-8, a "<key>_b64" field with the exact bytes beside it. */
 void ev_kv_text(struct jbuf *j, const char *key, const uint8_t *s, size_t n);
 void ev_render_indicator(struct jbuf *j, const struct matcher_ind *mi);
+/* For a lookalike indicator: "lookalike": {kind, distance, brand, label} of
+ * the host name text; nothing for other indicators. */
+void ev_render_lookalike(struct jbuf *j, const struct matcher_ind *mi, const uint8_t *text,
+			 size_t len);
 /* time_detected, tool, indicator, legal, article, tlp: the keys every record has. */
 void ev_render_common(struct jbuf *j, const struct timespec *detected,
 		      const struct matcher_ind *mi);

@@ -62,9 +62,19 @@ struct hent {
 	struct wkey *k;
 };
 
+/* Bytes a line must hold for a key field to be in it: "name" (JSON, the
+ * last part of a dotted path) and name= (key=value). Lines without them are
+ * passed over unparsed; CSV and Zeek records (named by their header) and
+ * regex keys have no gate. */
+struct gate {
+	char json[RECFIELD_MAX_NAME + 3], kv[RECFIELD_MAX_NAME + 2];
+	size_t json_len, kv_len; /* 0: no gate */
+};
+
 struct erule {
 	const struct window_rule *r;
 	char *id;
+	struct gate gate[2];  /* key, or pass-through's in and out: either opens it */
 	uint32_t f_key, f_time, f_field, f_in, f_out;
 	uint32_t *f_cond;
 	bool has_match;
@@ -977,6 +987,42 @@ static enum cs_err rule_feed(struct window_engine *e, struct erule *er,
 	return take(e, er, k1, n1, &x, fire, user);
 }
 
+static void gate_init(struct gate *g, const char *spec, size_t len)
+{
+	g->json_len = g->kv_len = 0;
+	if (!spec || len == 0 || len > RECFIELD_MAX_NAME || (len > 3 && memcmp(spec, "re:", 3) == 0))
+		return;
+	const char *last = spec + len;
+	while (last > spec && last[-1] != '.')
+		last--;
+	size_t ln = (size_t)(spec + len - last);
+	g->json[0] = '"';
+	memcpy(g->json + 1, last, ln);
+	g->json[ln + 1] = '"';
+	g->json_len = ln + 2;
+	memcpy(g->kv, spec, len);
+	g->kv[len] = '=';
+	g->kv_len = len + 1;
+}
+
+/* Can the current record hold rule er's key? (JSON keys written with escapes
+ * are not looked for: such lines are always parsed.) */
+static bool gate_open(const struct erule *er, enum recfield_format fmt, const char *line,
+		      size_t len, bool escapes)
+{
+	if (fmt == RECFIELD_CSV || fmt == RECFIELD_ZEEK)
+		return true;
+	size_t n = er->r->agg == WINDOW_PASSTHROUGH ? 2 : 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct gate *g = &er->gate[i];
+		if (fmt == RECFIELD_JSON ? (g->json_len == 0 || escapes ||
+					    memmem(line, len, g->json, g->json_len))
+					 : (g->kv_len == 0 || memmem(line, len, g->kv, g->kv_len)))
+			return true;
+	}
+	return false;
+}
+
 enum cs_err window_feed(struct window_engine *e, const char *line, size_t len,
 			const struct window_ref *ref, const char *const *matched, size_t n_matched,
 			window_fire_fn fire, void *user)
@@ -993,11 +1039,15 @@ enum cs_err window_feed(struct window_engine *e, const char *line, size_t len,
 		len--;
 	e->line = line;
 	e->len = len;
+	enum recfield_format fmt = recfield_reader_format(e->reader);
+	bool escapes = fmt == RECFIELD_JSON && memchr(line, '\\', len) != NULL;
 	enum cs_err result = CS_OK;
 	for (size_t i = 0; i < e->n_rules; i++) {
 		struct erule *er = &e->rule[i];
 		if (er->has_match && !matches_hold(er->r, matched, matched ? n_matched : 0))
 			continue;
+		if (!gate_open(er, fmt, line, len, escapes))
+			continue; /* the key cannot be in this record */
 		enum cs_err err = rule_feed(e, er, ref, fire, user);
 		if (err != CS_OK)
 			result = err;
@@ -1065,6 +1115,10 @@ static enum cs_err rule_init(struct window_engine *e, size_t i, const struct win
 			return err;
 	}
 	e->uses_matches |= er->has_match;
+	gate_init(&er->gate[0], r->agg == WINDOW_PASSTHROUGH ? r->in : r->key,
+		  r->agg == WINDOW_PASSTHROUGH ? r->in_len : r->key_len);
+	if (r->agg == WINDOW_PASSTHROUGH)
+		gate_init(&er->gate[1], r->out, r->out_len);
 	return CS_OK;
 }
 

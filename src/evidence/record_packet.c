@@ -63,6 +63,7 @@ static void pkt_render_match(struct jbuf *j, const struct ev_packet_record *r)
 	int dist = matcher_pdq_distance(r->mi, r->text, r->text_len);
 	if (dist >= 0)
 		json_kv_u64(j, "distance", (uint64_t)dist);
+	ev_render_lookalike(j, r->mi, r->text, r->text_len);
 	if (r->has_offset)
 		json_kv_u64(j, "offset", r->offset);
 	if (r->has_body) {

@@ -123,7 +123,8 @@ static void simple_match(struct pk_match *mt, enum flow_dir dir, uint64_t p0, ui
 				.pkt_last = p1, .ts_last = t1};
 }
 
-#define MASK_DOMAIN (1u << IND_DOMAIN)
+/* Host fields: listed domains and the lookalikes of protected brands. */
+#define MASK_DOMAIN ((1u << IND_DOMAIN) | (1u << IND_LOOKALIKE))
 #define MASK_URL (1u << IND_URL)
 
 /* ---------------------------------------------------------------- DNS --- */
@@ -226,7 +227,7 @@ static void stream_end(struct pk_worker *w, struct matcher_stream *ms, matcher_s
  * name hosts, not in the bytes around them. */
 static bool host_type(enum ind_type t)
 {
-	return t == IND_DOMAIN || t == IND_URL;
+	return t == IND_DOMAIN || t == IND_URL || t == IND_LOOKALIKE;
 }
 
 /* A hit in the decoded bytes of a coded body. The decoded bytes depend on
@@ -411,7 +412,7 @@ static void scan_datagram(struct pk_worker *w, struct pk_flow *pf, const uint8_t
 	for (size_t i = 0; i < w->hits.n; i++) {
 		const struct matcher_hit *h = &w->hits.v[i];
 		enum ind_type t = matcher_get(w->m, h->ind)->ind->type;
-		if (pf->dns && (t == IND_DOMAIN || t == IND_URL))
+		if (pf->dns && host_type(t))
 			continue;
 		uint64_t b0 = h->start > ctx ? h->start - ctx : 0;
 		uint64_t a1 = len - h->end > ctx ? h->end + ctx : len;
