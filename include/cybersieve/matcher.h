@@ -79,15 +79,15 @@ const struct matcher_ind *matcher_get(const struct matcher *m, uint32_t index);
 void matcher_get_stats(const struct matcher *m, struct matcher_stats *st);
 /* How many indicators of type t the matcher holds. */
 size_t matcher_type_count(const struct matcher *m, enum ind_type t);
-/* Hamming distance between a pdq indicator and the 64 hex characters it
- * matched (what a record reports as "distance"); -1 when mi is not a pdq
- * indicator or text is not a PDQ hash. */
 /* How the host name text[0..len) imitates the brand of lookalike indicator
  * mi (kind, distance, brand and compared label); false when mi is not a
  * lookalike indicator or the text does not imitate its brand. */
 bool matcher_lookalike_describe(const struct matcher_ind *mi, const uint8_t *text, size_t len,
 				struct lookalike_hit *out);
 
+/* Hamming distance between a pdq indicator and the 64 hex characters it
+ * matched (what a record reports as "distance"); -1 when mi is not a pdq
+ * indicator or text is not a PDQ hash. */
 int matcher_pdq_distance(const struct matcher_ind *mi, const uint8_t *text, size_t len);
 
 /* Longest fixed-width indicator in bytes (regexes not counted). */

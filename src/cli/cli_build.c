@@ -24,6 +24,11 @@ static void on_rule_refused(void *ctx, uint32_t pack_index, const struct cs_diag
 	rf->drop[pack_index] = true;
 }
 
+static void on_engine_refused(void *ctx, size_t pack_index, const struct cs_diag *d)
+{
+	on_rule_refused(ctx, (uint32_t)pack_index, d);
+}
+
 static void drop_packs(struct cli_rules *r, const bool *drop)
 {
 	size_t o = 0;
@@ -54,10 +59,12 @@ int cli_build_matcher(struct cli_rules *r, bool strict, unsigned flags, struct m
 	for (;;) {
 		struct cs_diag d;
 		cs_diag_clear(&d);
-		enum cs_err e = cli_rules_matcher(r, strict ? NULL : cli_on_refused, r, flags, m, &d);
 		struct refusals rf = {r, calloc(r->n ? r->n : 1, sizeof(bool)), 0};
-		if (e == CS_OK && !rf.drop)
-			e = CS_ERR_NOMEM;
+		/* A pack the pattern engine refused is dropped too: its indicators held
+		 * in sets and its rules must not match either. */
+		enum cs_err e = !rf.drop ? CS_ERR_NOMEM
+					 : cli_rules_matcher(r, strict ? NULL : on_engine_refused, &rf,
+							     flags, m, &d);
 		if (e == CS_OK)
 			e = combo_set_create(*m, strict ? NULL : on_rule_refused, &rf, combos, &d);
 		if (e == CS_OK && windows)

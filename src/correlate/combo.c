@@ -52,6 +52,7 @@ struct parser {
 	struct insn *prog;
 	size_t n_prog, n_atoms;
 	unsigned depth;
+	size_t col0;      /* columns before s in the rule text (scope=...) */
 	char err[200];
 };
 
@@ -107,7 +108,7 @@ static bool fail(struct parser *p, const char *fmt, const char *tok, size_t n)
 {
 	if (!p->err[0])
 		snprintf(p->err, sizeof(p->err), fmt, (int)(n > 40 ? 40 : n), tok,
-			 (unsigned)(tok - p->s) + 1);
+			 (unsigned)(p->col0 + (size_t)(tok - p->s)) + 1);
 	return false;
 }
 
@@ -275,7 +276,7 @@ static enum cs_err rule_parse(struct combo_set *cs, const struct strset *ids, ui
 		return CS_ERR_PARSE;
 	}
 	struct parser p = {.s = s + used, .n = n - used, .cs = cs, .ids = ids, .self = mi,
-			   .self_index = idx};
+			   .self_index = idx, .col0 = used};
 	/* Every token makes at most one instruction. */
 	p.prog = malloc((p.n + 1) * sizeof(*p.prog));
 	if (!p.prog)

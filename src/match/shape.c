@@ -570,7 +570,7 @@ static bool file_suffix(const uint8_t *p, size_t n)
 		"tar", "bz2", "xz", "exe", "dll", "log", "csv", "woff", "woff2", "ttf", "eot", "mp3",
 		"mp4", "avi", "wav", "webm", "webp", "bmp", "tif", "tiff", "doc", "docx", "xls",
 		"xlsx", "ppt", "pptx", "bak", "tmp", "conf", "cfg", "ini", "bat", "jar", "war",
-		"swf", "flv", "rss", "yml", "yaml", "map", "php3", "rar", "7z", "iso", "img", "bin",
+		"swf", "flv", "rss", "yml", "yaml", "php3", "rar", "7z", "iso", "img", "bin",
 	};
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
 		if (strlen(ext[i]) == n && strncasecmp((const char *)p, ext[i], n) == 0)
@@ -620,9 +620,10 @@ static bool confirm_host(const struct shapes *s, const uint8_t *buf, size_t len,
 	for (size_t i = 0; i < sizeof(rev) / sizeof(rev[0]); i++)
 		if (end - start > 4 && strncasecmp((const char *)buf + start, rev[i], 4) == 0)
 			return true;
-	struct lookalike_hit hits[8];
-	size_t n = lookalike_check(s->look, (const char *)buf + start, (size_t)(end - start), hits, 8);
-	for (size_t i = 0; i < n && i < 8; i++)
+	struct lookalike_hit hits[LOOKALIKE_MAX_HITS];
+	size_t n = lookalike_check(s->look, (const char *)buf + start, (size_t)(end - start), hits,
+				   LOOKALIKE_MAX_HITS);
+	for (size_t i = 0; i < n && i < LOOKALIKE_MAX_HITS; i++)
 		if (!emit(ctx, hits[i].ind, start, end))
 			return false;
 	return true;

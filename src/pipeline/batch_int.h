@@ -75,6 +75,7 @@ struct batch {
 	size_t n_seps, cap_seps, next_sep;
 	bool prev_blank;          /* the last slot ended with an empty line */
 	bool is_mail;             /* the current input is e-mail: it has message scopes */
+	bool slot_partial;        /* the slot being emitted lost matches */
 };
 
 struct slot *batch_acquire(struct batch *b);

@@ -84,6 +84,10 @@ static void scope_end(struct batch *b, struct batch_input *in, enum combo_scope_
 {
 	if (!b->scope_on[k] || combo_scope_empty(&b->scope[k]) || b->res->output_failed)
 		return;
+	/* Matches of this slot were lost (cap, scan error): what a NOT excludes
+	 * may be among them, so rules with a NOT do not fire here. */
+	if (b->slot_partial)
+		b->scope[k].partial = true;
 	struct fire_ctx c = {b, in, k == COMBO_SCOPE_LINE ? "line" : "message"};
 	combo_scope_end(&b->scope[k], on_fire, &c);
 }
@@ -103,27 +107,54 @@ static bool push_sep(struct batch *b, uint64_t line)
 	return true;
 }
 
-/* An input is mail when its first line is an mbox "From " line or an
- * RFC 5322 header field that opens a message; other inputs have no
- * message scope (a log is not one message). */
+static bool name_byte(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+/* A header field line: a field name as mail uses them (a letter, then
+ * letters, digits, '-', '_': not a time stamp) and a colon; or a folded
+ * continuation (starts with a blank). */
+static bool header_line(const uint8_t *p, size_t n, bool continuation_ok)
+{
+	if (continuation_ok && n > 0 && (p[0] == ' ' || p[0] == '\t'))
+		return true;
+	if (n == 0 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
+		return false;
+	size_t i = 1;
+	while (i < n && name_byte(p[i]))
+		i++;
+	return i < n && p[i] == ':';
+}
+
+/* An input is mail when its first line is an mbox "From " line, or when its
+ * first two lines are header fields (RFC 5322 names, any case: Return-path,
+ * DKIM-Signature ...) or the second is blank. Other inputs have no message
+ * scope: a log is not one message. */
 static bool looks_like_mail(const uint8_t *p, size_t n)
 {
-	static const char *const heads[] = {
-		"From ", "Return-Path:", "Received:", "From:", "To:", "Subject:", "Date:",
-		"Message-ID:", "Message-Id:", "Delivered-To:", "Delivery-Date:", "MIME-Version:",
-		"Reply-To:", "Sender:", "Envelope-to:", "X-",
-	};
-	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		size_t k = strlen(heads[i]);
-		if (n >= k && memcmp(p, heads[i], k) == 0)
-			return true;
-	}
-	return false;
+	if (n >= 5 && memcmp(p, "From ", 5) == 0)
+		return true;
+	const uint8_t *nl = memchr(p, '\n', n);
+	size_t l1 = (size_t)((nl ? nl : p + n) - p);
+	if (!nl || !header_line(p, l1, false))
+		return false;
+	const uint8_t *q = nl + 1, *end = p + n;
+	const uint8_t *nl2 = memchr(q, '\n', (size_t)(end - q));
+	size_t l2 = (size_t)((nl2 ? nl2 : end) - q);
+	if (l2 > 0 && q[l2 - 1] == '\r')
+		l2--;
+	return l2 == 0 || header_line(q, l2, true);
 }
 
 void batch_rules_slot(struct batch *b, struct slot *s)
 {
 	b->n_seps = b->next_sep = 0;
+	b->slot_partial = s->hits.dropped > 0 || s->scan_err != CS_OK;
+	for (int k = 0; k < COMBO_SCOPE_COUNT; k++)
+		if (b->slot_partial && b->scope_on[k])
+			b->scope[k].partial = true;
 	if (!b->scope_on[COMBO_SCOPE_MESSAGE])
 		return;
 	const uint8_t *p = s->buf + s->skip, *end = s->buf + s->len;
@@ -131,20 +162,19 @@ void batch_rules_slot(struct batch *b, struct slot *s)
 		b->is_mail = looks_like_mail(p, (size_t)(end - p));
 	if (!b->is_mail)
 		return;
+	/* Line by line: a "From " line after an empty one ("" or "\r"; the
+	 * state carries over slots) or at the input's start opens a message.
+	 * Line numbers here are 0-based in the input, like lines_before. */
+	if (s->first)
+		b->prev_blank = true;
 	uint64_t line = b->lines_before;
-	const uint8_t *counted = p;
-	/* Line numbers here are 0-based in the input, like lines_before. */
-	if ((s->first || b->prev_blank) && end - p >= 5 && memcmp(p, "From ", 5) == 0)
-		push_sep(b, line);
-	for (const uint8_t *q = p; q < end;) {
-		const uint8_t *k = memmem(q, (size_t)(end - q), "\n\nFrom ", 7);
-		if (!k)
-			break;
-		line += util_count_nl(counted, (size_t)(k + 2 - counted));
-		counted = k + 2;
-		if (!push_sep(b, line))
+	for (const uint8_t *q = p; q < end; line++) {
+		const uint8_t *nl = memchr(q, '\n', (size_t)(end - q));
+		size_t n = (size_t)((nl ? nl : end) - q);
+		if (b->prev_blank && n >= 5 && memcmp(q, "From ", 5) == 0 && !push_sep(b, line))
 			break; /* out of memory: messages run together, nothing is lost */
-		q = k + 1;
+		b->prev_blank = n == 0 || (n == 1 && q[0] == '\r');
+		q = nl ? nl + 1 : end;
 	}
 }
 
@@ -170,6 +200,7 @@ void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
 			scope_end(b, in, COMBO_SCOPE_LINE);
 		b->scope_line = line0;
 		if (combo_scope_add(&b->scope[COMBO_SCOPE_LINE], &p) != CS_OK) {
+			b->scope[COMBO_SCOPE_LINE].partial = true;
 			struct cs_diag d;
 			cs_diag_set(&d, in->path, line0 + 1, CS_DIAG_NONE,
 				    "out of memory holding the parts of a rule");
@@ -179,6 +210,7 @@ void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
 	if (b->scope_on[COMBO_SCOPE_MESSAGE] && b->is_mail) {
 		seps_upto(b, in, line0);
 		if (combo_scope_add(&b->scope[COMBO_SCOPE_MESSAGE], &p) != CS_OK) {
+			b->scope[COMBO_SCOPE_MESSAGE].partial = true;
 			struct cs_diag d;
 			cs_diag_set(&d, in->path, line0 + 1, CS_DIAG_NONE,
 				    "out of memory holding the parts of a rule");
@@ -189,12 +221,8 @@ void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
 
 void batch_rules_slot_end(struct batch *b, struct slot *s, struct batch_input *in)
 {
+	(void)s;
 	seps_upto(b, in, UINT64_MAX);
-	size_t n = s->len - s->skip;
-	const uint8_t *e = s->buf + s->len;
-	/* A blank line at the end: a "From " starting the next slot separates. */
-	b->prev_blank = (n >= 2 && e[-1] == '\n' && (e[-2] == '\n' || (e[-2] == '\r' && n >= 3 && e[-3] == '\n'))) ||
-			(n == 1 && e[-1] == '\n' && b->prev_blank);
 }
 
 void batch_rules_input_end(struct batch *b, struct batch_input *in)

@@ -132,4 +132,56 @@ m1 message dom@24 mm@43 mil@50"
 "$CS_BIN" scan -q --strict --out "$E2E_TMP/o8" --rules "$E2E_TMP/bad.pack" "$MAIL/spam-002.eml" 2>"$E2E_TMP/o8.err"
 expect_rc "strict" 2 "$?"
 expect_grep "strict" "$E2E_TMP/o8.err" "unknown indicator 'nosuch'"
+
+# 7. Mailboxes written with CRLF, and separators at any slot boundary: the
+# parts of two messages never join. 300 messages, each with its own part,
+# read in 4 KiB slots so that boundaries fall everywhere.
+cat >"$E2E_TMP/two.pack" <<'PACK'
+@name two
+@category scam
+@source e2e test
+@licence CC0-1.0
+@tlp clear
+a literal/q ALPHA
+b literal/q BRAVO
+m1 combo scope=message a & b
+PACK
+printf 'From a@example.org  Mon Jan  1 00:00:00 2001\r\nSubject: one\r\n\r\nALPHA\r\n\r\nFrom b@example.org  Mon Jan  1 00:00:01 2001\r\nSubject: two\r\n\r\nBRAVO\r\n' >"$E2E_TMP/crlf.mbox"
+cs_scan "$E2E_TMP/o9" --rules "$E2E_TMP/two.pack" "$E2E_TMP/crlf.mbox"
+expect_rc "crlf" 1 "$CS_RC"
+python3 - "$E2E_TMP/many.mbox" <<'PY'
+import sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(300):
+        f.write('From m%d@example.org  Mon Jan  1 00:00:00 2001\nSubject: %d\n\n' % (i, i))
+        f.write('x' * (i * 7 % 97) + '\n')
+        f.write(('ALPHA' if i % 2 == 0 else 'BRAVO') + '\n\n')
+PY
+"$CS_BIN" scan -q --chunk-size 4096 --rules "$E2E_TMP/two.pack" --out "$E2E_TMP/o10" "$E2E_TMP/many.mbox" 2>"$E2E_TMP/o10.err"
+expect_rc "slot boundaries" 1 "$?"
+# A message whose first header is written in lower case, or is not the usual
+# first one, is still mail.
+printf 'Return-path: <x@example.org>\nDKIM-Signature: v=1\n\nALPHA and BRAVO\n' >"$E2E_TMP/lc.eml"
+printf 'DKIM-Signature: v=1; a=rsa-sha256;\n d=example.org\n\nALPHA\nBRAVO\n' >"$E2E_TMP/dkim.eml"
+cs_scan "$E2E_TMP/o11" --rules "$E2E_TMP/two.pack" "$E2E_TMP/lc.eml" "$E2E_TMP/dkim.eml"
+expect_rc "headers" 0 "$CS_RC"
+[ "$(grep -c '"id":"m1"' "$E2E_TMP/o11/records.ndjson")" = 2 ] || fail "headers: two message firings expected"
+
+# 8. A pack whose regex the pattern engine refuses is dropped whole: its
+# addresses, hashes and rules write nothing.
+cat >"$E2E_TMP/refused.pack" <<'PACK'
+@name refused
+@category scam
+@source e2e test
+@licence CC0-1.0
+@tlp clear
+r1 regex (?:a|bc|def|ghij){2000}z
+i1 ip 203.0.113.7
+c1 combo i1 & r1
+PACK
+printf 'from 203.0.113.7 ALPHA BRAVO\n' >"$E2E_TMP/ip.log"
+cs_scan "$E2E_TMP/o12" --rules "$E2E_TMP/refused.pack" --rules "$E2E_TMP/two.pack" "$E2E_TMP/ip.log"
+expect_rc "engine refusal" 4 "$CS_RC"
+expect_grep "engine refusal" "$E2E_TMP/o12.err" "refused.pack:6"
+grep -q '"name":"refused"' "$E2E_TMP/o12/records.ndjson" && fail "engine refusal: the refused pack wrote records"
 finish

@@ -235,6 +235,7 @@ static void test_refused(void **state)
 	expect_refused("a & type:combo", "unknown indicator type");
 	expect_refused("scope=flowish a", "unknown scope");
 	expect_refused("a # b", "unexpected '#'");
+	expect_refused("scope=message a & zz", "unknown indicator 'zz' (column 19)");
 }
 
 /* Through the real matcher: hits of a line, as the pipeline feeds them. */
