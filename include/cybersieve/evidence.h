@@ -136,7 +136,11 @@ struct ev_aggregate {
 	const char *direction;        /* flow-dir: "to_server" or "to_client"; else NULL */
 	const struct ev_contrib *c;
 	size_t n_c;
+	uint64_t n_omitted;           /* parts beyond those listed (records stay bounded) */
 };
+
+/* Most parts an aggregate record lists; the others are counted. */
+#define EV_AGGREGATE_MAX_PARTS 1000
 
 /* Render an aggregate record (no trailing newline) into j; sha256 of the
  * parts from an input still being read hold the placeholder. */

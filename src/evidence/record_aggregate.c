@@ -65,11 +65,14 @@ void ev_aggregate_render_body(struct jbuf *j, const struct ev_aggregate *a)
 	}
 	if (a->flow)
 		ev_render_flow(j, a->flow, a->direction);
+	size_t n = a->n_c < EV_AGGREGATE_MAX_PARTS ? a->n_c : EV_AGGREGATE_MAX_PARTS;
 	json_key(j, "contributors");
 	json_arr_open(j);
-	for (size_t i = 0; i < a->n_c; i++)
+	for (size_t i = 0; i < n; i++)
 		render_part(j, &a->c[i]);
 	json_arr_close(j);
+	if (a->n_omitted || n < a->n_c)
+		json_kv_u64(j, "contributors_omitted", a->n_omitted + (a->n_c - n));
 	json_obj_close(j);
 }
 

@@ -45,7 +45,7 @@ static bool on_fire(void *user, const struct combo_fire *f)
 	struct fire_ctx *c = user;
 	struct batch *b = c->b;
 	struct ev_contrib part[64];
-	size_t n = f->n_parts < 64 ? f->n_parts : 64;
+	size_t n = f->n_parts < 64 ? f->n_parts : 64; /* the rest are counted */
 	for (size_t i = 0; i < n; i++) {
 		const struct combo_part *p = &f->parts[i];
 		part[i] = (struct ev_contrib){
@@ -58,6 +58,7 @@ static bool on_fire(void *user, const struct combo_fire *f)
 	struct ev_aggregate a = {
 		.run_id = b->opts.run_id, .seq = ev_writer_next_seq(b->w),
 		.mi = matcher_get(b->m, f->rule), .scope = c->scope, .c = part, .n_c = n,
+		.n_omitted = f->n_parts - n,
 	};
 	clock_gettime(CLOCK_REALTIME, &a.detected);
 	jbuf_reset(&b->rec);

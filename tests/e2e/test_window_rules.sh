@@ -118,4 +118,24 @@ st = [r for r in s['rules'] if r['id'] == 'st'][0]
 assert st['late'] == 1 and st['qualified'] == 3 and st['fired'] == 0, st
 assert open(sys.argv[2]).read() == '', 'no record expected'
 PY
+
+# 5. A firing with 8,000 contributing records lists the first 1,000 and
+# counts the others; records stay bounded and the evidence verifies.
+printf '@name big\n@category laundering\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nbig window key=from time=time count>=8000 within=1h\n' >"$T/big.pack"
+python3 -c '
+for i in range(24000):
+    t = i // 100
+    print("time=2024-01-01T%02d:%02d:%02dZ from=alice note=x%d" % (t // 3600, t // 60 % 60, t % 60, i))' >"$T/big.log"
+cs_scan "$T/o5" --rules "$T/big.pack" "$T/big.log"
+expect_rc "big firing" 0 "$CS_RC"
+"$CS_BIN" verify "$T/o5" >/dev/null 2>&1 || fail "big firing: verify"
+python3 - "$T/o5/records.ndjson" <<'PY' || fail "big firing: records"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(recs) == 3, len(recs)
+for r in recs:
+    assert r['aggregate']['value'] == '8000', r['aggregate']
+    assert len(r['contributors']) == 1000 and r['contributors_omitted'] == 7000, r.keys()
+assert [r['contributors'][0]['line'] for r in recs] == [1, 8001, 16001]
+PY
 finish
