@@ -992,6 +992,10 @@ static void gate_init(struct gate *g, const char *spec, size_t len)
 	g->json_len = g->kv_len = 0;
 	if (!spec || len == 0 || len > RECFIELD_MAX_NAME || (len > 3 && memcmp(spec, "re:", 3) == 0))
 		return;
+	/* A dotted name may be one key that holds dots (Zeek's "id.orig_h") or
+	 * a path: no gate for it. */
+	if (memchr(spec, '.', len))
+		return;
 	const char *last = spec + len;
 	while (last > spec && last[-1] != '.')
 		last--;

@@ -615,9 +615,20 @@ static bool confirm_host(const struct shapes *s, const uint8_t *buf, size_t len,
 	if (file_suffix(buf + dot, (size_t)(end - dot)))
 		return true;
 	/* Reverse-DNS identifiers (com.apple.finder, org.mozilla.firefox) name
-	 * software, not hosts. */
+	 * software, not hosts: they start with a generic TLD and end in a word
+	 * that is none. A name after "//" or "@", or ending in a two-letter or
+	 * common TLD (com.paypal-secure.net), is a host whatever its start. */
 	static const char *const rev[] = {"com.", "org.", "net.", "edu.", "gov."};
-	for (size_t i = 0; i < sizeof(rev) / sizeof(rev[0]); i++)
+	static const char *const tlds[] = {"com", "net", "org", "info", "biz", "xyz", "top",
+					   "online", "site", "shop", "app", "dev", "club", "live",
+					   "io", "co", "me", "cc", "tk", "ru", "cn"};
+	bool after_auth = (start >= 2 && buf[start - 1] == '/' && buf[start - 2] == '/') ||
+			  (start >= 1 && buf[start - 1] == '@');
+	bool tld_end = end - dot == 2;
+	for (size_t i = 0; !tld_end && i < sizeof(tlds) / sizeof(tlds[0]); i++)
+		tld_end = strlen(tlds[i]) == end - dot &&
+			  strncasecmp((const char *)buf + dot, tlds[i], end - dot) == 0;
+	for (size_t i = 0; !after_auth && !tld_end && i < sizeof(rev) / sizeof(rev[0]); i++)
 		if (end - start > 4 && strncasecmp((const char *)buf + start, rev[i], 4) == 0)
 			return true;
 	struct lookalike_hit hits[LOOKALIKE_MAX_HITS];

@@ -119,6 +119,13 @@ assert st['late'] == 1 and st['qualified'] == 3 and st['fired'] == 0, st
 assert open(sys.argv[2]).read() == '', 'no record expected'
 PY
 
+# 4b. A key whose name holds a dot as Zeek's JSON logs write them ("id.orig_h").
+printf '@name z\n@category laundering\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nzk window key=id.orig_h time=ts count>=3 within=1h\n' >"$T/z.pack"
+for i in 1 2 3; do printf '{"ts":1772359%03d.5,"id.orig_h":"10.0.0.9","id.resp_h":"192.0.2.%d"}\n' "$i" "$i"; done >"$T/conn.json"
+cs_scan "$T/oz" --rules "$T/z.pack" "$T/conn.json"
+expect_rc "dotted key" 0 "$CS_RC"
+expect_grep "dotted key" "$T/oz/records.ndjson" '"key":"10.0.0.9"'
+
 # 5. A firing with 8,000 contributing records lists the first 1,000 and
 # counts the others; records stay bounded and the evidence verifies.
 printf '@name big\n@category laundering\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nbig window key=from time=time count>=8000 within=1h\n' >"$T/big.pack"

@@ -103,6 +103,13 @@ static void test_not_hosts_or_own(void **state)
 	assert_string_equal(scan(f, "GET /images/googledotcom.png /pull-paypal-data.html"), "");
 	assert_string_equal(scan(f, "GET /x/paypa1.com HTTP/1.1"), "");
 	assert_string_equal(scan(f, "ref=//paypa1.com/a"), "pp:paypa1.com");
+	/* Reverse-DNS identifiers are software, not hosts; a host that starts
+	 * with com. is still a host. */
+	assert_string_equal(scan(f, "bundle com.paypal.finder and com.microsoft.teams2"), "");
+	assert_string_equal(scan(f, "GET http://com.paypal-secure.net/login"),
+			    "pp:com.paypal-secure.net");
+	assert_string_equal(scan(f, "query[A] com.paypal-secure.net from 10.0.0.1"),
+			    "pp:com.paypal-secure.net");
 	/* URL-encoded delimiters are not part of the host. */
 	assert_string_equal(scan(f, "u=http%3A%2F%2Fgoogle.com%2Fx"), "");
 	assert_string_equal(scan(f, "u=http%3A%2F%2Fpaypa1.com%2Fx"), "pp:paypa1.com");
