@@ -184,6 +184,17 @@ static bool load_file(struct cli_rules *r, const char *path, bool strict)
 		diag_error(r, &d, strict ? "" : " (pack refused)");
 		return !strict && e != CS_ERR_NOMEM;
 	}
+	/* Records and rules cite a pack by its name: two may not share one. */
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->packs[i]->name, p->name) != 0)
+			continue;
+		char msg[3000];
+		snprintf(msg, sizeof(msg), "%s: pack name '%s' is already used by %s%s", path,
+			 p->name, r->packs[i]->path, strict ? "" : " (pack refused)");
+		cli_rules_error(r, msg);
+		pack_destroy(p);
+		return !strict;
+	}
 	if (!push_pack(r, p)) {
 		pack_destroy(p);
 		return false;

@@ -184,4 +184,13 @@ cs_scan "$E2E_TMP/o12" --rules "$E2E_TMP/refused.pack" --rules "$E2E_TMP/two.pac
 expect_rc "engine refusal" 4 "$CS_RC"
 expect_grep "engine refusal" "$E2E_TMP/o12.err" "refused.pack:6"
 grep -q '"name":"refused"' "$E2E_TMP/o12/records.ndjson" && fail "engine refusal: the refused pack wrote records"
+
+# 9. Rules cite packs by name: a second pack of a name already loaded is refused.
+printf '@name dup\n@category scam\n@source t\n@licence CC0-1.0\n@tlp clear\nx literal FOO\n' >"$E2E_TMP/d1.pack"
+printf '@name dup\n@category scam\n@source t\n@licence CC0-1.0\n@tlp clear\nx literal BAR\ny literal BAZ\nc combo x & y\n' >"$E2E_TMP/d2.pack"
+echo "FOO BAZ BAR" >"$E2E_TMP/d.log"
+cs_scan "$E2E_TMP/o13" --rules "$E2E_TMP/d1.pack" --rules "$E2E_TMP/d2.pack" "$E2E_TMP/d.log"
+expect_rc "same name" 3 "$CS_RC"
+expect_grep "same name" "$E2E_TMP/o13.err" "pack name 'dup' is already used by"
+[ "$(wc -l <"$E2E_TMP/o13/records.ndjson")" = 1 ] || fail "same name: only d1's FOO expected"
 finish
