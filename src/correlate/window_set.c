@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "correlate/window_int.h"
 #include "cybersieve/pack.h"
 
 void window_set_destroy(struct window_set *ws)
@@ -16,7 +19,70 @@ void window_set_destroy(struct window_set *ws)
 	free(ws->rules);
 	free(ws->ids);
 	free(ws->ind);
+	if (ws->match_name)
+		for (size_t i = 0; i < ws->n_ind; i++)
+			free(ws->match_name[i]);
+	free(ws->match_name);
 	free(ws);
+}
+
+/* The indicator "pack/id" names (id alone: of pack self), or UINT32_MAX. */
+static uint32_t find_ind(const struct matcher *m, const struct pack *self, const char *v,
+			 size_t n)
+{
+	const char *slash = memchr(v, '/', n);
+	size_t total = matcher_count(m);
+	for (size_t i = 0; i < total; i++) {
+		const struct matcher_ind *mi = matcher_get(m, (uint32_t)i);
+		const char *id = mi->ind->id, *pk = mi->pack->name;
+		if (slash) {
+			size_t pn = (size_t)(slash - v);
+			if (strlen(pk) == pn && memcmp(pk, v, pn) == 0 &&
+			    strlen(id) == n - pn - 1 && memcmp(id, slash + 1, n - pn - 1) == 0)
+				return (uint32_t)i;
+		} else if (mi->pack == self && strlen(id) == n && memcmp(id, v, n) == 0) {
+			return (uint32_t)i;
+		}
+	}
+	return UINT32_MAX;
+}
+
+/* Rewrite the rule's match:ID conditions to "pack/id" and note the names;
+ * CS_ERR_PARSE (rd set) for an id no pack has. */
+static enum cs_err qualify_matches(struct window_set *ws, const struct matcher *m,
+				   const struct matcher_ind *mi, struct window_rule *r,
+				   struct cs_diag *rd)
+{
+	for (size_t c = 0; c < r->n_cond; c++) {
+		struct window_cond *wc = &r->cond[c];
+		if (wc->op != WINDOW_OP_MATCH)
+			continue;
+		uint32_t k = find_ind(m, mi->pack, wc->value, wc->value_len);
+		if (k == UINT32_MAX) {
+			cs_diag_set(rd, mi->pack->path, mi->ind->line ? mi->ind->line : CS_DIAG_NONE,
+				    CS_DIAG_NONE, "window '%s': match:%s names no loaded indicator",
+				    mi->ind->id, wc->value);
+			return CS_ERR_PARSE;
+		}
+		const struct matcher_ind *t = matcher_get(m, k);
+		size_t qn = strlen(t->pack->name) + strlen(t->ind->id) + 2;
+		char *q = malloc(qn);
+		if (!ws->match_name)
+			ws->match_name = calloc(ws->n_ind, sizeof(*ws->match_name));
+		if (!q || !ws->match_name) {
+			free(q);
+			return CS_ERR_NOMEM;
+		}
+		snprintf(q, qn, "%s/%s", t->pack->name, t->ind->id);
+		if (!ws->match_name[k] && !(ws->match_name[k] = strdup(q))) {
+			free(q);
+			return CS_ERR_NOMEM;
+		}
+		free(wc->value);
+		wc->value = q;
+		wc->value_len = qn - 1;
+	}
+	return CS_OK;
 }
 
 enum cs_err window_set_create(const struct matcher *m, const struct window_limits *lim,
@@ -37,6 +103,7 @@ enum cs_err window_set_create(const struct matcher *m, const struct window_limit
 	ws->rules = calloc(n, sizeof(*ws->rules));
 	ws->ids = calloc(n, sizeof(*ws->ids));
 	ws->ind = calloc(n, sizeof(*ws->ind));
+	ws->n_ind = total;
 	enum cs_err err = ws->rules && ws->ids && ws->ind ? CS_OK : CS_ERR_NOMEM;
 	for (size_t i = 0; i < total && err == CS_OK; i++) {
 		const struct matcher_ind *mi = matcher_get(m, (uint32_t)i);
@@ -46,7 +113,18 @@ enum cs_err window_set_create(const struct matcher *m, const struct window_limit
 		cs_diag_clear(&rd);
 		struct window_rule *r = NULL;
 		err = window_rule_parse(mi->ind->value, mi->ind->value_len, &r, &rd);
-		if (err == CS_ERR_PARSE) {
+		if (err == CS_OK) {
+			err = qualify_matches(ws, m, mi, r, &rd);
+			if (err != CS_OK) {
+				window_rule_destroy(r);
+				r = NULL;
+			}
+			if (err == CS_ERR_PARSE && refused) {
+				refused(ctx, mi->pack_index, &rd);
+				err = CS_OK;
+				continue;
+			}
+		} else if (err == CS_ERR_PARSE) {
 			char msg[sizeof(rd.msg)];
 			memcpy(msg, rd.msg, sizeof(msg));
 			cs_diag_set(&rd, mi->pack->path, mi->ind->line ? mi->ind->line : CS_DIAG_NONE,

@@ -19,10 +19,17 @@ struct window_set {
 	char **ids;           /* the rules' indicator ids */
 	uint32_t *ind;        /* per rule: matcher index of its indicator */
 	size_t n;
+	/* Per matcher indicator that a match:ID condition names: "pack/id", the
+	 * name window_feed is given when it matched; NULL for the others (and
+	 * the whole array NULL when no rule has such a condition). */
+	char **match_name;
+	size_t n_ind;         /* indicators of the matcher */
 	struct window_engine *eng;
 };
 
-/* Parse every window indicator of m and make the engine (lim NULL: the
+/* Parse every window indicator of m and make the engine. A match:ID
+ * condition names an indicator of the rule's own pack, or PACK/ID of
+ * another; an id that no loaded pack has refuses the rule's pack. (lim NULL: the
  * defaults; syslog_year as in window_engine_create). A rule in error calls
  * refused (pack refused, rule left out), or fails with CS_ERR_PARSE and d set
  * (file:line) when refused is NULL. *out stays NULL when m holds no window

@@ -341,9 +341,12 @@ void batch_rules_lines(struct batch *b, struct slot *s, struct batch_input *in)
 		size_t n_ids = 0;
 		while (hi < s->hits.n && s->hits.v[hi].line < k)
 			hi++;
-		for (; want_ids && hi < s->hits.n && s->hits.v[hi].line == k; hi++)
-			if (n_ids < LINE_IDS_MAX)
-				ids[n_ids++] = matcher_get(b->m, s->hits.v[hi].ind)->ind->id;
+		for (; want_ids && hi < s->hits.n && s->hits.v[hi].line == k; hi++) {
+			/* Only indicators a match: condition names matter to the rules. */
+			const char *name = ws->match_name ? ws->match_name[s->hits.v[hi].ind] : NULL;
+			if (name && n_ids < LINE_IDS_MAX)
+				ids[n_ids++] = name;
+		}
 		if (whole && le > p) {
 			struct window_ref ref = {
 				.input = (uint32_t)s->input, .line = b->lines_before + k + 1,

@@ -119,6 +119,17 @@ assert st['late'] == 1 and st['qualified'] == 3 and st['fired'] == 0, st
 assert open(sys.argv[2]).read() == '', 'no record expected'
 PY
 
+# 3b. match:ID names an indicator of the rule's own pack: a same id in another
+# pack does not count; an id no pack has refuses the rule's pack.
+printf '@name other\n@category scam\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nmx literal harmless\n' >"$T/other.pack"
+sed 's/MULE-FLAG/harmless/' "$T/m.log" >"$T/h.log"
+cs_scan "$T/o3b" --rules "$T/w.pack" --rules "$T/other.pack" "$T/h.log"
+grep -q '"id":"mf"' "$T/o3b/records.ndjson" && fail "match condition: another pack's id counted"
+printf '@name u\n@category laundering\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nu1 window key=from when=match:nosuch count>=2 within=1h\n' >"$T/u.pack"
+"$CS_BIN" scan -q --strict --rules "$T/u.pack" --out "$T/o3c" "$T/m.log" 2>"$T/o3c.err"
+expect_rc "unknown match id" 2 "$?"
+expect_grep "unknown match id" "$T/o3c.err" "u.pack:6: window 'u1': match:nosuch names no loaded indicator"
+
 # 4b. A key whose name holds a dot as Zeek's JSON logs write them ("id.orig_h").
 printf '@name z\n@category laundering\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nzk window key=id.orig_h time=ts count>=3 within=1h\n' >"$T/z.pack"
 for i in 1 2 3; do printf '{"ts":1772359%03d.5,"id.orig_h":"10.0.0.9","id.resp_h":"192.0.2.%d"}\n' "$i" "$i"; done >"$T/conn.json"
