@@ -113,6 +113,28 @@ enum cs_err window_set_create(const struct matcher *m, const struct window_limit
 		cs_diag_clear(&rd);
 		struct window_rule *r = NULL;
 		err = window_rule_parse(mi->ind->value, mi->ind->value_len, &r, &rd);
+		struct window_limits lv;
+		if (lim)
+			lv = *lim;
+		else
+			window_limits_default(&lv);
+		if (err == CS_OK && (r->agg == WINDOW_COUNT || r->agg == WINDOW_DISTINCT) &&
+		    r->min_n > lv.max_records) {
+			cs_diag_set(&rd, mi->pack->path, mi->ind->line ? mi->ind->line : CS_DIAG_NONE,
+				    CS_DIAG_NONE,
+				    "window '%s': threshold %llu above the %zu records held per key",
+				    mi->ind->id, (unsigned long long)r->min_n, lv.max_records);
+			window_rule_destroy(r);
+			r = NULL;
+			if (refused) {
+				refused(ctx, mi->pack_index, &rd);
+				continue;
+			}
+			if (d)
+				*d = rd;
+			err = CS_ERR_PARSE;
+			break;
+		}
 		if (err == CS_OK) {
 			err = qualify_matches(ws, m, mi, r, &rd);
 			if (err != CS_OK) {

@@ -130,6 +130,13 @@ printf '@name u\n@category laundering\n@source e2e test\n@licence CC0-1.0\n@tlp 
 expect_rc "unknown match id" 2 "$?"
 expect_grep "unknown match id" "$T/o3c.err" "u.pack:6: window 'u1': match:nosuch names no loaded indicator"
 
+# 3c. A threshold above the records a key may hold refuses the pack, not the run.
+printf '@name th\n@category laundering\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nw1 window key=from count>=100000000 within=1h\n' >"$T/th.pack"
+cs_scan "$T/o3d" --rules "$T/th.pack" --rules "$T/w.pack" "$T/m.log"
+expect_rc "threshold" 3 "$CS_RC"
+expect_grep "threshold" "$T/o3d.err" "th.pack:6: window 'w1': threshold 100000000 above the 10000 records held per key"
+expect_grep "threshold" "$T/o3d/records.ndjson" '"id":"mf"'
+
 # 4b. A key whose name holds a dot as Zeek's JSON logs write them ("id.orig_h").
 printf '@name z\n@category laundering\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nzk window key=id.orig_h time=ts count>=3 within=1h\n' >"$T/z.pack"
 for i in 1 2 3; do printf '{"ts":1772359%03d.5,"id.orig_h":"10.0.0.9","id.resp_h":"192.0.2.%d"}\n' "$i" "$i"; done >"$T/conn.json"
