@@ -2,6 +2,7 @@
 #ifndef CYBERSIEVE_UTIL_H
 #define CYBERSIEVE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -29,4 +30,9 @@ uint64_t util_count_nl(const uint8_t *p, size_t n);
  * NUL-terminated buffer. CS_ERR_IO (errno in d), CS_ERR_LIMIT, CS_ERR_NOMEM. */
 enum cs_err util_read_file(const char *path, size_t max, const char *what, char **out,
 			   size_t *out_len, struct cs_diag *d);
+/* False for a POSIX pattern that glibc's regcomp could blow up on: longer
+ * than 1024 bytes, or with stacked repetitions ("a+++", "a*{2}"). Callers
+ * refuse such patterns (or skip them, counted) instead of compiling them. */
+bool util_regex_tame(const char *p);
+
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "correlate/recfield.h"
+#include "cybersieve/util.h"
 
 #define NO_FIELD (-1)
 #define JSON_MAX_DEPTH 64
@@ -132,6 +133,12 @@ static enum cs_err regex_compile(const char *spec, size_t len, regex_t *re, char
 	if (strlen(p) != len - at) {
 		free(p);
 		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "regex holds a NUL byte");
+		return CS_ERR_PARSE;
+	}
+	if (!util_regex_tame(p)) {
+		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "regex `%.60s` refused: longer than 1024 bytes or stacked repetitions", p);
+		free(p);
 		return CS_ERR_PARSE;
 	}
 	int rc = regcomp(re, p, REG_EXTENDED);

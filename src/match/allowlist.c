@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cybersieve/allowlist.h"
+#include "cybersieve/util.h"
 #include "cybersieve/json_read.h"
 
 #define AL_FILE_MAX ((size_t)256 << 20)
@@ -196,38 +197,6 @@ static int cmp_entry(const void *a, const void *b)
 
 /* One entry of the JSON "list" into l (n is advanced on success). */
 
-/* glibc's regcomp can take memory exponential in stacked repetitions ("a+++...")
- * and in very long patterns: a hostile list must not exhaust the machine, so such
- * entries are skipped (counted) instead of compiled. */
-static bool regex_is_tame(const char *p)
-{
-	if (strlen(p) > 1024)
-		return false;
-	bool after_quant = false, in_bracket = false;
-	for (; *p; p++) {
-		if (in_bracket) {
-			in_bracket = *p != ']';
-			continue;
-		}
-		bool quant = *p == '*' || *p == '+' || *p == '?' || *p == '{';
-		if (quant && after_quant)
-			return false;
-		if (*p == '{') {
-			const char *close = strchr(p, '}');
-			if (close)
-				p = close;
-		} else if (*p == '\\' && p[1]) {
-			p++;
-		} else if (*p == '[') {
-			in_bracket = true;
-			if (p[1] == ']')
-				p++;
-		}
-		after_quant = quant;
-	}
-	return true;
-}
-
 static enum cs_err add_entry(struct al_list *l, const char *s, size_t n, size_t *skipped)
 {
 	if (l->type == AL_CIDR) {
@@ -249,7 +218,7 @@ static enum cs_err add_entry(struct al_list *l, const char *s, size_t n, size_t 
 			*last = '\0';
 			p++;
 		}
-		if (!regex_is_tame(p)) {
+		if (!util_regex_tame(p)) {
 			free(pat);
 			goto skip;
 		}
