@@ -631,6 +631,7 @@ static bool rd_matcher(struct rd *r, struct matcher *m, struct pack **packs, siz
 	}
 	if (!rd_shapes(r, m, oom))
 		return false;
+	shapes_wallet_expr(&m->shapes);
 	/* Lookalike brands are rebuilt from their values: a brand is a few
 	 * labels, cheap to index again. */
 	for (size_t k = 0; k < n; k++) {

@@ -11,6 +11,7 @@
  * checksum decide before any lookup. */
 #include <arpa/inet.h>
 #include <hs/hs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -303,6 +304,8 @@ const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_
 	}
 	if (k == SHAPE_HOST)
 		*hs_flags |= HS_FLAG_CASELESS;
+	if (k == SHAPE_WALLET && s->wallet_expr[0])
+		return s->wallet_expr;
 	return shape_tab[k].expr;
 }
 
@@ -340,8 +343,62 @@ enum cs_err shapes_add_lookalike(struct shapes *s, uint32_t idx, const struct in
 	return CS_OK;
 }
 
+/* First characters of each family's Base58Check addresses, from their
+ * version bytes (wallet.c): every payload of a version encodes with the same
+ * first character (checked by encoding the lowest and highest payloads and
+ * 20,000 random ones of each version). */
+static const char *const b58_first[WALLET_FAMILY_COUNT] = {
+	[WALLET_BTC] = "13", [WALLET_BCH] = "13", [WALLET_BSV] = "13", [WALLET_BTG] = "AG",
+	[WALLET_LTC] = "3LM", [WALLET_DASH] = "7X", [WALLET_ZEC] = "t", [WALLET_XVG] = "DE",
+	[WALLET_TRX] = "T", [WALLET_XRP] = "r",
+};
+
+/* Append "|alt" (or "alt" first) to the expression being built. */
+static void expr_alt(char **o, const char *end, bool *first_alt, const char *alt)
+{
+	int n = snprintf(*o, (size_t)(end - *o), "%s%s", *first_alt ? "" : "|", alt);
+	if (n > 0 && n < end - *o)
+		*o += n;
+	*first_alt = false;
+}
+
+void shapes_wallet_expr(struct shapes *s)
+{
+	uint32_t m = 0;
+	for (size_t i = 0; i < s->n_any_wallet; i++)
+		m |= s->wmask[s->any_wallet[i]];
+	s->wallet_expr[0] = '\0';
+	if (!m)
+		return;
+	char first[32] = "", b58[64];
+	for (int f = 0; f < WALLET_FAMILY_COUNT; f++)
+		if ((m & WALLET_MASK(f)) && b58_first[f])
+			for (const char *c = b58_first[f]; *c; c++)
+				if (!strchr(first, *c))
+					strncat(first, c, 1);
+	char *o = s->wallet_expr, *end = s->wallet_expr + sizeof(s->wallet_expr) - 1;
+	bool first_alt = true;
+	expr_alt(&o, end, &first_alt, "(?:^|[^0-9A-Za-z])(?:");
+	first_alt = true;
+	if (first[0]) {
+		snprintf(b58, sizeof(b58), "[%s][1-9A-HJ-NP-Za-km-z]{24,34}", first);
+		expr_alt(&o, end, &first_alt, b58);
+	}
+	if (m & WALLET_MASK(WALLET_XMR))
+		expr_alt(&o, end, &first_alt, "[48][1-9A-HJ-NP-Za-km-z]{94,105}");
+	if (m & (WALLET_MASK(WALLET_BTC) | WALLET_MASK(WALLET_LTC) | WALLET_MASK(WALLET_BTG)))
+		expr_alt(&o, end, &first_alt, "(?i:(?:bc|ltc|btg|tb)1[02-9ac-hj-np-z]{6,87})");
+	if (m & WALLET_MASK(WALLET_ETH))
+		expr_alt(&o, end, &first_alt, "0[xX][0-9A-Fa-f]{40}");
+	if (m & WALLET_MASK(WALLET_BCH))
+		expr_alt(&o, end, &first_alt, "(?i:(?:bitcoincash:)?[qp][02-9ac-hj-np-z]{41})");
+	first_alt = true;
+	expr_alt(&o, end, &first_alt, ")");
+}
+
 enum cs_err shapes_seal(struct shapes *s)
 {
+	shapes_wallet_expr(s);
 	if (s->look) {
 		enum cs_err e = lookalike_seal(s->look);
 		if (e != CS_OK)

@@ -61,6 +61,7 @@ struct shapes {
 	bool dom_taken;           /* domains go to dom (decided by shapes_reserve) */
 	uint32_t *wmask;          /* per indicator: families a wallet indicator accepts */
 	uint32_t *any_wallet;     /* wallet any:FAMILY indicators */
+	char wallet_expr[400];    /* the address shape for the families any: asks for */
 	uint32_t *any_iban;       /* iban "any" indicators */
 	size_t n_any_wallet, n_any_iban;
 	uint32_t *next;           /* per indicator: next one with the same key, SHAPE_NONE ends */

@@ -269,12 +269,60 @@ static void test_load_errors(void **state)
 	pack_destroy(p);
 }
 
+/* any:CODE finds every address of the OFAC pack (twelve currencies) by its
+ * own family's shape: the address shape is narrowed to the families asked
+ * for, and no real address may fall outside it. Each address is looked for
+ * with only its own any:CODE loaded. */
+static void test_any_real(void **state)
+{
+	(void)state;
+	const char *root = getenv("CS_SOURCE_DIR");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/rules/laundering-ofac.pack", root ? root : ".");
+	struct pack *ofac = NULL;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(pack_load_file(path, &ofac, &d), CS_OK);
+	size_t checked = 0;
+	for (size_t i = 0; i < ofac->n_ind; i++) {
+		const struct indicator *ind = &ofac->ind[i];
+		const char *colon = ind->type == IND_WALLET ? strchr(ind->value, ':') : NULL;
+		if (!colon)
+			continue;
+		char any[32];
+		snprintf(any, sizeof(any), "any:%.*s", (int)(colon - ind->value), ind->value);
+		struct pack *p;
+		assert_int_equal(pack_create_adhoc("a", &p), CS_OK);
+		add(p, "a", IND_WALLET, any);
+		pack_seal(p);
+		struct matcher *m;
+		struct matcher_scratch *sc;
+		assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+		assert_int_equal(matcher_scratch_create(m, &sc), CS_OK);
+		char line[256];
+		snprintf(line, sizeof(line), "pay %s now", colon + 1);
+		struct matcher_hits h = {.limit = 100};
+		assert_int_equal(matcher_scan(m, sc, (const uint8_t *)line, strlen(line), 0, &h, &d),
+				 CS_OK);
+		if (h.n != 1)
+			fail_msg("%s not found by %s", colon + 1, any);
+		checked++;
+		matcher_hits_fini(&h);
+		matcher_scratch_destroy(sc);
+		matcher_destroy(m);
+		pack_destroy(p);
+	}
+	assert_true(checked >= 600);
+	pack_destroy(ofac);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listed),     cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_any),        cmocka_unit_test(test_iban),
 		cmocka_unit_test(test_stream),     cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_any_real),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
