@@ -76,6 +76,7 @@ struct batch {
 	bool prev_blank;          /* the last slot ended with an empty line */
 	bool is_mail;             /* the current input is e-mail: it has message scopes */
 	bool slot_partial;        /* the slot being emitted lost matches */
+	struct batch_mailq *mailq; /* messages of a mail server log (batch_mailq.c) */
 };
 
 struct slot *batch_acquire(struct batch *b);
@@ -91,6 +92,14 @@ void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
 		     const struct matcher_hit *h);
 void batch_rules_slot_end(struct batch *b, struct slot *s, struct batch_input *in);
 void batch_rules_lines(struct batch *b, struct slot *s, struct batch_input *in);
+/* Judge the rules of scope k over what the scope holds, and empty it. */
+void batch_rules_scope_end(struct batch *b, struct batch_input *in, enum combo_scope_kind k);
+/* Messages of mail server logs, by queue id (batch_mailq.c). */
+struct batch_mailq;
+void batch_mailq_hit(struct batch *b, struct batch_input *in, const struct slot *s,
+		     const struct matcher_hit *h, const struct combo_part *p);
+void batch_mailq_input_end(struct batch *b, struct batch_input *in);
+void batch_mailq_free(struct batch *b);
 void batch_rules_input_end(struct batch *b, struct batch_input *in);
 /* Record failure: stop the run (batch_emit.c). */
 void batch_output_failed(struct batch *b, const struct cs_diag *d);

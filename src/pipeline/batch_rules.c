@@ -32,6 +32,7 @@ void batch_rules_fini(struct batch *b)
 		if (b->scope_on[k])
 			combo_scope_fini(&b->scope[k]);
 	free(b->seps);
+	batch_mailq_free(b);
 }
 
 struct fire_ctx {
@@ -81,7 +82,7 @@ static bool on_fire(void *user, const struct combo_fire *f)
 	return true;
 }
 
-static void scope_end(struct batch *b, struct batch_input *in, enum combo_scope_kind k)
+void batch_rules_scope_end(struct batch *b, struct batch_input *in, enum combo_scope_kind k)
 {
 	if (!b->scope_on[k] || combo_scope_empty(&b->scope[k]) || b->res->output_failed)
 		return;
@@ -182,7 +183,7 @@ void batch_rules_slot(struct batch *b, struct slot *s)
 static void seps_upto(struct batch *b, struct batch_input *in, uint64_t line0)
 {
 	while (b->next_sep < b->n_seps && b->seps[b->next_sep] <= line0) {
-		scope_end(b, in, COMBO_SCOPE_MESSAGE);
+		batch_rules_scope_end(b, in, COMBO_SCOPE_MESSAGE);
 		b->next_sep++;
 	}
 }
@@ -198,7 +199,7 @@ void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
 	};
 	if (b->scope_on[COMBO_SCOPE_LINE]) {
 		if (line0 != b->scope_line)
-			scope_end(b, in, COMBO_SCOPE_LINE);
+			batch_rules_scope_end(b, in, COMBO_SCOPE_LINE);
 		b->scope_line = line0;
 		if (combo_scope_add(&b->scope[COMBO_SCOPE_LINE], &p) != CS_OK) {
 			b->scope[COMBO_SCOPE_LINE].partial = true;
@@ -208,6 +209,8 @@ void batch_rules_hit(struct batch *b, struct slot *s, struct batch_input *in,
 			batch_note(b, in, INPUT_PARTIAL, &d);
 		}
 	}
+	if (b->scope_on[COMBO_SCOPE_MESSAGE] && !b->is_mail)
+		batch_mailq_hit(b, in, s, h, &p);
 	if (b->scope_on[COMBO_SCOPE_MESSAGE] && b->is_mail) {
 		seps_upto(b, in, line0);
 		if (combo_scope_add(&b->scope[COMBO_SCOPE_MESSAGE], &p) != CS_OK) {
@@ -230,8 +233,9 @@ void batch_rules_input_end(struct batch *b, struct batch_input *in)
 {
 	if (b->opts.windows)
 		window_input_end(b->opts.windows->eng);
-	scope_end(b, in, COMBO_SCOPE_LINE);
-	scope_end(b, in, COMBO_SCOPE_MESSAGE);
+	batch_rules_scope_end(b, in, COMBO_SCOPE_LINE);
+	batch_rules_scope_end(b, in, COMBO_SCOPE_MESSAGE);
+	batch_mailq_input_end(b, in);
 	b->scope_line = 0;
 	b->prev_blank = false;
 }

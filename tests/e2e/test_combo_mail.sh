@@ -185,6 +185,35 @@ expect_rc "engine refusal" 4 "$CS_RC"
 expect_grep "engine refusal" "$E2E_TMP/o12.err" "refused.pack:6"
 grep -q '"name":"refused"' "$E2E_TMP/o12/records.ndjson" && fail "engine refusal: the refused pack wrote records"
 
+# 8b. A mail server log: a message's lines share its queue id and are
+# interleaved with other messages' lines; message rules join the parts of
+# one queue id only.
+cat >"$E2E_TMP/mq.pack" <<'PACK'
+@name mq
+@category scam
+@source e2e test
+@licence CC0-1.0
+@tlp clear
+ph literal/iq double your bitcoin
+dm domain/q cheap-giveaway.example
+m1 combo scope=message ph & dm
+PACK
+cat >"$E2E_TMP/maillog" <<'LOG'
+Oct  1 08:00:10 mx1 postfix/smtpd[1522]: 79D28F42D4: client=mail.example.net[198.51.100.23]
+Oct  1 08:00:10 mx1 postfix/smtpd[1522]: 5A1B2C3D4E: client=mail.example.org[198.51.100.24]
+Oct  1 08:00:11 mx1 postfix/cleanup[4350]: 79D28F42D4: warning: header Subject: Double your Bitcoin today from mail.example.net[198.51.100.23]
+Oct  1 08:00:11 mx1 postfix/cleanup[4350]: 5A1B2C3D4E: warning: header Subject: double your bitcoin? no. from mail.example.org[198.51.100.24]
+Oct  1 08:00:12 mx1 postfix/qmgr[812]: 5A1B2C3D4E: from=<news@example.org>, size=2001, nrcpt=1 (queue active)
+Oct  1 08:00:12 mx1 postfix/qmgr[812]: 79D28F42D4: from=<win@cheap-giveaway.example>, size=6978, nrcpt=1 (queue active)
+Oct  1 08:00:13 mx1 dovecot: imap-login: user=<win@cheap-giveaway.example> double your bitcoin
+LOG
+cs_scan "$E2E_TMP/o14" --rules "$E2E_TMP/mq.pack" "$E2E_TMP/maillog"
+expect_rc "mail log" 0 "$CS_RC"
+got=$(summary "$E2E_TMP/o14/records.ndjson")
+want="m1 message ph@3 dm@6"
+[ "$got" = "$want" ] || { fail "mail log: records differ"; printf '  got:\n%s\n  expected:\n%s\n' "$got" "$want" >&2; }
+"$CS_BIN" verify "$E2E_TMP/o14" >/dev/null 2>&1 || fail "mail log: verify"
+
 # 9. Rules cite packs by name: a second pack of a name already loaded is refused.
 printf '@name dup\n@category scam\n@source t\n@licence CC0-1.0\n@tlp clear\nx literal FOO\n' >"$E2E_TMP/d1.pack"
 printf '@name dup\n@category scam\n@source t\n@licence CC0-1.0\n@tlp clear\nx literal BAR\ny literal BAZ\nc combo x & y\n' >"$E2E_TMP/d2.pack"
