@@ -123,7 +123,7 @@ static int digest_kind(enum ind_type t)
 enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs,
 			   bool force_domset)
 {
-	size_t count[3] = {0}, any = 0, domains = 0, pdq = 0;
+	size_t count[3] = {0}, any = 0, domains = 0, pdq = 0, listed = 0;
 	for (size_t p = 0; p < n_packs; p++)
 		for (size_t i = 0; i < packs[p]->n_ind; i++) {
 			const struct indicator *ind = &packs[p]->ind[i];
@@ -131,6 +131,8 @@ enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n
 			if (k >= 0)
 				count[k]++;
 			any += ind->type == IND_WALLET || ind->type == IND_IBAN;
+			listed += ind->type == IND_WALLET &&
+				  !(ind->value_len > 4 && memcmp(ind->value, "any:", 4) == 0);
 			domains += ind->type == IND_DOMAIN;
 			pdq += ind->type == IND_PDQ;
 		}
@@ -142,6 +144,7 @@ enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n
 			return CS_ERR_NOMEM;
 	}
 	s->dom_taken = domains > 0 && (force_domset || domains >= SHAPES_DOMSET_MIN);
+	s->wallet_taken = listed >= SHAPES_WALLETSET_MIN;
 	if (any) {
 		/* Sized by the matcher's count, the indexes shapes_add() receives. */
 		size_t n = s->n_ind ? s->n_ind : 1;
@@ -225,7 +228,8 @@ enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *i
 	*taken = false;
 	/* A listed wallet is a fixed string: the literal matcher finds it far faster
 	 * than the address shape, which is only needed for "any:FAMILY". */
-	if (ind->type == IND_WALLET && !(ind->value_len > 4 && memcmp(ind->value, "any:", 4) == 0))
+	if (ind->type == IND_WALLET && !s->wallet_taken &&
+	    !(ind->value_len > 4 && memcmp(ind->value, "any:", 4) == 0))
 		return CS_OK;
 	if (ind->type == IND_WALLET || ind->type == IND_IBAN) {
 		enum cs_err e = token_add(s, idx, ind);
@@ -364,9 +368,11 @@ static void expr_alt(char **o, const char *end, bool *first_alt, const char *alt
 
 void shapes_wallet_expr(struct shapes *s)
 {
+	/* The families of the any: indicators and of the listed addresses the
+	 * set holds (a listed one without a currency code takes them all). */
 	uint32_t m = 0;
-	for (size_t i = 0; i < s->n_any_wallet; i++)
-		m |= s->wmask[s->any_wallet[i]];
+	for (size_t i = 0; s->wmask && i < s->n_ind; i++)
+		m |= s->wmask[i];
 	s->wallet_expr[0] = '\0';
 	if (!m)
 		return;

@@ -59,6 +59,7 @@ struct shapes {
 	size_t n_pdq;
 	unsigned pdq_max;         /* largest distance of any entry */
 	bool dom_taken;           /* domains go to dom (decided by shapes_reserve) */
+	bool wallet_taken;        /* listed wallets go to the wallet set (decided there too) */
 	uint32_t *wmask;          /* per indicator: families a wallet indicator accepts */
 	uint32_t *any_wallet;     /* wallet any:FAMILY indicators */
 	char wallet_expr[400];    /* the address shape for the families any: asks for */
@@ -76,6 +77,10 @@ void shapes_fini(struct shapes *s);
 
 /* Domains listed from which the suffix set replaces one literal each. */
 #define SHAPES_DOMSET_MIN 256
+/* From this many listed wallet addresses they are held in a set behind the
+ * address shape instead of compiled one literal each (which is faster to
+ * scan for a few hundred, and slow to compile for tens of thousands). */
+#define SHAPES_WALLETSET_MIN 4096
 
 /* Size the sets for the indicators of packs[] before shapes_add(); domains
  * go to the suffix set when there are at least SHAPES_DOMSET_MIN of them, or
@@ -103,6 +108,11 @@ enum cs_err shapes_seal(struct shapes *s);
  * prefix: fn(user, ind) for each; returns how many. */
 size_t shapes_ip(const struct shapes *s, bool v6, const uint8_t *addr,
 		 void (*fn)(void *user, uint32_t ind), void *user);
+
+/* Make the address shape for the wallet families the set and the any:
+ * indicators need (called by shapes_seal, and after a saved matcher's sets
+ * are read back). */
+void shapes_wallet_expr(struct shapes *s);
 
 /* Expression and engine flags of shape k (a used one). */
 const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_flags);

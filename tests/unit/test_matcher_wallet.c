@@ -316,13 +316,67 @@ static void test_any_real(void **state)
 	pack_destroy(ofac);
 }
 
+/* From SHAPES_WALLETSET_MIN listed addresses on, they are held in the set
+ * behind the address shape instead of compiled one literal each: the same
+ * matches, with a handful of patterns. */
+static void test_listed_set(void **state)
+{
+	(void)state;
+	struct pack *p;
+	assert_int_equal(pack_create_adhoc("many", &p), CS_OK);
+	char v[64], id[16];
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 5000; i++) {
+		snprintf(v, sizeof(v), "eth:0x");
+		for (int k = 0; k < 40; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			v[6 + k] = "0123456789abcdef"[x & 15];
+		}
+		v[46] = '\0';
+		snprintf(id, sizeof(id), "e%d", i);
+		add(p, id, IND_WALLET, v);
+	}
+	add(p, "btc", IND_WALLET, "xbt:" BTC);
+	add(p, "any", IND_WALLET, "any:trx");
+	pack_seal(p);
+	struct matcher *m;
+	struct matcher_scratch *sc;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+	struct matcher_stats st;
+	matcher_get_stats(m, &st);
+	assert_true(st.patterns < 10);
+	assert_true(st.set_entries >= 5002);
+	assert_int_equal(matcher_scratch_create(m, &sc), CS_OK);
+	char line[512];
+	/* e4999 (the last listed), its hex in upper case; the BTC one; a TRX address by
+	 * any:; an unlisted address and a broken checksum are not matches. */
+	const char *e4999 = p->ind[4999].value + 4;
+	snprintf(line, sizeof(line), "to 0x%s and %s and %s; 0x%040d; %s", e4999 + 2, BTC, TRX, 7,
+		 BTC_BAD);
+	for (char *c = line + 5; *c && *c != ' '; c++)
+		if (*c >= 'a' && *c <= 'f')
+			*c = (char)(*c - 'a' + 'A');
+	struct matcher_hits h = {.limit = 100};
+	assert_int_equal(matcher_scan(m, sc, (const uint8_t *)line, strlen(line), 0, &h, &d), CS_OK);
+	assert_int_equal(h.n, 3);
+	assert_string_equal(matcher_get(m, h.v[0].ind)->ind->id, "e4999");
+	assert_string_equal(matcher_get(m, h.v[1].ind)->ind->id, "btc");
+	assert_string_equal(matcher_get(m, h.v[2].ind)->ind->id, "any");
+	matcher_hits_fini(&h);
+	matcher_scratch_destroy(sc);
+	matcher_destroy(m);
+	pack_destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listed),     cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_any),        cmocka_unit_test(test_iban),
 		cmocka_unit_test(test_stream),     cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_any_real),
+		cmocka_unit_test(test_any_real),   cmocka_unit_test(test_listed_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
