@@ -36,7 +36,7 @@ static void fx_build(struct fixture *fx, const struct ind_spec *spec, size_t n)
 	memset(fx, 0, sizeof(*fx));
 	assert_int_equal(pack_create_adhoc("-e", &fx->pack), CS_OK);
 	for (size_t i = 0; i < n; i++) {
-		char id[16];
+		char id[32];
 		snprintf(id, sizeof(id), "i%zu", i);
 		enum cs_err e = pack_add(fx->pack, id, spec[i].type, spec[i].flags, spec[i].value,
 					 strlen(spec[i].value), 0, &d);

@@ -1058,8 +1058,9 @@ static size_t wallet_read(const char *cur_file, char lines[][128], size_t max)
 	char buf[256];
 	while (n < max && fgets(buf, sizeof(buf), f)) {
 		buf[strcspn(buf, "\r\n")] = '\0';
-		if (buf[0] && strlen(buf) < 128)
-			snprintf(lines[n++], 128, "%s", buf);
+		size_t bl = strlen(buf);
+		if (buf[0] && bl < 128)
+			memcpy(lines[n++], buf, bl + 1);
 	}
 	fclose(f);
 	return n;
