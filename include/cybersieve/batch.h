@@ -95,6 +95,8 @@ struct batch_result {
 	size_t n_inputs;
 	uint64_t *ind_matches;  /* records per matcher indicator index (rules: firings) */
 	uint64_t rule_records;  /* records of fired rules (in matches too) */
+	uint64_t rules_held_partial; /* rules with NOT that held where matches were lost:
+				      * not fired */
 	uint64_t matches;
 	uint64_t raw_bytes, bytes, lines;
 	double seconds;

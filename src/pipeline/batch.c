@@ -272,6 +272,9 @@ enum cs_err batch_run(const struct matcher *m, const struct walk_list *inputs,
 	if (res->output_failed)
 		mark_unwritten(res);
 	res->seconds = util_now_mono() - t0;
+	for (int k = 0; k < COMBO_SCOPE_COUNT; k++)
+		if (b.scope_on[k])
+			res->rules_held_partial += b.scope[k].held_partial;
 	batch_free(&b);
 	return err;
 }

@@ -186,6 +186,7 @@ void summary_render_json(struct jbuf *j, const struct summary_info *s)
 	json_kv_f64(j, "mb_per_s", r->seconds > 0 ? (double)r->bytes / 1e6 / r->seconds : 0);
 	json_kv_u64(j, "indicators_suppressed", s->indicators_suppressed);
 	json_kv_u64(j, "rule_records", r->rule_records);
+	json_kv_u64(j, "rules_held_partial", r->rules_held_partial);
 	render_windows(j, s->windows);
 	render_packs(j, s);
 	render_inputs(j, r);
@@ -229,6 +230,9 @@ void summary_render_text(struct jbuf *out, const struct summary_info *s)
 	for (size_t i = 0; i < nc; i++)
 		textf(out, "%s%s %llu", i ? ", " : " (", cats[i].name, (unsigned long long)cats[i].n);
 	textf(out, "%s\n", nc ? ")" : "");
+	if (r->rules_held_partial)
+		textf(out, "  rules held back: %llu (with a NOT, where matches were lost)\n",
+		      (unsigned long long)r->rules_held_partial);
 	if (s->windows) {
 		uint64_t fired = 0, late = 0, no_time = 0, cap = 0, age = 0;
 		for (size_t i = 0; i < s->windows->n; i++) {
