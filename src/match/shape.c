@@ -627,17 +627,27 @@ static bool host_byte(uint8_t c)
  * a delegated TLD): "apple-touch-icon.png" is a file, not a host. */
 static bool file_suffix(const uint8_t *p, size_t n)
 {
-	static const char *const ext[] = {
-		"png", "gif", "jpg", "jpeg", "css", "js", "html", "htm", "shtml", "xhtml", "php",
-		"asp", "aspx", "jsp", "cgi", "txt", "xml", "json", "ico", "svg", "pdf", "gz", "tgz",
-		"tar", "bz2", "xz", "exe", "dll", "log", "csv", "woff", "woff2", "ttf", "eot", "mp3",
-		"mp4", "avi", "wav", "webm", "webp", "bmp", "tif", "tiff", "doc", "docx", "xls",
-		"xlsx", "ppt", "pptx", "bak", "tmp", "conf", "cfg", "ini", "bat", "jar", "war",
-		"swf", "flv", "rss", "yml", "yaml", "php3", "rar", "7z", "iso", "img", "bin",
+	/* By length, back to back: "js" "gz" "xz" "7z" under 2, and so on. */
+	static const char *const ext[6] = {
+		[2] = "jsgzxz7z",
+		[3] = "pnggifjpgcsshtmphpaspjspcgitxtxmlicosvgpdftgztarbz2exedlllogcsv"
+		      "ttfeotmp3mp4aviwavbmptifdocxlspptbaktmpcfginibatjarwarswfflvrss"
+		      "ymlrarisoimgbin",
+		[4] = "jpeghtmlaspxjsonwoffwebmwebptiffdocxxlsxpptxconfyamlphp3",
+		[5] = "shtmlxhtmlwoff2",
 	};
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
-		if (strlen(ext[i]) == n && strncasecmp((const char *)p, ext[i], n) == 0)
+	if (n < 2 || n > 5)
+		return false;
+	char low[5];
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)(p[i] | 0x20);
+	for (const char *e = ext[n]; *e; e += n) {
+		size_t i = 0;
+		while (i < n && e[i] == low[i])
+			i++;
+		if (i == n)
 			return true;
+	}
 	return false;
 }
 
@@ -685,15 +695,19 @@ static bool confirm_host(const struct shapes *s, const uint8_t *buf, size_t len,
 	static const char *const tlds[] = {"com", "net", "org", "info", "biz", "xyz", "top",
 					   "online", "site", "shop", "app", "dev", "club", "live",
 					   "io", "co", "me", "cc", "tk", "ru", "cn"};
-	bool after_auth = (start >= 2 && buf[start - 1] == '/' && buf[start - 2] == '/') ||
-			  (start >= 1 && buf[start - 1] == '@');
-	bool tld_end = end - dot == 2;
-	for (size_t i = 0; !tld_end && i < sizeof(tlds) / sizeof(tlds[0]); i++)
-		tld_end = strlen(tlds[i]) == end - dot &&
-			  strncasecmp((const char *)buf + dot, tlds[i], end - dot) == 0;
-	for (size_t i = 0; !after_auth && !tld_end && i < sizeof(rev) / sizeof(rev[0]); i++)
-		if (end - start > 4 && strncasecmp((const char *)buf + start, rev[i], 4) == 0)
+	bool rev_start = false;
+	for (size_t i = 0; !rev_start && i < sizeof(rev) / sizeof(rev[0]); i++)
+		rev_start = end - start > 4 && strncasecmp((const char *)buf + start, rev[i], 4) == 0;
+	if (rev_start) {
+		bool after_auth = (start >= 2 && buf[start - 1] == '/' && buf[start - 2] == '/') ||
+				  (start >= 1 && buf[start - 1] == '@');
+		bool tld_end = end - dot == 2;
+		for (size_t i = 0; !tld_end && i < sizeof(tlds) / sizeof(tlds[0]); i++)
+			tld_end = strlen(tlds[i]) == end - dot &&
+				  strncasecmp((const char *)buf + dot, tlds[i], end - dot) == 0;
+		if (!after_auth && !tld_end)
 			return true;
+	}
 	struct lookalike_hit hits[LOOKALIKE_MAX_HITS];
 	size_t n = lookalike_check(s->look, (const char *)buf + start, (size_t)(end - start), hits,
 				   LOOKALIKE_MAX_HITS);
