@@ -41,6 +41,34 @@ struct fire_ctx {
 	const char *scope;
 };
 
+/* Render a rule's record a (its seq and detection time set here) into the
+ * input's pending records and count it; false when the output failed (the
+ * run stops). */
+static bool hold_aggregate(struct batch *b, struct batch_input *in, uint32_t rule,
+			   struct ev_aggregate *a)
+{
+	a->seq = ev_writer_next_seq(b->w);
+	clock_gettime(CLOCK_REALTIME, &a->detected);
+	jbuf_reset(&b->rec);
+	ev_aggregate_render(&b->rec, a);
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	enum cs_err e = b->rec.failed ? CS_ERR_NOMEM
+				      : ev_pending_add(b->pending, b->rec.p, b->rec.len, &d);
+	if (e != CS_OK) {
+		if (!d.msg[0])
+			cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "cannot hold records: %s", cs_err_str(e));
+		batch_output_failed(b, &d);
+		return false;
+	}
+	b->res->ind_matches[rule]++;
+	b->res->rule_records++;
+	b->res->matches++;
+	in->matches++;
+	return true;
+}
+
 static bool on_fire(void *user, const struct combo_fire *f)
 {
 	struct fire_ctx *c = user;
@@ -57,29 +85,10 @@ static bool on_fire(void *user, const struct combo_fire *f)
 		};
 	}
 	struct ev_aggregate a = {
-		.run_id = b->opts.run_id, .seq = ev_writer_next_seq(b->w),
-		.mi = matcher_get(b->m, f->rule), .scope = c->scope, .c = part, .n_c = n,
-		.n_omitted = f->n_parts - n,
+		.run_id = b->opts.run_id, .mi = matcher_get(b->m, f->rule), .scope = c->scope,
+		.c = part, .n_c = n, .n_omitted = f->n_parts - n,
 	};
-	clock_gettime(CLOCK_REALTIME, &a.detected);
-	jbuf_reset(&b->rec);
-	ev_aggregate_render(&b->rec, &a);
-	struct cs_diag d;
-	cs_diag_clear(&d);
-	enum cs_err e = b->rec.failed ? CS_ERR_NOMEM
-				      : ev_pending_add(b->pending, b->rec.p, b->rec.len, &d);
-	if (e != CS_OK) {
-		if (!d.msg[0])
-			cs_diag_set(&d, c->in->path, CS_DIAG_NONE, CS_DIAG_NONE,
-				    "cannot hold records: %s", cs_err_str(e));
-		batch_output_failed(b, &d);
-		return false;
-	}
-	b->res->ind_matches[f->rule]++;
-	b->res->rule_records++;
-	b->res->matches++;
-	c->in->matches++;
-	return true;
+	return hold_aggregate(b, c->in, f->rule, &a);
 }
 
 void batch_rules_scope_end(struct batch *b, struct batch_input *in, enum combo_scope_kind k)
@@ -271,8 +280,6 @@ static void on_window(void *user, const struct window_fire *f)
 	char (*hex)[65] = calloc(f->n_recs ? f->n_recs : 1, sizeof(*hex));
 	char (*tm)[40] = calloc(f->n_recs ? f->n_recs : 1, sizeof(*tm));
 	char first[40], last[40];
-	struct cs_diag d;
-	cs_diag_clear(&d);
 	enum cs_err e = part && hex && tm ? CS_OK : CS_ERR_NOMEM;
 	for (size_t i = 0; i < f->n_recs && e == CS_OK; i++) {
 		const struct window_fire_rec *r = &f->recs[i];
@@ -295,27 +302,16 @@ static void on_window(void *user, const struct window_fire *f)
 		ms_rfc3339(f->end_ms, last, sizeof(last));
 		uint32_t ind = ws->ind[f->rule];
 		struct ev_aggregate a = {
-			.run_id = b->opts.run_id, .seq = ev_writer_next_seq(b->w),
-			.mi = matcher_get(b->m, ind), .scope = "window", .key = f->key,
-			.key_len = f->key_len, .agg = agg_names[f->agg], .value = f->value,
-			.first_time = first, .last_time = last, .c = part, .n_c = f->n_recs,
+			.run_id = b->opts.run_id, .mi = matcher_get(b->m, ind), .scope = "window",
+			.key = f->key, .key_len = f->key_len, .agg = agg_names[f->agg],
+			.value = f->value, .first_time = first, .last_time = last, .c = part,
+			.n_c = f->n_recs,
 		};
-		clock_gettime(CLOCK_REALTIME, &a.detected);
-		jbuf_reset(&b->rec);
-		ev_aggregate_render(&b->rec, &a);
-		e = b->rec.failed ? CS_ERR_NOMEM
-				  : ev_pending_add(b->pending, b->rec.p, b->rec.len, &d);
-		if (e == CS_OK) {
-			b->res->ind_matches[ind]++;
-			b->res->rule_records++;
-			b->res->matches++;
-			c->in->matches++;
-		}
-	}
-	if (e != CS_OK) {
-		if (!d.msg[0])
-			cs_diag_set(&d, c->in->path, CS_DIAG_NONE, CS_DIAG_NONE,
-				    "cannot hold records: %s", cs_err_str(e));
+		hold_aggregate(b, c->in, ind, &a);
+	} else {
+		struct cs_diag d;
+		cs_diag_set(&d, c->in->path, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "cannot hold records: %s", cs_err_str(e));
 		batch_output_failed(b, &d);
 	}
 	free(part);
