@@ -70,6 +70,9 @@ enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_ref
 /* Hold domains in the suffix set however few are listed (by default from
  * 256 on; fewer are compiled one literal each). */
 #define MATCHER_BUILD_DOMSET 0x2u
+/* Hold URLs with a scheme in the URL set however few are listed (by default
+ * from 256 on). */
+#define MATCHER_BUILD_URLSET 0x4u
 enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
 			     matcher_refused_fn refused, void *ctx, unsigned flags,
 			     struct matcher **out, struct cs_diag *d);

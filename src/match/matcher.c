@@ -94,7 +94,7 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 		to += c->base;
 	}
 	if (id >= m->n)
-		return on_shape(c, (enum shape_kind)(id - m->n), to);
+		return on_shape(c, shapes_engine_kind(id - m->n), to);
 	if (to <= c->skip_prefix)
 		return 0;
 	/* Its boundary lies past the cut: the next piece, which overlaps, decides. */
@@ -331,12 +331,12 @@ static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, cha
 		if (!b->pack_refused[m->ind[i].pack_index] && !m->in_set[i])
 			b->ids[k++] = (unsigned)i;
 	size_t n_expr = k;
-	for (int sk = 0; sk < SHAPE_COUNT; sk++)
-		if (m->shapes.used[sk])
-			b->ids[k++] = (unsigned)(m->n + (size_t)sk);
+	k += shapes_engine_count(&m->shapes);
 	const char **ex = malloc((k ? k : 1) * sizeof(*ex));
 	unsigned *fl = malloc((k ? k : 1) * sizeof(*fl));
-	if (!ex || !fl) {
+	unsigned *ids = malloc((k ? k : 1) * sizeof(*ids));
+	if (!ex || !fl || !ids) {
+		free(ids);
 		free(ex);
 		free(fl);
 		snprintf(msg, cap, "out of memory");
@@ -344,19 +344,19 @@ static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, cha
 		return HS_NOMEM;
 	}
 	for (size_t i = 0; i < n_expr; i++) {
-		ex[i] = b->expr[b->ids[i]];
-		fl[i] = b->flags[b->ids[i]];
+		ids[i] = b->ids[i];
+		ex[i] = b->expr[ids[i]];
+		fl[i] = b->flags[ids[i]];
 	}
-	for (size_t i = n_expr; i < k; i++)
-		ex[i] = shapes_expr(&m->shapes, (enum shape_kind)(b->ids[i] - m->n), &fl[i]);
+	shapes_engine_exprs(&m->shapes, (unsigned)m->n, ex + n_expr, fl + n_expr, ids + n_expr);
 	hs_compile_error_t *err = NULL;
 	hs_error_t rc = HS_SUCCESS;
 	if (k > 0)
-		rc = hs_compile_multi(ex, fl, b->ids, (unsigned)k, HS_MODE_BLOCK, NULL, &m->db, &err);
+		rc = hs_compile_multi(ex, fl, ids, (unsigned)k, HS_MODE_BLOCK, NULL, &m->db, &err);
 	*bad = SIZE_MAX;
 	if (rc != HS_SUCCESS) {
-		if (err && err->expression >= 0 && b->ids[err->expression] < m->n)
-			*bad = b->ids[err->expression];
+		if (err && err->expression >= 0 && ids[err->expression] < m->n)
+			*bad = ids[err->expression];
 		snprintf(msg, cap, "%s", err ? err->message : "compile failed");
 		hs_free_compile_error(err);
 	}
@@ -365,6 +365,7 @@ static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, cha
 	m->stats.set_bytes = shapes_bytes(&m->shapes);
 	free(ex);
 	free(fl);
+	free(ids);
 	return rc;
 }
 
@@ -454,11 +455,13 @@ enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
 	m->in_set = calloc(n1, 1);
 	b.expr = calloc(n1, sizeof(*b.expr));
 	b.flags = calloc(n1, sizeof(*b.flags));
-	b.ids = calloc(n1 + SHAPE_COUNT, sizeof(*b.ids));
+	b.ids = calloc(n1, sizeof(*b.ids));
 	b.pack_refused = calloc(n_packs ? n_packs : 1, sizeof(bool));
 	if (!m->ind || !m->fixed_len || !m->has_som || !m->in_set || !b.expr || !b.flags ||
 	    !b.ids || !b.pack_refused || shapes_init(&m->shapes, m->n) != CS_OK ||
-	    shapes_reserve(&m->shapes, packs, n_packs, (flags & MATCHER_BUILD_DOMSET) != 0) != CS_OK)
+	    shapes_reserve(&m->shapes, packs, n_packs,
+			   ((flags & MATCHER_BUILD_DOMSET) ? SHAPES_FORCE_DOMSET : 0) |
+				   ((flags & MATCHER_BUILD_URLSET) ? SHAPES_FORCE_URLSET : 0)) != CS_OK)
 		goto fail;
 	err = build_exprs(m, &b, packs, n_packs);
 	if (err == CS_OK)

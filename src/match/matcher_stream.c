@@ -23,16 +23,25 @@ void matcher_stream_free(struct matcher *m)
 	m->stream_som = NULL;
 }
 
+/* A URL the URL set holds but the stream database compiles anyway: one
+ * longer than the kept tail, whose start may no longer be at hand when the
+ * set's candidate comes (urlset.h); a shorter one always is. */
+static bool url_streamed_whole(const struct matcher *m, size_t i)
+{
+	const struct indicator *ind = m->ind[i].ind;
+	return m->in_set[i] && ind->type == IND_URL && ind->value_len > MATCHER_STREAM_TAIL;
+}
+
 /* Compile the indicators in stream mode. An indicator the engine refuses
  * with start tracking is retried without it; one refused outright (its pack
  * was refused by the block build too) is left out. */
 static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 {
-	size_t n = m->n ? m->n : 1;
+	size_t n = m->n ? m->n : 1, n_shape = shapes_engine_count(&m->shapes);
 	char **expr = calloc(n, sizeof(*expr));
-	unsigned *flags = calloc(n, sizeof(*flags)), *ids = calloc(n + SHAPE_COUNT, sizeof(*ids));
-	const char **ex = calloc(n + SHAPE_COUNT, sizeof(*ex));
-	unsigned *fl = calloc(n + SHAPE_COUNT, sizeof(*fl));
+	unsigned *flags = calloc(n, sizeof(*flags)), *ids = calloc(n + n_shape, sizeof(*ids));
+	const char **ex = calloc(n + n_shape, sizeof(*ex));
+	unsigned *fl = calloc(n + n_shape, sizeof(*fl));
 	bool *skip = calloc(n, sizeof(*skip));
 	m->stream_som = calloc(n, 1);
 	enum cs_err err = CS_ERR_NOMEM;
@@ -40,7 +49,7 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 		goto out;
 	for (size_t i = 0; i < m->n; i++) {
 		size_t fixed;
-		skip[i] = m->in_set[i];
+		skip[i] = m->in_set[i] && !url_streamed_whole(m, i);
 		if (skip[i])
 			continue;
 		err = pattern_expr(m->ind[i].ind, &expr[i], &flags[i], &fixed);
@@ -59,13 +68,7 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 			som |= (flags[i] & HS_FLAG_SOM_LEFTMOST) != 0;
 		}
 		m->stream_patterns = k;
-		for (int sk = 0; sk < SHAPE_COUNT; sk++) {
-			if (!m->shapes.used[sk])
-				continue;
-			ids[k] = (unsigned)(m->n + (size_t)sk);
-			ex[k] = shapes_expr(&m->shapes, (enum shape_kind)sk, &fl[k]);
-			k++;
-		}
+		k += shapes_engine_exprs(&m->shapes, (unsigned)m->n, ex + k, fl + k, ids + k);
 		if (k == 0) {
 			err = CS_OK;
 			break;
@@ -92,9 +95,12 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 			skip[bad] = true;
 	}
 	if (err == CS_OK) {
-		for (size_t i = 0; i < m->n; i++)
+		size_t whole = 0;
+		for (size_t i = 0; i < m->n; i++) {
 			m->stream_som[i] = !skip[i] && (flags[i] & HS_FLAG_SOM_LEFTMOST);
-		m->stream_patterns += m->shapes.taken;
+			whole += !skip[i] && m->in_set[i];
+		}
+		m->stream_patterns += m->shapes.taken - whole;
 		if (m->stream_db && hs_stream_size(m->stream_db, &m->stream_size) != HS_SUCCESS)
 			m->stream_size = 0;
 	}
@@ -293,6 +299,8 @@ struct shape_win {
 static bool stream_shape_emit(void *vctx, uint32_t ind, uint64_t start, uint64_t end)
 {
 	struct shape_win *sw = vctx;
+	if (url_streamed_whole(sw->c->m, ind))
+		return true; /* its own pattern reports it */
 	stream_report(sw->c, ind, sw->base + start, sw->base + end);
 	return true;
 }
@@ -330,7 +338,7 @@ static int on_stream_match(unsigned int id, unsigned long long from, unsigned lo
 	struct stream_ctx *c = vctx;
 	const struct matcher *m = c->m;
 	if (id >= m->n) {
-		stream_shape(c, (enum shape_kind)(id - m->n), to);
+		stream_shape(c, shapes_engine_kind(id - m->n), to);
 		return 0;
 	}
 	uint64_t start;

@@ -21,7 +21,7 @@
 #include "cybersieve/util.h"
 #include "match/matcher_int.h"
 
-#define SAVEDB_FORMAT 2u /* 2: the host shape of lookalike brands */
+#define SAVEDB_FORMAT 3u /* 2: the host shape of lookalike brands; 3: the URL set */
 #define SAVEDB_HEAD (SAVEDB_MAGIC_LEN + 4 + 4 + 8 + 32)
 #define SAVEDB_FILE_MAX ((size_t)1 << 36)
 #define NO_STR UINT32_MAX
@@ -171,6 +171,9 @@ static bool wr_shapes(struct wr *w, const struct matcher *m)
 	wr_u8(w, s->dom_taken);
 	wr_u64(w, s->dom.max_len);
 	wr_cstr(w, s->dom.expr);
+	if (!wr_strset(w, m, &s->url.urls))
+		return false;
+	wr_u8(w, s->url_taken);
 	wr_u8(w, s->wmask != NULL);
 	if (s->wmask)
 		wr_bytes(w, s->wmask, s->n_ind * sizeof(*s->wmask));
@@ -527,6 +530,24 @@ static bool rd_shapes(struct rd *r, struct matcher *m, bool *oom)
 	s->dom.max_len = rd_u64(r);
 	if (!rd_str(r, &s->dom.expr, NULL, oom) || s->dom.max_len > DOMSET_NAME_MAX ||
 	    (s->used[SHAPE_DOMAIN] && !s->dom.expr))
+		return r->err = true, false;
+	if (!rd_strset(r, m, &s->url.urls, oom))
+		return false;
+	s->url_taken = rd_u8(r) != 0;
+	/* The tails are derived from the values (sorted, so in the order the
+	 * saved database's ids were given). */
+	for (size_t i = 0; i < s->url.urls.cap; i++) {
+		const struct strset_slot *e = &s->url.urls.slot[i];
+		if (e->key && (m->ind[e->value].ind->type != IND_URL ||
+			       e->key != m->ind[e->value].ind->value ||
+			       e->len != m->ind[e->value].ind->value_len ||
+			       !urlset_fits(e->key, e->len)))
+			return r->err = true, false;
+	}
+	urlset_measure(&s->url);
+	if (urlset_seal(&s->url) != CS_OK)
+		return *oom = true, false;
+	if (s->used[SHAPE_URL] != (s->url.n_tails > 0))
 		return r->err = true, false;
 	if (rd_u8(r)) {
 		s->wmask = rd_copy(r, m->n, sizeof(*s->wmask), oom);

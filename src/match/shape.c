@@ -46,6 +46,7 @@ static const struct {
 	/* The end of a host name: a dot and a last label of letters (or an
 	 * xn-- label); confirmation walks back to the host's start. */
 	[SHAPE_HOST] = {"\\.(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})", 253},
+	[SHAPE_URL] = {NULL, 0}, /* the listed tails (urlset.c) */
 };
 
 static int hex_val(uint8_t c)
@@ -80,6 +81,7 @@ enum cs_err shapes_init(struct shapes *s, size_t n_ind)
 	strset_init(&s->wallet);
 	strset_init(&s->iban);
 	domset_init(&s->dom);
+	urlset_init(&s->url);
 	s->n_ind = n_ind;
 	s->next = malloc((n_ind ? n_ind : 1) * sizeof(*s->next));
 	if (!s->next)
@@ -97,6 +99,7 @@ void shapes_fini(struct shapes *s)
 	strset_fini(&s->wallet);
 	strset_fini(&s->iban);
 	domset_fini(&s->dom);
+	urlset_fini(&s->url);
 	lookalike_destroy(s->look);
 	s->look = NULL;
 	free(s->next);
@@ -121,9 +124,9 @@ static int digest_kind(enum ind_type t)
 }
 
 enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs,
-			   bool force_domset)
+			   unsigned force)
 {
-	size_t count[3] = {0}, any = 0, domains = 0, pdq = 0, listed = 0;
+	size_t count[3] = {0}, any = 0, domains = 0, pdq = 0, listed = 0, urls = 0;
 	for (size_t p = 0; p < n_packs; p++)
 		for (size_t i = 0; i < packs[p]->n_ind; i++) {
 			const struct indicator *ind = &packs[p]->ind[i];
@@ -134,6 +137,7 @@ enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n
 			listed += ind->type == IND_WALLET &&
 				  !(ind->value_len > 4 && memcmp(ind->value, "any:", 4) == 0);
 			domains += ind->type == IND_DOMAIN;
+			urls += ind->type == IND_URL && urlset_fits(ind->value, ind->value_len);
 			pdq += ind->type == IND_PDQ;
 		}
 	if (pdq) {
@@ -143,7 +147,9 @@ enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n
 		if (!s->pdq_hash || !s->pdq_ind || !s->pdq_dist)
 			return CS_ERR_NOMEM;
 	}
-	s->dom_taken = domains > 0 && (force_domset || domains >= SHAPES_DOMSET_MIN);
+	s->dom_taken =
+		domains > 0 && ((force & SHAPES_FORCE_DOMSET) || domains >= SHAPES_DOMSET_MIN);
+	s->url_taken = urls > 0 && ((force & SHAPES_FORCE_URLSET) || urls >= SHAPES_URLSET_MIN);
 	s->wallet_taken = listed >= SHAPES_WALLETSET_MIN;
 	if (any) {
 		/* Sized by the matcher's count, the indexes shapes_add() receives. */
@@ -253,6 +259,23 @@ enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *i
 		*taken = true;
 		return CS_OK;
 	}
+	if (ind->type == IND_URL) {
+		if (!s->url_taken || !urlset_fits(ind->value, ind->value_len))
+			return CS_OK;
+		if (idx >= s->n_ind)
+			return CS_ERR_INVALID;
+		bool dup;
+		uint32_t first;
+		enum cs_err e = urlset_add(&s->url, ind->value, ind->value_len, idx, &dup, &first);
+		if (e != CS_OK)
+			return e;
+		if (dup)
+			chain_append(s, first, idx);
+		s->used[SHAPE_URL] = true;
+		s->taken++;
+		*taken = true;
+		return CS_OK;
+	}
 	if (ind->type == IND_IP) {
 		enum cs_err e = ipset_add(&s->ip, ind->value, idx);
 		*taken = e == CS_OK;
@@ -313,9 +336,43 @@ const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_
 	return shape_tab[k].expr;
 }
 
+size_t shapes_engine_count(const struct shapes *s)
+{
+	size_t n = 0;
+	for (int k = 0; k < SHAPE_COUNT; k++)
+		if (s->used[k])
+			n += k == SHAPE_URL ? s->url.n_tails : 1;
+	return n;
+}
+
+size_t shapes_engine_exprs(const struct shapes *s, unsigned base, const char **ex, unsigned *fl,
+			   unsigned *ids)
+{
+	size_t n = 0;
+	for (int k = 0; k < SHAPE_COUNT; k++) {
+		if (!s->used[k])
+			continue;
+		if (k != SHAPE_URL) {
+			ex[n] = shapes_expr(s, (enum shape_kind)k, &fl[n]);
+			ids[n++] = base + (unsigned)k;
+			continue;
+		}
+		/* One id per tail: the engine compiles literals sharing an id far
+		 * more slowly (as one pattern), and SHAPE_URL + t maps back here. */
+		for (size_t t = 0; t < s->url.n_tails; t++) {
+			ex[n] = s->url.tails[t];
+			fl[n] = HS_FLAG_CASELESS;
+			ids[n++] = base + (unsigned)SHAPE_URL + (unsigned)t;
+		}
+	}
+	return n;
+}
+
 static size_t shape_width(const struct shapes *s, enum shape_kind k)
 {
-	return k == SHAPE_DOMAIN ? s->dom.max_len : shape_tab[k].width;
+	return k == SHAPE_DOMAIN ? s->dom.max_len
+	       : k == SHAPE_URL  ? s->url.max_len
+				 : shape_tab[k].width;
 }
 
 size_t shapes_reach(const struct shapes *s, enum shape_kind k)
@@ -421,6 +478,10 @@ enum cs_err shapes_seal(struct shapes *s)
 		free(s->pdq_hash); /* the index keeps its own copy */
 		s->pdq_hash = NULL;
 	}
+	enum cs_err e = urlset_seal(&s->url);
+	if (e != CS_OK)
+		return e;
+	s->used[SHAPE_URL] = s->url.n_tails > 0;
 	return domset_seal(&s->dom);
 }
 
@@ -443,7 +504,7 @@ size_t shapes_bytes(const struct shapes *s)
 		b += hashset_bytes(&s->digest[k]);
 	if (s->pdq)
 		b += pdq_index_memory(s->pdq) + s->n_pdq * (sizeof(*s->pdq_ind) + 1);
-	return b + domset_bytes(&s->dom);
+	return b + domset_bytes(&s->dom) + urlset_bytes(&s->url);
 }
 
 static bool emit_chain(const struct shapes *s, uint32_t first, uint64_t start, uint64_t end,
@@ -588,15 +649,15 @@ static bool confirm_iban(const struct shapes *s, const uint8_t *buf, size_t len,
 	return true;
 }
 
-struct dom_emit {
+struct chain_emit {
 	const struct shapes *s;
 	shapes_emit_fn emit;
 	void *ctx;
 };
 
-static bool dom_found(void *vctx, uint32_t first, uint64_t start, uint64_t end)
+static bool chain_found(void *vctx, uint32_t first, uint64_t start, uint64_t end)
 {
-	struct dom_emit *de = vctx;
+	struct chain_emit *de = vctx;
 	return emit_chain(de->s, first, start, end, de->emit, de->ctx);
 }
 
@@ -723,8 +784,12 @@ bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *bu
 	if (k == SHAPE_HOST)
 		return confirm_host(s, buf, len, end, emit, ctx);
 	if (k == SHAPE_DOMAIN) {
-		struct dom_emit de = {s, emit, ctx};
-		return domset_confirm(&s->dom, buf, len, end, dom_found, &de);
+		struct chain_emit de = {s, emit, ctx};
+		return domset_confirm(&s->dom, buf, len, end, chain_found, &de);
+	}
+	if (k == SHAPE_URL) {
+		struct chain_emit de = {s, emit, ctx};
+		return urlset_confirm(&s->url, buf, len, end, chain_found, &de);
 	}
 	if (k == SHAPE_IP4 || k == SHAPE_IP6)
 		return confirm_ip(s, k == SHAPE_IP6, buf, len, end, emit, ctx);

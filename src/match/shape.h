@@ -8,7 +8,8 @@
  * normalised token is looked up; "any" indicators take every valid token
  * (of their families, for wallets). Domains, from SHAPES_DOMSET_MIN of them
  * (or always, when asked), are found by their last labels and confirmed by
- * a suffix set (domset.h). PDQ hashes share the sha256 shape (a 64-hex token
+ * a suffix set (domset.h); URLs with a scheme, from SHAPES_URLSET_MIN of
+ * them, by their last bytes and a set of whole values (urlset.h). PDQ hashes share the sha256 shape (a 64-hex token
  * can be both) and are looked up by Hamming distance in a pdq_index.
  *
  * struct shapes belongs to the matcher: filled while it is built, read-only
@@ -28,6 +29,7 @@
 #include "match/hashset.h"
 #include "match/ipset.h"
 #include "match/strset.h"
+#include "match/urlset.h"
 
 enum shape_kind {
 	SHAPE_MD5 = 0,
@@ -39,6 +41,7 @@ enum shape_kind {
 	SHAPE_IBAN,
 	SHAPE_DOMAIN,
 	SHAPE_HOST,   /* any host name: checked against lookalike brands */
+	SHAPE_URL,    /* the end of a listed URL: one engine expression per distinct tail */
 	SHAPE_COUNT
 };
 
@@ -51,6 +54,7 @@ struct shapes {
 				   * from the indicators, which outlive the matcher) */
 	struct strset iban;       /* electronic form -> first indicator */
 	struct domset dom;        /* listed domains, when held by suffix set */
+	struct urlset url;        /* listed URLs, when held by the URL set */
 	struct lookalike *look;   /* lookalike brands (correlate/lookalike.h), or NULL */
 	struct pdq_index *pdq;    /* pdq indicators, built by shapes_seal() */
 	uint8_t (*pdq_hash)[PDQ_HASH_BYTES]; /* while building: the listed hashes */
@@ -59,6 +63,7 @@ struct shapes {
 	size_t n_pdq;
 	unsigned pdq_max;         /* largest distance of any entry */
 	bool dom_taken;           /* domains go to dom (decided by shapes_reserve) */
+	bool url_taken;           /* URLs that fit go to url (decided there too) */
 	bool wallet_taken;        /* listed wallets go to the wallet set (decided there too) */
 	uint32_t *wmask;          /* per indicator: families a wallet indicator accepts */
 	uint32_t *any_wallet;     /* wallet any:FAMILY indicators */
@@ -81,12 +86,19 @@ void shapes_fini(struct shapes *s);
  * address shape instead of compiled one literal each (which is faster to
  * scan for a few hundred, and slow to compile for tens of thousands). */
 #define SHAPES_WALLETSET_MIN 4096
+/* URLs with a scheme listed from which the URL set replaces one pattern each. */
+#define SHAPES_URLSET_MIN 256
+
+/* shapes_reserve() flags: use the set however few values are listed. */
+#define SHAPES_FORCE_DOMSET 0x1u
+#define SHAPES_FORCE_URLSET 0x2u
 
 /* Size the sets for the indicators of packs[] before shapes_add(); domains
- * go to the suffix set when there are at least SHAPES_DOMSET_MIN of them, or
- * always with force_domset. */
+ * go to the suffix set when there are at least SHAPES_DOMSET_MIN of them,
+ * URLs to the URL set from SHAPES_URLSET_MIN (urlset_fits() ones), or
+ * always with the force flags. */
 enum cs_err shapes_reserve(struct shapes *s, struct pack *const *packs, size_t n_packs,
-			   bool force_domset);
+			   unsigned force);
 
 /* Hold indicator idx in a set when its type is confirmed by shape; *taken
  * tells the caller not to compile it. */
@@ -114,8 +126,24 @@ size_t shapes_ip(const struct shapes *s, bool v6, const uint8_t *addr,
  * are read back). */
 void shapes_wallet_expr(struct shapes *s);
 
-/* Expression and engine flags of shape k (a used one). */
+/* Expression and engine flags of shape k (a used one other than SHAPE_URL,
+ * which has several: shapes_engine_exprs). */
 const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_flags);
+
+/* Engine expressions of all used shapes: how many there are. */
+size_t shapes_engine_count(const struct shapes *s);
+
+/* Fill ex[], fl[] and ids[] (room for shapes_engine_count()) with the
+ * engine expressions of the used shapes; each id is base plus a relative id
+ * that shapes_engine_kind() maps back to the shape. Returns the count. */
+size_t shapes_engine_exprs(const struct shapes *s, unsigned base, const char **ex, unsigned *fl,
+			   unsigned *ids);
+
+/* The shape of an engine hit with id base + rel. */
+static inline enum shape_kind shapes_engine_kind(size_t rel)
+{
+	return rel < SHAPE_COUNT ? (enum shape_kind)rel : SHAPE_URL;
+}
 
 /* Bytes before a candidate's end that confirmation reads (token plus one
  * boundary byte); the after-boundary needs two bytes past the end. */

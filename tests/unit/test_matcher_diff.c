@@ -814,7 +814,10 @@ static void url_indicators(struct set *st, uint64_t *r, const struct corpus *c)
 	set_add(st, IND_URL, 0, "http://www.semicomplete.com/blog/geekery/ssl-latency.html");
 	set_add(st, IND_URL, 0, "https://Pay.Example.COM/Claim?ID=AbC");
 	set_add(st, IND_URL, 0, "http://evil.com/a.exe");
+	set_add(st, IND_URL, 0, "https://evil.com/a.exe");
 	set_add(st, IND_URL, 0, "http://evil.com");
+	set_add(st, IND_URL, 0, "http://evil.com:8080/gate.php");
+	set_add(st, IND_URL, 0, "ftp://files.evil.com/gate.php");
 	while (st->n < 20) {
 		char h[12], p[16], v[80];
 		rand_str(h, 2 + rng_below(r, 8), "abcdefghijklmnopqrstuvwxyz0123456789", r);
@@ -843,9 +846,11 @@ static void url_case(const char *v, uint64_t *r, char *out, size_t cap)
 static void url_plant(const struct spec *sp, uint64_t *r, char *out, size_t cap)
 {
 	static const char *const post[] = {"", "", "?x=1", "#top", "/", ",", ")", "'", ":", " HTTP/1.1"};
+	/* Also inside a longer scheme and after a redirect URL. */
+	static const char *const pre[] = {"", "", "\"", "x", "=", "http://a.example/r?u="};
 	char v[200];
 	url_case(sp->value, r, v, sizeof(v));
-	snprintf(out, cap, "%s%s%s", rng_below(r, 4) ? "" : "\"", v,
+	snprintf(out, cap, "%s%s%s", pre[rng_below(r, sizeof(pre) / sizeof(pre[0]))], v,
 		 post[rng_below(r, sizeof(post) / sizeof(post[0]))]);
 }
 
@@ -1304,6 +1309,12 @@ static void test_diff_domain_set(void **state)
 	diff_type_ex(IND_DOMAIN, MATCHER_BUILD_DOMSET);
 }
 static void test_diff_url(void **state) { (void)state; diff_type(IND_URL); }
+/* The same few URLs held by the URL set instead of one pattern each. */
+static void test_diff_url_set(void **state)
+{
+	(void)state;
+	diff_type_ex(IND_URL, MATCHER_BUILD_URLSET);
+}
 static void test_diff_email(void **state) { (void)state; diff_type(IND_EMAIL); }
 static void test_diff_hex(void **state) { (void)state; diff_type(IND_MD5); }
 static void test_diff_ip(void **state) { (void)state; diff_type(IND_IP); }
@@ -1316,7 +1327,7 @@ static void test_diff_iban(void **state) { (void)state; diff_type(IND_IBAN); }
  * host names as domains, all drawn from the log itself. */
 static void apache_indicators(struct set *st, const struct corpus *c, uint64_t *r)
 {
-	size_t ips = 0, paths = 0, hosts = 0;
+	size_t ips = 0, paths = 0, hosts = 0, urls = 0;
 	for (size_t tries = 0; tries < 100000 && st->n < MAX_IND - 1; tries++) {
 		size_t li = rng_below(r, c->n);
 		const char *l = c->line[li];
@@ -1353,6 +1364,16 @@ static void apache_indicators(struct set *st, const struct corpus *c, uint64_t *
 			    strspn(v, LABEL_ALPHA ".") == k) {
 				set_add(st, IND_DOMAIN, 0, v);
 				hosts++;
+			} else if (urls < 12 && strchr(h, '/')) {
+				/* The whole referrer URL, when its host was taken already. */
+				const char *u = ref + 1;
+				size_t un = strcspn(u, "\"");
+				snprintf(v, sizeof(v), "%.*s", (int)un, u);
+				if (un > 12 && un < sizeof(v) && strcspn(v, " \\") == un &&
+				    !set_has(st, IND_URL, v)) {
+					set_add(st, IND_URL, 0, v);
+					urls++;
+				}
 			}
 		}
 	}
@@ -1402,6 +1423,12 @@ static void test_diff_apache_log_domset(void **state)
 {
 	(void)state;
 	diff_apache_log(MATCHER_BUILD_DOMSET);
+}
+
+static void test_diff_apache_log_urlset(void **state)
+{
+	(void)state;
+	diff_apache_log(MATCHER_BUILD_URLSET);
 }
 
 /* ------------------------------------------------ large domain lists --- */
@@ -1584,6 +1611,109 @@ static void test_diff_domain_large(void **state)
 	corpus_free(&c);
 }
 
+/* ---------------------------------------------------- large URL lists --- */
+
+/* 2,000 URLs (many sharing their last bytes, as feeds' "/login.php" and
+ * ".zip" do) are held by the URL set without being asked; the reference
+ * tries every listed URL at every position of every line (ref_url). */
+#define LARGE_URLS 2000
+#define LARGE_URL_LINES 400
+
+static void test_diff_url_large(void **state)
+{
+	(void)state;
+	static const char *const scheme[] = {"http", "https", "ftp", "hxxp"};
+	static const char *const end[] = {"/login.php", "/gate.php", ".zip", "/", "?id=7", ""};
+	uint64_t r = 0x0bad0d1ull;
+	struct spec *u = calloc(LARGE_URLS, sizeof(*u));
+	assert_non_null(u);
+	struct pack *pk;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(pack_create_adhoc("-f", &pk), CS_OK);
+	for (size_t i = 0; i < LARGE_URLS; i++) {
+		char h[16], p[16];
+		rand_str(h, 2 + rng_below(&r, 10), "abcdefghijklmnopqrstuvwxyz0123456789", &r);
+		rand_str(p, 1 + rng_below(&r, 10), "abcdefABCDEF0123-._~/", &r);
+		/* a unique first path segment keeps every value distinct */
+		snprintf(u[i].value, sizeof(u[i].value), "%s://%s.example/u%zu/%s%s",
+			 scheme[rng_below(&r, 4)], h, i, p, end[rng_below(&r, 6)]);
+		u[i].type = IND_URL;
+		char id[32];
+		snprintf(id, sizeof(id), "u%zu", i);
+		if (pack_add(pk, id, IND_URL, 0, u[i].value, strlen(u[i].value), 0, &d) != CS_OK)
+			fail_msg("pack_add '%s': %s", u[i].value, d.msg);
+	}
+	pack_seal(pk);
+	struct matcher *m;
+	struct matcher_scratch *scr;
+	if (matcher_build(&pk, 1, NULL, NULL, &m, &d) != CS_OK)
+		fail_msg("matcher_build: %s", d.msg);
+	struct matcher_stats ms;
+	matcher_get_stats(m, &ms);
+	assert_int_equal(ms.set_entries, LARGE_URLS); /* held by the set, not compiled */
+	assert_true(ms.patterns < LARGE_URLS);
+	assert_int_equal(matcher_scratch_create(m, &scr), CS_OK);
+
+	struct text tx = {0};
+	char buf[512];
+	for (size_t l = 0; l < LARGE_URL_LINES; l++) {
+		if (l)
+			text_puts(&tx, "\n");
+		size_t parts = rng_below(&r, 5);
+		for (size_t k = 0; k < parts; k++) {
+			const struct spec *sp = &u[rng_below(&r, LARGE_URLS)];
+			put_sep(&tx, &r);
+			if (rng_below(&r, 2))
+				url_plant(sp, &r, buf, sizeof(buf));
+			else
+				url_miss(sp, &r, buf, sizeof(buf));
+			text_puts(&tx, buf);
+		}
+	}
+	struct matcher_hits hits = {0};
+	assert_int_equal(matcher_scan(m, scr, (const uint8_t *)tx.p, tx.n, 0, &hits, &d), CS_OK);
+	assert_int_equal(hits.dropped, 0);
+	uint8_t *row = malloc(LARGE_URLS);
+	assert_non_null(row);
+	size_t bad = 0, agreed = 0, hi = 0, ln = 0;
+	for (size_t s = 0; s <= tx.n; ln++) {
+		const char *nl = memchr(tx.p + s, '\n', tx.n - s);
+		size_t e = nl ? (size_t)(nl - tx.p) : tx.n;
+		for (size_t i = 0; i < LARGE_URLS; i++)
+			row[i] = ref_url(&u[i], tx.p + s, e - s);
+		for (; hi < hits.n && hits.v[hi].line == ln; hi++) {
+			uint32_t id = hits.v[hi].ind;
+			if (row[id] == 1) {
+				row[id] = 2;
+				agreed++;
+			} else if (row[id] == 0 && bad++ < 8) {
+				print_error("line %zu \"%.*s\": matcher reports '%s'\n", ln, (int)(e - s),
+					    tx.p + s, u[id].value);
+			}
+		}
+		for (size_t i = 0; i < LARGE_URLS; i++)
+			if (row[i] == 1 && bad++ < 8)
+				print_error("line %zu \"%.*s\": matcher misses '%s'\n", ln, (int)(e - s),
+					    tx.p + s, u[i].value);
+		if (!nl)
+			break;
+		s = e + 1;
+	}
+	print_message("URLs x%d: %zu lines, %zu hits agreed, %zu differences\n", LARGE_URLS, ln + 1,
+		      agreed, bad);
+	assert_int_equal(hi, hits.n);
+	assert_int_equal(bad, 0);
+	assert_true(agreed >= LARGE_URL_LINES / 2);
+	free(row);
+	free(tx.p);
+	free(u);
+	matcher_hits_fini(&hits);
+	matcher_scratch_destroy(scr);
+	matcher_destroy(m);
+	pack_destroy(pk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1595,6 +1725,9 @@ int main(void)
 		cmocka_unit_test(test_diff_domain_set),
 		cmocka_unit_test(test_diff_apache_log_domset),
 		cmocka_unit_test(test_diff_domain_large),
+		cmocka_unit_test(test_diff_url_set),
+		cmocka_unit_test(test_diff_apache_log_urlset),
+		cmocka_unit_test(test_diff_url_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

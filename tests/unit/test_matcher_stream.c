@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,13 @@
 #include "cybersieve/matcher.h"
 #include "cybersieve/pack.h"
 
-enum { I_LIT = 0, I_DOM, I_URL, I_MD5, I_RE, I_COUNT };
+enum { I_LIT = 0, I_DOM, I_URL, I_MD5, I_RE, I_LONGURL, I_COUNT };
+
+/* Longer than the tail a stream keeps (MATCHER_STREAM_TAIL). */
+#define LONG_URL                                                                               \
+	"https://files.bad.test/d/0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab" \
+	"cdef0123456789abcdef0123456789abcdef/Invoice_2026.zip"
+
 
 struct fx {
 	struct pack *pack;
@@ -28,10 +35,11 @@ struct got {
 
 static int setup_flags(void **state, unsigned build_flags)
 {
-	static const char *ids[] = {"lit", "dom", "url", "md5", "re"};
-	static const enum ind_type types[] = {IND_LITERAL, IND_DOMAIN, IND_URL, IND_MD5, IND_REGEX};
+	static const char *ids[] = {"lit", "dom", "url", "md5", "re", "longurl"};
+	static const enum ind_type types[] = {IND_LITERAL, IND_DOMAIN, IND_URL,
+					      IND_MD5,     IND_REGEX,  IND_URL};
 	static const char *vals[] = {"SPLITSECRET", "evil.example", "http://bad.test/x/y",
-				     "0123456789abcdef0123456789abcdef", "wal+et[0-9]{3}"};
+				     "0123456789abcdef0123456789abcdef", "wal+et[0-9]{3}", LONG_URL};
 	struct fx *f = calloc(1, sizeof(*f));
 	struct cs_diag d;
 	cs_diag_clear(&d);
@@ -45,6 +53,11 @@ static int setup_flags(void **state, unsigned build_flags)
 	assert_int_equal(matcher_stream_prepare(f->m, f->s, &d), CS_OK);
 	assert_true(matcher_stream_size(f->m) > 0);
 	assert_int_equal(matcher_stream_patterns(f->m), I_COUNT);
+	if (build_flags & MATCHER_BUILD_URLSET) {
+		struct matcher_stats st;
+		matcher_get_stats(f->m, &st);
+		assert_int_equal(st.set_entries, 3); /* both URLs and the md5 */
+	}
 	*state = f;
 	return 0;
 }
@@ -58,6 +71,12 @@ static int setup(void **state)
 static int setup_domset(void **state)
 {
 	return setup_flags(state, MATCHER_BUILD_DOMSET);
+}
+
+/* The URLs held by the URL set: found from their last bytes in streams too. */
+static int setup_urlset(void **state)
+{
+	return setup_flags(state, MATCHER_BUILD_URLSET);
 }
 
 static int teardown(void **state)
@@ -178,6 +197,55 @@ static void test_regex_som(void **state)
 	assert_int_equal(g.h[0].pkt_last, 4);
 }
 
+static void test_url_split(void **state)
+{
+	struct fx *f = *state;
+	struct got g = {0};
+	/* Host in another case, split twice; then one that goes on ("/y2"). */
+	const char *p[] = {"<a href=\"HTTP://Bad.", "Test/x", "/y\">x</a> http://bad.test/x/y2 "};
+	feed(f, &g, p, 3, 4);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.h[0].ind, I_URL);
+	assert_int_equal(g.h[0].start, 9);
+	assert_int_equal(g.h[0].end, 28);
+	assert_int_equal(g.h[0].pkt_first, 4);
+	assert_int_equal(g.h[0].pkt_last, 6);
+	assert_string_equal(g.text[0], "HTTP://Bad.Test/x/y");
+	/* The path is exact. */
+	struct got g2 = {0};
+	const char *q[] = {"http://bad.test/X/y "};
+	feed(f, &g2, q, 1, 1);
+	assert_int_equal(g2.n, 0);
+}
+
+static void test_long_url_split(void **state)
+{
+	struct fx *f = *state;
+	/* Split after 132 of its bytes: more than the kept tail lies before the cut. */
+	assert_true(strlen(LONG_URL) > 132 && 132 > MATCHER_STREAM_TAIL);
+	char a[256], b[128];
+	snprintf(a, sizeof(a), "GET x <%.132s", LONG_URL);
+	snprintf(b, sizeof(b), "%s> done", LONG_URL + 132);
+	for (int pass = 0; pass < 2; pass++) {
+		struct got g = {0};
+		const char *p[] = {a, b};
+		if (pass == 0) {
+			feed(f, &g, p, 2, 1);
+		} else {
+			/* Whole in one segment, after a first one. */
+			char c[320];
+			snprintf(c, sizeof(c), "<%s>", LONG_URL);
+			const char *q[] = {"first packet ", c};
+			feed(f, &g, q, 2, 1);
+		}
+		assert_int_equal(g.n, 1);
+		assert_int_equal(g.h[0].ind, I_LONGURL);
+		assert_int_equal(g.h[0].end - g.h[0].start, strlen(LONG_URL));
+		assert_int_equal(g.h[0].pkt_first, 1 + (uint64_t)pass);
+		assert_int_equal(g.h[0].pkt_last, 2);
+	}
+}
+
 static size_t field(struct fx *f, const char *text, unsigned mask, struct matcher_hits *h)
 {
 	h->n = 0;
@@ -201,6 +269,10 @@ static void test_fields(void **state)
 	assert_int_equal(field(f, "http://bad.test/x/y", dom, &h), 0);
 	assert_int_equal(field(f, "http://bad.test/x/y", 1u << IND_URL, &h), 1);
 	assert_int_equal(field(f, "http://bad.test/x/yz", 1u << IND_URL, &h), 0);
+	assert_int_equal(field(f, "hxxp:http://BAD.test/x/y?q=1", 1u << IND_URL, &h), 1);
+	assert_int_equal(h.v[0].start, 5);
+	assert_int_equal(field(f, LONG_URL, 1u << IND_URL, &h), 1);
+	assert_int_equal(h.v[0].ind, I_LONGURL);
 	assert_int_equal(field(f, "0123456789abcdef0123456789abcdef", 1u << IND_MD5, &h), 1);
 	assert_int_equal(field(f, "0123456789abcdef0123456789abcdef", 1u << IND_SHA256, &h), 0);
 	matcher_hits_fini(&h);
@@ -214,8 +286,11 @@ int main(void)
 		cmocka_unit_test(test_gap_restarts),
 		cmocka_unit_test(test_domain_boundary_in_stream),
 		cmocka_unit_test(test_regex_som),
+		cmocka_unit_test(test_url_split),
+		cmocka_unit_test(test_long_url_split),
 		cmocka_unit_test(test_fields),
 	};
 	return cmocka_run_group_tests_name("literal domains", tests, setup, teardown) +
-	       cmocka_run_group_tests_name("domain suffix set", tests, setup_domset, teardown);
+	       cmocka_run_group_tests_name("domain suffix set", tests, setup_domset, teardown) +
+	       cmocka_run_group_tests_name("URL set", tests, setup_urlset, teardown);
 }

@@ -19,6 +19,11 @@
 #include "cybersieve/savedb.h"
 
 #define N_DOM 600
+#define N_URL 300
+/* A URL longer than a stream's kept tail, held by the URL set. */
+#define LONG_URL                                                                      \
+	"https://dl.shop2.example/files/aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeee" \
+	"ffffffffffgggggggggghhhhhhhhhhiiiiiiiiiijjjjjjjjjj/Invoice.zip"
 
 struct fx {
 	char dir[64];
@@ -54,7 +59,8 @@ static char *read_all(const char *path, size_t *n)
 }
 
 /* Pack 0: one or more of every type the matcher searches; pack 1: N_DOM
- * domains (enough for the suffix set) and pdq hashes at distance 8. */
+ * domains (enough for the suffix set), N_URL URLs and a long one (enough
+ * for the URL set) and pdq hashes at distance 8. */
 static const char pack0[] =
 	"@name every-type\n@category scam\n@source test\n@licence CC0-1.0\n@tlp clear\n"
 	"l1 literal/i wire transfer fee\n"
@@ -81,7 +87,7 @@ static int setup(void **state)
 	snprintf(f->pack_path[1], sizeof(f->pack_path[1]), "%s/b.pack", f->dir);
 	snprintf(f->db_path, sizeof(f->db_path), "%s/r.csdb", f->dir);
 	write_file(f->pack_path[0], pack0, strlen(pack0));
-	size_t cap = N_DOM * 64 + 4096, n = 0;
+	size_t cap = N_DOM * 64 + N_URL * 80 + 4096, n = 0;
 	char *b = malloc(cap);
 	assert_non_null(b);
 	n += (size_t)snprintf(b + n, cap - n, "@name many\n@category scam\n@source t\n"
@@ -89,6 +95,10 @@ static int setup(void **state)
 	for (int i = 0; i < N_DOM; i++)
 		n += (size_t)snprintf(b + n, cap - n, "d%d domain host%d.shop%d.example\n", i, i,
 				      i % 7);
+	for (int i = 0; i < N_URL; i++)
+		n += (size_t)snprintf(b + n, cap - n, "u%d url https://pay%d.shop%d.example/n/%d/login.php\n",
+				      i, i, i % 5, i);
+	n += (size_t)snprintf(b + n, cap - n, "ulong url %s\n", LONG_URL);
 	n += (size_t)snprintf(b + n, cap - n, "p1 pdq %s\n",
 			      "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22");
 	write_file(f->pack_path[1], b, n);
@@ -110,12 +120,14 @@ static int setup(void **state)
 		"IBAN GB82 WEST 1234 5698 7654 32 ok; cdn.host17.shop3.example host18.shop4.example.org",
 		"pdq f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b23 near",
 		"nothing here notevil.example host5.shop5.example",
+		"see HTTPS://PAY17.shop2.example/n/17/login.php and https://pay18.shop3.example/n/18/Login.php",
+		"get " LONG_URL " now",
 	};
 	size_t tn = 0;
-	f->text = malloc(4096);
+	f->text = malloc(8192);
 	assert_non_null(f->text);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		tn += (size_t)snprintf(f->text + tn, 4096 - tn, "%s\n", lines[i]);
+		tn += (size_t)snprintf(f->text + tn, 8192 - tn, "%s\n", lines[i]);
 	f->text_len = tn;
 	*state = f;
 	return 0;
@@ -229,7 +241,7 @@ static void test_roundtrip(void **state)
 	assert_string_equal(got, want);
 	/* Every type above is found: the comparison is not between two empty lists. */
 	static const char *const ids[] = {"l1", "r1", "d1", "u1", "e1", "m1", "s1", "s2", "i1",
-					  "i2", "w1", "w2", "b1", "d17", "p1"};
+					  "i2", "w1", "w2", "b1", "d17", "p1", "u17", "ulong"};
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		char key[16];
 		snprintf(key, sizeof(key), "\n%s ", ids[i]);
@@ -239,10 +251,16 @@ static void test_roundtrip(void **state)
 			fail_msg("no hit of %s in:\n%s", ids[i], got);
 	}
 	assert_null(strstr(got, "d18 "));
+	assert_null(strstr(got, "u18 "));
+	struct matcher_stats st;
+	matcher_get_stats(ld.m, &st);
+	assert_true(st.set_entries >= N_DOM + N_URL + 1); /* the sets came back */
 	stream_text(f->m, f->text, f->text_len, want, sizeof(want));
 	stream_text(ld.m, f->text, f->text_len, got, sizeof(got));
 	assert_string_equal(got, want);
 	assert_true(strlen(got) > 100);
+	assert_non_null(strstr(got, "\nu17 "));
+	assert_non_null(strstr(got, "\nulong "));
 	uint8_t a4[4] = {192, 0, 2, 9};
 	uint32_t ia = UINT32_MAX, ib = UINT32_MAX;
 	assert_int_equal(matcher_match_ip(f->m, 4, a4, on_ip, &ia), 1);
