@@ -10,8 +10,18 @@ void ipset_init(struct ipset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void filters_free(struct ipset *s)
+{
+	for (int f = 0; f < 2; f++)
+		for (size_t r = 0; r < 129; r++) {
+			free(s->run[f][r].filter);
+			s->run[f][r].filter = NULL;
+		}
+}
+
 void ipset_fini(struct ipset *s)
 {
+	filters_free(s);
 	free(s->e);
 	memset(s, 0, sizeof(*s));
 }
@@ -83,8 +93,50 @@ static int cmp_entry(const void *a, const void *b)
 	return x->ind < y->ind ? -1 : x->ind > y->ind;
 }
 
+/* Hash of a masked 16-byte address. */
+static inline uint64_t addr_hash(const uint8_t *a)
+{
+	uint64_t x[2];
+	memcpy(x, a, 16);
+	uint64_t h = (x[0] ^ (x[1] * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+enum cs_err ipset_index(struct ipset *s)
+{
+	filters_free(s);
+	for (int f = 0; f < 2; f++)
+		for (size_t r = 0; r < s->n_run[f]; r++) {
+			struct ipset_run *run = &s->run[f][r];
+			unsigned lg = 9; /* at least 512 bits, at most 1/16 of them set */
+			while (lg < 40 && ((size_t)1 << lg) < run->n * 16)
+				lg++;
+			run->filter = calloc((size_t)1 << (lg - 6), sizeof(uint64_t));
+			if (!run->filter)
+				return CS_ERR_NOMEM;
+			run->filter_log2 = lg;
+			uint64_t mask = ((uint64_t)1 << lg) - 1;
+			for (size_t i = run->first; i < run->first + run->n; i++) {
+				uint64_t h = addr_hash(s->e[i].addr) & mask;
+				run->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+			}
+		}
+	return CS_OK;
+}
+
+size_t ipset_bytes(const struct ipset *s)
+{
+	size_t b = s->cap * sizeof(*s->e);
+	for (int f = 0; f < 2; f++)
+		for (size_t r = 0; r < s->n_run[f]; r++)
+			if (s->run[f][r].filter)
+				b += ((size_t)1 << s->run[f][r].filter_log2) / 8;
+	return b;
+}
+
 void ipset_seal(struct ipset *s)
 {
+	filters_free(s);
 	if (s->n)
 		qsort(s->e, s->n, sizeof(*s->e), cmp_entry);
 	s->n_run[0] = s->n_run[1] = 0;
@@ -113,6 +165,11 @@ size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t 
 		uint8_t key[16] = {0};
 		memcpy(key, addr, bits / 8);
 		mask_to(key, run->plen, bits);
+		if (run->filter) {
+			uint64_t h = addr_hash(key) & (((uint64_t)1 << run->filter_log2) - 1);
+			if (!(run->filter[h >> 6] & ((uint64_t)1 << (h & 63))))
+				continue;
+		}
 		/* Lower bound of key within the run. */
 		size_t lo = run->first, hi = run->first + run->n;
 		while (lo < hi) {

@@ -4,8 +4,12 @@
  * A sorted array per family, ordered by prefix length (longest first) and
  * network address; a lookup masks the address to each listed length in turn
  * and binary-searches that length's run, so it costs at most one search per
- * distinct length. 24 bytes per entry. Filled by one thread, then
- * ipset_seal(); read-only and shareable afterwards. */
+ * distinct length. Before each search a bit filter of the run (a hash of
+ * each listed network, 16 bits per entry) turns away most addresses that
+ * are not listed: on logs where nearly every line holds an address, the
+ * searches' cache misses were a fifth of a scan's time. 24 bytes per entry
+ * and 2 bytes of filter. Filled by one thread, then ipset_seal();
+ * read-only and shareable afterwards. */
 #ifndef CS_MATCH_IPSET_H
 #define CS_MATCH_IPSET_H
 
@@ -27,6 +31,8 @@ struct ipset_entry {
 struct ipset_run {
 	size_t first, n; /* entries of one prefix length */
 	uint8_t plen;
+	uint64_t *filter; /* 1 << filter_log2 bits, built by ipset_index() */
+	unsigned filter_log2;
 };
 
 struct ipset {
@@ -45,6 +51,13 @@ enum cs_err ipset_add(struct ipset *s, const char *value, uint32_t ind);
 
 /* Sort and index; call once after the last ipset_add(). */
 void ipset_seal(struct ipset *s);
+
+/* Build the runs' filters from the sorted entries (ipset_seal does; a set
+ * read back from a file needs it). CS_ERR_NOMEM. */
+enum cs_err ipset_index(struct ipset *s);
+
+/* Bytes held by the entries and the filters. */
+size_t ipset_bytes(const struct ipset *s);
 
 /* Entries of the longest listed prefix holding addr (4 or 16 bytes): *first
  * and the count returned (0 when none). */

@@ -523,6 +523,8 @@ static bool rd_shapes(struct rd *r, struct matcher *m, bool *oom)
 				return r->err = true, false;
 		}
 	}
+	if (ipset_index(&s->ip) != CS_OK)
+		return *oom = true, false;
 	if (!rd_strset(r, m, &s->wallet, oom) || !rd_strset(r, m, &s->iban, oom) ||
 	    !rd_strset(r, m, &s->dom.names, oom))
 		return false;

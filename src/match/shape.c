@@ -468,6 +468,9 @@ enum cs_err shapes_seal(struct shapes *s)
 			return e;
 	}
 	ipset_seal(&s->ip);
+	enum cs_err ie = ipset_index(&s->ip);
+	if (ie != CS_OK)
+		return ie;
 	s->used[SHAPE_IP4] = ipset_has(&s->ip, false);
 	s->used[SHAPE_IP6] = ipset_has(&s->ip, true);
 	if (s->n_pdq) {
@@ -496,7 +499,7 @@ size_t shapes_ip(const struct shapes *s, bool v6, const uint8_t *addr,
 
 size_t shapes_bytes(const struct shapes *s)
 {
-	size_t b = s->n_ind * sizeof(*s->next) + s->ip.cap * sizeof(*s->ip.e) +
+	size_t b = s->n_ind * sizeof(*s->next) + ipset_bytes(&s->ip) +
 		   (s->wallet.cap + s->iban.cap) * sizeof(struct strset_slot);
 	if (s->wmask)
 		b += s->n_ind * 3 * sizeof(uint32_t);
