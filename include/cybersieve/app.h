@@ -299,10 +299,14 @@ struct app_body {
 	bool inflating;
 	bool z_end;           /* the coded stream reached its end marker */
 	bool enc_hashing;
+	uint32_t z_bytes;     /* heap the inflate state holds (zlib's own allocations) */
 };
 
 void app_body_init(struct app_body *b);
 void app_body_fini(struct app_body *b);
+/* Heap bytes b holds (inflate state, digest contexts; app_http_mem). zlib
+ * allocates through b, so b must not move while a coded body is open. */
+size_t app_body_mem(const struct app_body *b);
 /* Start a body; on allocation failure the body is still framed but not
  * hashed (CS_ERR_NOMEM, counted by the caller). */
 enum cs_err app_body_begin(struct app_body *b, const struct app_http_env *e,
@@ -354,6 +358,12 @@ struct app_http {
 void app_http_init(struct app_http *h);
 /* Ends any open body (reported as cut) without callbacks, frees heap. */
 void app_http_fini(struct app_http *h);
+
+/* Heap bytes h holds now: head buffers, inflate state and digest contexts
+ * (those at an estimate of APP_MD_CTX_BYTES each), for a caller that counts
+ * its flows' memory against a cap. */
+#define APP_MD_CTX_BYTES 512
+size_t app_http_mem(const struct app_http *h);
 enum app_http_status app_http_feed(struct app_http *h, const struct app_http_env *e,
 				   void *user, enum app_dir dir,
 				   const uint8_t *p, size_t n);

@@ -45,6 +45,8 @@ struct batch_input {
 	uint64_t decode_bad;       /* malformed packets, counted */
 	uint64_t flows;
 	uint64_t flow_evictions;   /* flows removed to stay under the memory cap */
+	uint64_t flow_mem_peak;    /* most flow-state bytes held (summed over workers) */
+	uint64_t flow_mem_cap;     /* the cap on them */
 	uint64_t tcp_gaps;         /* holes in TCP streams skipped */
 };
 

@@ -201,4 +201,15 @@ bool flow_is_closed(const struct flow *f);
 bool flow_table_charge(struct flow_table *ft, uint64_t bytes);
 void flow_table_uncharge(struct flow_table *ft, uint64_t bytes);
 
+/* Count bytes the consumer has already allocated for a flow (state that grows
+ * while a packet is handled, such as an application parser's buffers)
+ * without evicting anything: mem_used may pass mem_cap until the next
+ * flow_table_enforce(). Safe inside callbacks. */
+void flow_table_charge_soft(struct flow_table *ft, uint64_t bytes);
+
+/* Between packets: evict least-recently-used flows until mem_used is back
+ * under mem_cap (their on_close runs; evictions are counted as for any
+ * other charge). */
+void flow_table_enforce(struct flow_table *ft);
+
 #endif

@@ -466,6 +466,8 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	in->packets = st.packets;
 	in->flows = st.flow.flows_created;
 	in->flow_evictions = st.flow.evictions_cap;
+	in->flow_mem_peak = st.flow.mem_peak;
+	in->flow_mem_cap = st.flow.mem_cap;
 	in->tcp_gaps = st.flow.tcp.gaps;
 	for (int i = 0; i < DECODE_EV_COUNT; i++)
 		if (i != DECODE_EV_NOT_IP)

@@ -6,6 +6,7 @@
  * app_body_fini (keep-alive flows carry many bodies); the inflate state
  * lives only while a coded body is open.
  * Owner: struct app_body sits in its HTTP direction; one thread. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,42 @@ void app_http_env_fini(struct app_http_env *e)
 void app_body_init(struct app_body *b)
 {
 	memset(b, 0, sizeof(*b));
+}
+
+/* zlib allocates through these, so the state it holds is known exactly:
+ * each block carries its size in front. */
+static void *z_alloc(void *opaque, unsigned items, unsigned size)
+{
+	struct app_body *b = opaque;
+	size_t n = (size_t)items * size;
+	if (size && n / size != items)
+		return NULL;
+	max_align_t *p = malloc(sizeof(max_align_t) + n);
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	b->z_bytes += (uint32_t)(sizeof(max_align_t) + n);
+	return p + 1;
+}
+
+static void z_free(void *opaque, void *ptr)
+{
+	struct app_body *b = opaque;
+	if (!ptr)
+		return;
+	max_align_t *p = (max_align_t *)ptr - 1;
+	size_t n;
+	memcpy(&n, p, sizeof(n));
+	b->z_bytes -= (uint32_t)(sizeof(max_align_t) + n);
+	free(p);
+}
+
+size_t app_body_mem(const struct app_body *b)
+{
+	size_t n = b->z_bytes + (b->zs ? sizeof(*b->zs) : 0);
+	for (int i = 0; i < 3; i++)
+		n += (b->ctx[i] ? APP_MD_CTX_BYTES : 0) + (b->enc_ctx[i] ? APP_MD_CTX_BYTES : 0);
+	return n;
 }
 
 static void inflate_close(struct app_body *b)
@@ -146,6 +183,9 @@ static bool inflate_open(struct app_body *b)
 
 		wbits = zlib ? 15 : -15;
 	}
+	b->zs->zalloc = z_alloc;
+	b->zs->zfree = z_free;
+	b->zs->opaque = b;
 	if (inflateInit2(b->zs, wbits) != Z_OK)
 		return false;
 	b->inflating = true;

@@ -75,6 +75,14 @@ void app_http_fini(struct app_http *h)
 	}
 }
 
+size_t app_http_mem(const struct app_http *h)
+{
+	size_t n = 0;
+	for (int d = 0; d < 2; d++)
+		n += h->half[d].hcap + app_body_mem(&h->half[d].body);
+	return n;
+}
+
 /* ------------------------------------------------------- header fields */
 
 /* What a head says about framing, gathered while its fields are read. */

@@ -267,6 +267,20 @@ bool flow_table_charge(struct flow_table *ft, uint64_t bytes)
 	return true;
 }
 
+void flow_table_charge_soft(struct flow_table *ft, uint64_t bytes)
+{
+	struct tcp_reasm *r = &ft->reasm;
+	r->mem_used += bytes;
+	if (r->mem_used > r->mem_peak)
+		r->mem_peak = r->mem_used;
+}
+
+void flow_table_enforce(struct flow_table *ft)
+{
+	if (ft->reasm.mem_used > ft->reasm.mem_cap)
+		(void)flow_make_room(ft, 0);
+}
+
 void flow_table_uncharge(struct flow_table *ft, uint64_t bytes)
 {
 	struct tcp_reasm *r = &ft->reasm;

@@ -105,6 +105,7 @@ struct pk_flow {
 	struct pk_flow *prev, *next;
 	struct app_tls tls;
 	struct app_http http;
+	uint64_t http_mem;            /* app_http_mem() charged to the flow table's budget */
 	char cid[DECODE_COMMUNITY_ID_LEN];
 	char client[48], server[48];  /* addresses as text */
 	uint16_t cport, sport;

@@ -79,6 +79,7 @@ static void on_open(struct flow *f, void *ctx)
 	}
 	app_tls_init(&pf->tls);
 	app_http_init(&pf->http);
+	pf->http_mem = 0;
 	decode_community_id(&t.client, &t.server, t.proto, t.client_port, t.server_port, 0,
 			    pf->cid, sizeof(pf->cid));
 	addr_text(&t.client, pf->client, sizeof(pf->client));
@@ -448,6 +449,20 @@ static void set_hint(struct pk_dir *pd, enum flow_dir dir, const uint8_t *p, siz
 		pd->hint = PK_HINT_HTTP;
 }
 
+/* The HTTP state of a flow grows and shrinks inside a packet (head buffers,
+ * inflate state): count the change against the flow budget without
+ * evicting (that could close the flow being handled); the worker brings the
+ * table back under its cap before the next packet. */
+static void http_account(struct pk_worker *w, struct pk_flow *pf)
+{
+	uint64_t now = app_http_mem(&pf->http);
+	if (now > pf->http_mem)
+		flow_table_charge_soft(w->ft, now - pf->http_mem);
+	else if (now < pf->http_mem)
+		flow_table_uncharge(w->ft, pf->http_mem - now);
+	pf->http_mem = now;
+}
+
 static void feed_tcp_apps(struct pk_worker *w, struct pk_flow *pf, enum flow_dir dir,
 			  const uint8_t *data, size_t len)
 {
@@ -478,6 +493,7 @@ static void feed_tcp_apps(struct pk_worker *w, struct pk_flow *pf, enum flow_dir
 		if (app_http_feed(&pf->http, &w->http_env, w, (enum app_dir)dir, data, len) ==
 		    APP_HTTP_STOP)
 			pf->http_on = false;
+		http_account(w, pf);
 	}
 }
 
@@ -525,8 +541,10 @@ static void on_gap(struct flow *f, enum flow_dir dir, uint64_t bytes, void *ctx)
 		app_tls_gap(&pf->tls, bytes, &w->tls_st);
 		pf->tls_on = false;
 	}
-	if (pf->http_on)
+	if (pf->http_on) {
 		app_http_gap(&pf->http, &w->http_env, w, (enum app_dir)dir, bytes);
+		http_account(w, pf);
+	}
 	/* A coded body cannot be inflated past a gap: its scan is over. */
 	body_scan_end(w, pd);
 }
@@ -557,6 +575,8 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 	}
 	pk_rules_flow_end(w, pf);
 	app_http_fini(&pf->http);
+	flow_table_uncharge(w->ft, pf->http_mem);
+	pf->http_mem = 0;
 	if (pf->prev)
 		pf->prev->next = pf->next;
 	else
@@ -716,6 +736,7 @@ void pk_worker_fini(struct pk_worker *w)
 void pk_worker_packet(struct pk_worker *w, const struct pkt *p, uint64_t number, uint64_t ts_ns)
 {
 	pk_swap_poll(w);
+	flow_table_enforce(w->ft);
 	if (pk_rules_on(w))
 		pk_rules_topup(w);
 	w->cur_pkt = number;

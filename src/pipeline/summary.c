@@ -67,6 +67,8 @@ static void render_inputs(struct jbuf *j, const struct batch_result *r)
 			json_kv_u64(j, "packets_malformed", in->decode_bad);
 			json_kv_u64(j, "flows", in->flows);
 			json_kv_u64(j, "flow_evictions", in->flow_evictions);
+			json_kv_u64(j, "flow_memory_peak", in->flow_mem_peak);
+			json_kv_u64(j, "flow_memory_cap", in->flow_mem_cap);
 			json_kv_u64(j, "tcp_gaps", in->tcp_gaps);
 		}
 		json_kv_bool(j, "binary", in->binary);
