@@ -242,36 +242,24 @@ enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *i
 		*taken = e == CS_OK;
 		return e;
 	}
-	if (ind->type == IND_DOMAIN) {
-		if (!s->dom_taken)
+	/* Domains and URLs held by value when their sets are in use. */
+	if (ind->type == IND_DOMAIN || ind->type == IND_URL) {
+		bool dom = ind->type == IND_DOMAIN;
+		if (dom ? !s->dom_taken
+			: !s->url_taken || !urlset_fits(ind->value, ind->value_len))
 			return CS_OK;
 		if (idx >= s->n_ind)
 			return CS_ERR_INVALID;
 		bool dup;
 		uint32_t first;
-		enum cs_err e = domset_add(&s->dom, ind->value, ind->value_len, idx, &dup, &first);
+		enum cs_err e =
+			dom ? domset_add(&s->dom, ind->value, ind->value_len, idx, &dup, &first)
+			    : urlset_add(&s->url, ind->value, ind->value_len, idx, &dup, &first);
 		if (e != CS_OK)
 			return e;
 		if (dup)
 			chain_append(s, first, idx);
-		s->used[SHAPE_DOMAIN] = true;
-		s->taken++;
-		*taken = true;
-		return CS_OK;
-	}
-	if (ind->type == IND_URL) {
-		if (!s->url_taken || !urlset_fits(ind->value, ind->value_len))
-			return CS_OK;
-		if (idx >= s->n_ind)
-			return CS_ERR_INVALID;
-		bool dup;
-		uint32_t first;
-		enum cs_err e = urlset_add(&s->url, ind->value, ind->value_len, idx, &dup, &first);
-		if (e != CS_OK)
-			return e;
-		if (dup)
-			chain_append(s, first, idx);
-		s->used[SHAPE_URL] = true;
+		s->used[dom ? SHAPE_DOMAIN : SHAPE_URL] = true;
 		s->taken++;
 		*taken = true;
 		return CS_OK;

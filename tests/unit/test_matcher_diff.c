@@ -1512,6 +1512,88 @@ static void big_ref_line(const struct big *b, const char *l, size_t n, uint8_t *
 	}
 }
 
+/* A matcher of one ad-hoc pack holding val(ctx, i) of type t for i < n
+ * (ids x0, x1, ...), every one held by its set, not compiled. */
+static void large_build(enum ind_type t, const char *(*val)(const void *ctx, size_t i),
+			const void *ctx, size_t n, struct pack **pk, struct matcher **m,
+			struct matcher_scratch **scr)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(pack_create_adhoc("-f", pk), CS_OK);
+	for (size_t i = 0; i < n; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "x%zu", i);
+		const char *v = val(ctx, i);
+		if (pack_add(*pk, id, t, 0, v, strlen(v), 0, &d) != CS_OK)
+			fail_msg("pack_add '%s': %s", v, d.msg);
+	}
+	pack_seal(*pk);
+	if (matcher_build(pk, 1, NULL, NULL, m, &d) != CS_OK)
+		fail_msg("matcher_build: %s", d.msg);
+	struct matcher_stats ms;
+	matcher_get_stats(*m, &ms);
+	assert_int_equal(ms.set_entries, n); /* held by the set, not compiled */
+	assert_true(ms.patterns < n);
+	assert_int_equal(matcher_scratch_create(*m, scr), CS_OK);
+}
+
+/* Scan tx and compare, line by line, with ref(ctx, line, len, row), which
+ * sets row[i] for each of the n indicators it finds. Prints the first
+ * differences; returns their count, agreed hits in *agreed. */
+static size_t large_compare(const struct matcher *m, struct matcher_scratch *scr,
+			    const struct text *tx, size_t n,
+			    void (*ref)(const void *ctx, const char *l, size_t len, uint8_t *row),
+			    const char *(*val)(const void *ctx, size_t i), const void *ctx,
+			    size_t *agreed)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	struct matcher_hits hits = {0};
+	assert_int_equal(matcher_scan(m, scr, (const uint8_t *)tx->p, tx->n, 0, &hits, &d), CS_OK);
+	assert_int_equal(hits.dropped, 0);
+	uint8_t *row = malloc(n);
+	assert_non_null(row);
+	size_t bad = 0, hi = 0, ln = 0;
+	*agreed = 0;
+	for (size_t s = 0; s <= tx->n; ln++) {
+		const char *nl = memchr(tx->p + s, '\n', tx->n - s);
+		size_t e = nl ? (size_t)(nl - tx->p) : tx->n;
+		ref(ctx, tx->p + s, e - s, row);
+		for (; hi < hits.n && hits.v[hi].line == ln; hi++) {
+			uint32_t id = hits.v[hi].ind;
+			if (row[id] == 1) {
+				row[id] = 2;
+				(*agreed)++;
+			} else if (bad++ < 8) { /* not found by the reference, or reported twice */
+				print_error("line %zu \"%.*s\": matcher reports '%s'\n", ln, (int)(e - s),
+					    tx->p + s, val(ctx, id));
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			if (row[i] == 1 && bad++ < 8)
+				print_error("line %zu \"%.*s\": matcher misses '%s'\n", ln, (int)(e - s),
+					    tx->p + s, val(ctx, i));
+		if (!nl)
+			break;
+		s = e + 1;
+	}
+	assert_int_equal(hi, hits.n);
+	free(row);
+	matcher_hits_fini(&hits);
+	return bad;
+}
+
+static const char *big_val(const void *ctx, size_t i)
+{
+	return ((const struct big *)ctx)->v[i];
+}
+
+static void big_ref(const void *ctx, const char *l, size_t n, uint8_t *row)
+{
+	big_ref_line(ctx, l, n, row);
+}
+
 static void test_diff_domain_large(void **state)
 {
 	(void)state;
@@ -1521,25 +1603,12 @@ static void test_diff_domain_large(void **state)
 	struct big b;
 	big_make(&b, &r);
 	struct pack *pk;
-	struct cs_diag d;
-	cs_diag_clear(&d);
-	assert_int_equal(pack_create_adhoc("-f", &pk), CS_OK);
-	for (size_t i = 0; i < b.n; i++) {
-		char id[32];
-		snprintf(id, sizeof(id), "d%zu", i);
-		if (pack_add(pk, id, IND_DOMAIN, 0, b.v[i], strlen(b.v[i]), 0, &d) != CS_OK)
-			fail_msg("pack_add '%s': %s", b.v[i], d.msg);
-	}
-	pack_seal(pk);
 	struct matcher *m;
 	struct matcher_scratch *scr;
-	if (matcher_build(&pk, 1, NULL, NULL, &m, &d) != CS_OK)
-		fail_msg("matcher_build: %s", d.msg);
+	large_build(IND_DOMAIN, big_val, &b, b.n, &pk, &m, &scr);
 	struct matcher_stats ms;
 	matcher_get_stats(m, &ms);
-	assert_int_equal(ms.set_entries, b.n); /* held by the set, not compiled */
 	assert_true(ms.patterns < 4);
-	assert_int_equal(matcher_scratch_create(m, &scr), CS_OK);
 
 	struct text tx = {0};
 	char buf[512];
@@ -1564,46 +1633,13 @@ static void test_diff_domain_large(void **state)
 			put_sep(&tx, &r);
 		}
 	}
-	struct matcher_hits hits = {0};
-	assert_int_equal(matcher_scan(m, scr, (const uint8_t *)tx.p, tx.n, 0, &hits, &d), CS_OK);
-	assert_int_equal(hits.dropped, 0);
-	uint8_t *row = malloc(b.n);
-	assert_non_null(row);
-	size_t bad = 0, agreed = 0, hi = 0, ln = 0;
-	for (size_t s = 0; s <= tx.n; ln++) {
-		const char *nl = memchr(tx.p + s, '\n', tx.n - s);
-		size_t e = nl ? (size_t)(nl - tx.p) : tx.n;
-		big_ref_line(&b, tx.p + s, e - s, row);
-		size_t want = 0;
-		for (size_t i = 0; i < b.n; i++)
-			want += row[i];
-		for (; hi < hits.n && hits.v[hi].line == ln; hi++) {
-			uint32_t id = hits.v[hi].ind;
-			if (row[id] == 1) {
-				row[id] = 2;
-				agreed++;
-				want--;
-			} else if (bad++ < 8) {
-				print_error("line %zu \"%.*s\": matcher reports '%s'\n", ln, (int)(e - s),
-					    tx.p + s, b.v[id]);
-			}
-		}
-		for (size_t i = 0; want && i < b.n; i++)
-			if (row[i] == 1 && bad++ < 8)
-				print_error("line %zu \"%.*s\": matcher misses '%s'\n", ln, (int)(e - s),
-					    tx.p + s, b.v[i]);
-		if (!nl)
-			break;
-		s = e + 1;
-	}
-	print_message("domains x%zu: %zu lines, %zu hits agreed, %zu differences\n", b.n, ln + 1,
-		      agreed, bad);
-	assert_int_equal(hi, hits.n);
+	size_t agreed;
+	size_t bad = large_compare(m, scr, &tx, b.n, big_ref, big_val, &b, &agreed);
+	print_message("domains x%zu: %d lines, %zu hits agreed, %zu differences\n", b.n,
+		      LARGE_LINES, agreed, bad);
 	assert_int_equal(bad, 0);
 	assert_true(agreed >= LARGE_LINES / 2);
-	free(row);
 	free(tx.p);
-	matcher_hits_fini(&hits);
 	matcher_scratch_destroy(scr);
 	matcher_destroy(m);
 	pack_destroy(pk);
@@ -1619,6 +1655,17 @@ static void test_diff_domain_large(void **state)
 #define LARGE_URLS 2000
 #define LARGE_URL_LINES 400
 
+static const char *url_val(const void *ctx, size_t i)
+{
+	return ((const struct spec *)ctx)[i].value;
+}
+
+static void url_ref(const void *ctx, const char *l, size_t n, uint8_t *row)
+{
+	for (size_t i = 0; i < LARGE_URLS; i++)
+		row[i] = ref_url(&((const struct spec *)ctx)[i], l, n);
+}
+
 static void test_diff_url_large(void **state)
 {
 	(void)state;
@@ -1627,10 +1674,6 @@ static void test_diff_url_large(void **state)
 	uint64_t r = 0x0bad0d1ull;
 	struct spec *u = calloc(LARGE_URLS, sizeof(*u));
 	assert_non_null(u);
-	struct pack *pk;
-	struct cs_diag d;
-	cs_diag_clear(&d);
-	assert_int_equal(pack_create_adhoc("-f", &pk), CS_OK);
 	for (size_t i = 0; i < LARGE_URLS; i++) {
 		char h[16], p[16];
 		rand_str(h, 2 + rng_below(&r, 10), "abcdefghijklmnopqrstuvwxyz0123456789", &r);
@@ -1639,21 +1682,11 @@ static void test_diff_url_large(void **state)
 		snprintf(u[i].value, sizeof(u[i].value), "%s://%s.example/u%zu/%s%s",
 			 scheme[rng_below(&r, 4)], h, i, p, end[rng_below(&r, 6)]);
 		u[i].type = IND_URL;
-		char id[32];
-		snprintf(id, sizeof(id), "u%zu", i);
-		if (pack_add(pk, id, IND_URL, 0, u[i].value, strlen(u[i].value), 0, &d) != CS_OK)
-			fail_msg("pack_add '%s': %s", u[i].value, d.msg);
 	}
-	pack_seal(pk);
+	struct pack *pk;
 	struct matcher *m;
 	struct matcher_scratch *scr;
-	if (matcher_build(&pk, 1, NULL, NULL, &m, &d) != CS_OK)
-		fail_msg("matcher_build: %s", d.msg);
-	struct matcher_stats ms;
-	matcher_get_stats(m, &ms);
-	assert_int_equal(ms.set_entries, LARGE_URLS); /* held by the set, not compiled */
-	assert_true(ms.patterns < LARGE_URLS);
-	assert_int_equal(matcher_scratch_create(m, &scr), CS_OK);
+	large_build(IND_URL, url_val, u, LARGE_URLS, &pk, &m, &scr);
 
 	struct text tx = {0};
 	char buf[512];
@@ -1671,44 +1704,14 @@ static void test_diff_url_large(void **state)
 			text_puts(&tx, buf);
 		}
 	}
-	struct matcher_hits hits = {0};
-	assert_int_equal(matcher_scan(m, scr, (const uint8_t *)tx.p, tx.n, 0, &hits, &d), CS_OK);
-	assert_int_equal(hits.dropped, 0);
-	uint8_t *row = malloc(LARGE_URLS);
-	assert_non_null(row);
-	size_t bad = 0, agreed = 0, hi = 0, ln = 0;
-	for (size_t s = 0; s <= tx.n; ln++) {
-		const char *nl = memchr(tx.p + s, '\n', tx.n - s);
-		size_t e = nl ? (size_t)(nl - tx.p) : tx.n;
-		for (size_t i = 0; i < LARGE_URLS; i++)
-			row[i] = ref_url(&u[i], tx.p + s, e - s);
-		for (; hi < hits.n && hits.v[hi].line == ln; hi++) {
-			uint32_t id = hits.v[hi].ind;
-			if (row[id] == 1) {
-				row[id] = 2;
-				agreed++;
-			} else if (row[id] == 0 && bad++ < 8) {
-				print_error("line %zu \"%.*s\": matcher reports '%s'\n", ln, (int)(e - s),
-					    tx.p + s, u[id].value);
-			}
-		}
-		for (size_t i = 0; i < LARGE_URLS; i++)
-			if (row[i] == 1 && bad++ < 8)
-				print_error("line %zu \"%.*s\": matcher misses '%s'\n", ln, (int)(e - s),
-					    tx.p + s, u[i].value);
-		if (!nl)
-			break;
-		s = e + 1;
-	}
-	print_message("URLs x%d: %zu lines, %zu hits agreed, %zu differences\n", LARGE_URLS, ln + 1,
-		      agreed, bad);
-	assert_int_equal(hi, hits.n);
+	size_t agreed;
+	size_t bad = large_compare(m, scr, &tx, LARGE_URLS, url_ref, url_val, u, &agreed);
+	print_message("URLs x%d: %d lines, %zu hits agreed, %zu differences\n", LARGE_URLS,
+		      LARGE_URL_LINES, agreed, bad);
 	assert_int_equal(bad, 0);
 	assert_true(agreed >= LARGE_URL_LINES / 2);
-	free(row);
 	free(tx.p);
 	free(u);
-	matcher_hits_fini(&hits);
 	matcher_scratch_destroy(scr);
 	matcher_destroy(m);
 	pack_destroy(pk);
