@@ -324,6 +324,10 @@ const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_
 	return shape_tab[k].expr;
 }
 
+/* Tail t of the URL shape has engine id base + SHAPE_URL + t: the ids
+ * after the last shape (shapes_engine_kind maps them back). */
+_Static_assert(SHAPE_URL == SHAPE_COUNT - 1, "URL tails take the ids after the last shape");
+
 size_t shapes_engine_count(const struct shapes *s)
 {
 	size_t n = 0;
