@@ -537,6 +537,47 @@ static void test_memory_cap_eviction(void **state)
 	flow_table_destroy(ft);
 }
 
+/* State a consumer allocates while a packet is handled is counted without
+ * evicting; before the next packet the table evicts the least recently used
+ * flows until it is under the cap again. */
+static void test_soft_charge_enforced(void **state)
+{
+	struct events e = { 0 };
+	size_t slot = flow_table_slot_size(sizeof(struct user_state));
+	uint64_t cap = 4096 * 4 + 100 * slot;
+	struct flow_table *ft = table_new(&e, cap, 4096);
+	struct flow_stats st;
+
+	(void)state;
+	for (uint32_t i = 0; i < 10; i++) {
+		struct pkt p = mk4(0x0a000000 + i, 5000, 0x0b000000, 53, 17);
+		assert_non_null(flow_table_packet(ft, &p, i + 1, SEC + i, NULL));
+	}
+	flow_table_stats(ft, &st);
+	uint64_t before = st.mem_in_use;
+	/* Over the cap: nothing is evicted yet, the peak shows it. */
+	flow_table_charge_soft(ft, cap);
+	flow_table_stats(ft, &st);
+	assert_int_equal(st.mem_in_use, before + cap);
+	assert_true(st.mem_peak > st.mem_cap);
+	assert_int_equal(st.evictions_cap, 0);
+	assert_int_equal(st.flows_active, 10);
+	/* Under the cap already: enforcing evicts nothing. */
+	flow_table_uncharge(ft, cap);
+	flow_table_enforce(ft);
+	flow_table_stats(ft, &st);
+	assert_int_equal(st.evictions_cap, 0);
+	/* Over it by a byte more than three flows' slots: the four oldest go. */
+	flow_table_charge_soft(ft, cap - before + 3 * slot + 1);
+	flow_table_enforce(ft);
+	flow_table_stats(ft, &st);
+	assert_true(st.mem_in_use <= st.mem_cap);
+	assert_int_equal(st.evictions_cap, 4);
+	assert_int_equal(st.flows_active, 6);
+	assert_int_equal(e.closes[FLOW_CLOSE_EVICTED], 4);
+	flow_table_destroy(ft);
+}
+
 static void test_max_flows(void **state)
 {
 	struct events e = { 0 };
@@ -766,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_closed_flow_expires_silently),
 		cmocka_unit_test(test_memory_cap_eviction),
+		cmocka_unit_test(test_soft_charge_enforced),
 		cmocka_unit_test(test_max_flows),
 		cmocka_unit_test(test_memory_cap_with_buffers),
 		cmocka_unit_test(test_evict_closed_first),
