@@ -575,6 +575,16 @@ static void test_soft_charge_enforced(void **state)
 	assert_int_equal(st.evictions_cap, 4);
 	assert_int_equal(st.flows_active, 6);
 	assert_int_equal(e.closes[FLOW_CLOSE_EVICTED], 4);
+	/* The newest is still held (seeing it creates nothing), the oldest is not. */
+	flow_table_uncharge(ft, cap - before + 3 * slot + 1);
+	struct pkt p = mk4(0x0a000000 + 9, 5000, 0x0b000000, 53, 17);
+	flow_table_packet(ft, &p, 20, 2 * SEC, NULL);
+	flow_table_stats(ft, &st);
+	assert_int_equal(st.flows_created, 10);
+	p = mk4(0x0a000000, 5000, 0x0b000000, 53, 17);
+	flow_table_packet(ft, &p, 21, 2 * SEC, NULL);
+	flow_table_stats(ft, &st);
+	assert_int_equal(st.flows_created, 11);
 	flow_table_destroy(ft);
 }
 
