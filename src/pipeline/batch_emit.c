@@ -35,6 +35,21 @@ void batch_output_failed(struct batch *b, const struct cs_diag *d)
 	atomic_store(&b->abort, true);
 }
 
+bool batch_hold_record(struct batch *b, const struct batch_input *in)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	enum cs_err e = b->rec.failed ? CS_ERR_NOMEM
+				      : ev_pending_add(b->pending, b->rec.p, b->rec.len, &d);
+	if (e == CS_OK)
+		return true;
+	if (!d.msg[0])
+		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "cannot hold records: %s",
+			    cs_err_str(e));
+	batch_output_failed(b, &d);
+	return false;
+}
+
 static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
 {
 	for (size_t i = 0; i < s->hits.n && !b->res->output_failed; i++) {
@@ -63,17 +78,8 @@ static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
 		context_of(s, b->opts.context, h->start, h->end, &r);
 		jbuf_reset(&b->rec);
 		ev_record_render(&b->rec, &r);
-		struct cs_diag d;
-		cs_diag_clear(&d);
-		enum cs_err e = b->rec.failed ? CS_ERR_NOMEM
-					      : ev_pending_add(b->pending, b->rec.p, b->rec.len, &d);
-		if (e != CS_OK) {
-			if (!d.msg[0])
-				cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
-					    "cannot hold records: %s", cs_err_str(e));
-			batch_output_failed(b, &d);
+		if (!batch_hold_record(b, in))
 			return;
-		}
 		b->res->ind_matches[h->ind]++;
 		in->matches++;
 		b->res->matches++;

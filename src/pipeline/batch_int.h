@@ -103,6 +103,10 @@ void batch_mailq_free(struct batch *b);
 void batch_rules_input_end(struct batch *b, struct batch_input *in);
 /* Record failure: stop the run (batch_emit.c). */
 void batch_output_failed(struct batch *b, const struct cs_diag *d);
+
+/* Hold the record rendered in b->rec among the pending records; on failure
+ * report it (naming in's path) through batch_output_failed and return false. */
+bool batch_hold_record(struct batch *b, const struct batch_input *in);
 void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
 		const struct cs_diag *d);
 

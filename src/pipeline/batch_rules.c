@@ -51,17 +51,8 @@ static bool hold_aggregate(struct batch *b, struct batch_input *in, uint32_t rul
 	clock_gettime(CLOCK_REALTIME, &a->detected);
 	jbuf_reset(&b->rec);
 	ev_aggregate_render(&b->rec, a);
-	struct cs_diag d;
-	cs_diag_clear(&d);
-	enum cs_err e = b->rec.failed ? CS_ERR_NOMEM
-				      : ev_pending_add(b->pending, b->rec.p, b->rec.len, &d);
-	if (e != CS_OK) {
-		if (!d.msg[0])
-			cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
-				    "cannot hold records: %s", cs_err_str(e));
-		batch_output_failed(b, &d);
+	if (!batch_hold_record(b, in))
 		return false;
-	}
 	b->res->ind_matches[rule]++;
 	b->res->rule_records++;
 	b->res->matches++;
