@@ -34,5 +34,10 @@ enum cs_err util_read_file(const char *path, size_t max, const char *what, char 
  * than 1024 bytes, or with stacked repetitions ("a+++", "a*{2}"). Callers
  * refuse such patterns (or skip them, counted) instead of compiling them. */
 bool util_regex_tame(const char *p);
+/* A block for a large read-mostly lookup table (n bytes; zeroed by the
+ * calloc form, NULL on overflow or no memory). From 2 MiB up it sits on
+ * transparent huge pages where the kernel allows. Release with free(). */
+void *util_alloc_table(size_t n);
+void *util_calloc_table(size_t count, size_t size);
 
 #endif

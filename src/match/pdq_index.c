@@ -5,6 +5,7 @@
  * order), and only then reads the full hash. The index owns all its arrays;
  * it is immutable after pdq_index_create(), so queries need no locking. */
 #include "cybersieve/pdq.h"
+#include "cybersieve/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -140,10 +141,10 @@ enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,
 		goto out;
 	size_t slots = n ? n : 1;
 	idx->n = n;
-	idx->hash = malloc(slots * sizeof(idx->hash[0]));
-	idx->block_off = malloc((size_t)PDQ_PARTS * (PDQ_PART_VALUES + 1) * sizeof(uint32_t));
-	idx->block_sk = malloc(PDQ_PARTS * slots * sizeof(struct pdq_sketch));
-	idx->block_id = malloc(PDQ_PARTS * slots * sizeof(uint32_t));
+	idx->hash = util_alloc_table(slots * sizeof(idx->hash[0]));
+	idx->block_off = util_alloc_table((size_t)PDQ_PARTS * (PDQ_PART_VALUES + 1) * sizeof(uint32_t));
+	idx->block_sk = util_alloc_table(PDQ_PARTS * slots * sizeof(struct pdq_sketch));
+	idx->block_id = util_alloc_table(PDQ_PARTS * slots * sizeof(uint32_t));
 	if (!idx->hash || !idx->block_off || !idx->block_sk || !idx->block_id)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -212,6 +213,19 @@ static void pdq_verify(const struct pdq_index *idx, unsigned t, uint32_t id, con
 		s->stop = true;
 }
 
+/* Probes are handled in batches of whole tables, in three passes so the
+ * memory reads of a batch overlap instead of waiting one after another:
+ * prefetch the bucket offsets, then read them and prefetch the sketches,
+ * then compare. Tables are still compared in order (pdq_verify relies on
+ * it). 1024 probes hold 16 tables at radius 1 (272) and one at radius 3. */
+#define PDQ_BATCH_PROBES 1024
+_Static_assert(PDQ_MASKS <= PDQ_BATCH_PROBES, "one table must fit a batch");
+
+struct pdq_probe {
+	uint32_t lo, hi;
+	unsigned base;
+};
+
 /* The probe loop; compiled twice (with and without the popcnt instruction). */
 static inline __attribute__((always_inline)) void
 pdq_query_body(const struct pdq_index *idx, const uint64_t q[4], unsigned max_dist,
@@ -219,22 +233,45 @@ pdq_query_body(const struct pdq_index *idx, const uint64_t q[4], unsigned max_di
 {
 	unsigned r = max_dist / PDQ_PARTS;
 	unsigned nmask = idx->mask_count[r];
-	for (unsigned t = 0; t < PDQ_PARTS && !s->stop; t++) {
-		const struct pdq_table *tab = &idx->tab[t];
-		struct pdq_sketch qs = pdq_sketch_of(q, t);
-		unsigned v = pdq_part(q, t);
-		for (unsigned k = 0; k < nmask && !s->stop; k++) {
-			unsigned m = idx->masks[k];
-			unsigned key = v ^ m;
-			unsigned base = (unsigned)__builtin_popcount(m);
-			uint32_t lo = tab->off[key], hi = tab->off[key + 1];
-			s->st.probes++;
-			s->st.candidates += hi - lo;
-			for (uint32_t e = lo; e < hi && !s->stop; e++) {
-				unsigned d = base + (unsigned)__builtin_popcountll(tab->sk[e].a ^ qs.a) +
-					     (unsigned)__builtin_popcountll(tab->sk[e].b ^ qs.b);
-				if (d <= max_dist)
-					pdq_verify(idx, t, tab->id[e], q, max_dist, r, s);
+	unsigned per_batch = PDQ_BATCH_PROBES / nmask;
+	struct pdq_probe pr[PDQ_BATCH_PROBES];
+	for (unsigned t0 = 0; t0 < PDQ_PARTS && !s->stop; t0 += per_batch) {
+		unsigned t1 = t0 + per_batch < PDQ_PARTS ? t0 + per_batch : PDQ_PARTS;
+		for (unsigned t = t0; t < t1; t++) {
+			const uint32_t *off = idx->tab[t].off;
+			unsigned v = pdq_part(q, t);
+			for (unsigned k = 0; k < nmask; k++)
+				__builtin_prefetch(&off[v ^ idx->masks[k]]);
+		}
+		struct pdq_probe *p = pr;
+		for (unsigned t = t0; t < t1; t++) {
+			const struct pdq_table *tab = &idx->tab[t];
+			unsigned v = pdq_part(q, t);
+			for (unsigned k = 0; k < nmask; k++, p++) {
+				unsigned m = idx->masks[k];
+				p->lo = tab->off[v ^ m];
+				p->hi = tab->off[(v ^ m) + 1];
+				p->base = (unsigned)__builtin_popcount(m);
+				const char *a = (const char *)&tab->sk[p->lo];
+				const char *b = (const char *)&tab->sk[p->hi];
+				for (; a < b; a += 64)
+					__builtin_prefetch(a);
+			}
+		}
+		p = pr;
+		for (unsigned t = t0; t < t1 && !s->stop; t++) {
+			const struct pdq_table *tab = &idx->tab[t];
+			struct pdq_sketch qs = pdq_sketch_of(q, t);
+			for (unsigned k = 0; k < nmask && !s->stop; k++, p++) {
+				s->st.probes++;
+				s->st.candidates += p->hi - p->lo;
+				for (uint32_t e = p->lo; e < p->hi && !s->stop; e++) {
+					unsigned d = p->base +
+						     (unsigned)__builtin_popcountll(tab->sk[e].a ^ qs.a) +
+						     (unsigned)__builtin_popcountll(tab->sk[e].b ^ qs.b);
+					if (d <= max_dist)
+						pdq_verify(idx, t, tab->id[e], q, max_dist, r, s);
+				}
 			}
 		}
 	}

@@ -1,0 +1,39 @@
+/* Large lookup tables on transparent huge pages (include/cybersieve/util.h).
+ * The sets' probes land at random places in tables of hundreds of MB; with
+ * 4 KiB pages nearly every probe also misses the TLB. Blocks of 2 MiB or
+ * more are aligned to 2 MiB and marked MADV_HUGEPAGE, which the Debian
+ * kernel's default ("madvise") honours; where it does not, they stay
+ * ordinary pages. The memory is released with free(). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cybersieve/util.h"
+
+#define UTIL_HUGE_PAGE ((size_t)2 << 20)
+
+void *util_alloc_table(size_t n)
+{
+	if (n < UTIL_HUGE_PAGE)
+		return malloc(n ? n : 1);
+	size_t rounded = (n + UTIL_HUGE_PAGE - 1) & ~(UTIL_HUGE_PAGE - 1);
+	if (rounded < n)
+		return NULL;
+	void *p = NULL;
+	if (posix_memalign(&p, UTIL_HUGE_PAGE, rounded) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+void *util_calloc_table(size_t count, size_t size)
+{
+	if (size && count > (size_t)-1 / size)
+		return NULL;
+	void *p = util_alloc_table(count * size);
+	if (p)
+		memset(p, 0, count * size);
+	return p;
+}

@@ -1,0 +1,109 @@
+/* Unit tests for the large-table allocator: sizes, zeroing, overflow, the
+ * 2 MiB alignment of large blocks and, where the kernel has transparent huge
+ * pages, the huge-page advice on the block's mapping (VmFlags "hg"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cybersieve/util.h"
+
+#define MIB ((size_t)1 << 20)
+
+static void test_small_blocks(void **state)
+{
+	(void)state;
+	unsigned char *p = util_alloc_table(0);
+	assert_non_null(p);
+	free(p);
+	p = util_calloc_table(1000, 3);
+	assert_non_null(p);
+	for (size_t i = 0; i < 3000; i++)
+		assert_int_equal(p[i], 0);
+	free(p);
+}
+
+static void test_large_blocks(void **state)
+{
+	(void)state;
+	size_t n = 5 * MIB + 123;
+	unsigned char *p = util_alloc_table(n);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % (2 * MIB), 0);
+	memset(p, 0xab, n);
+	assert_int_equal(p[n - 1], 0xab);
+	free(p);
+	uint32_t *z = util_calloc_table(3 * MIB, sizeof(uint32_t));
+	assert_non_null(z);
+	assert_int_equal((uintptr_t)z % (2 * MIB), 0);
+	for (size_t i = 0; i < 3 * MIB; i += 4099)
+		assert_int_equal(z[i], 0);
+	assert_int_equal(z[3 * MIB - 1], 0);
+	free(z);
+}
+
+static void test_overflow(void **state)
+{
+	(void)state;
+	assert_null(util_calloc_table(SIZE_MAX / 2, 3));
+	assert_null(util_alloc_table(SIZE_MAX - 5));
+}
+
+/* The VmFlags line of the mapping that holds address a, from /proc/self/smaps. */
+static int vmflags_of(uintptr_t a, char *flags, size_t cap)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0, found = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			snprintf(flags, cap, "%s", line + 8);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void test_huge_page_advice(void **state)
+{
+	(void)state;
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) {
+		print_message("no transparent huge pages in this kernel: advice not checked\n");
+		skip();
+	}
+	size_t n = 8 * MIB;
+	unsigned char *p = util_alloc_table(n);
+	assert_non_null(p);
+	p[0] = 1;
+	char flags[512];
+	assert_int_equal(vmflags_of((uintptr_t)p + MIB, flags, sizeof(flags)), 0);
+	if (!strstr(flags, " hg"))
+		fail_msg("no huge-page advice on the table's mapping: VmFlags:%s", flags);
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_small_blocks),
+		cmocka_unit_test(test_large_blocks),
+		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_huge_page_advice),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
