@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cybersieve/util.h"
 #include "match/hashset.h"
 
 static uint64_t key_hash(const uint8_t *k, unsigned width)
@@ -48,8 +49,8 @@ static size_t probe(const struct hashset *s, const uint8_t *key)
 static enum cs_err rehash(struct hashset *s, size_t cap)
 {
 	struct hashset t = {.cap = cap, .width = s->width};
-	t.keys = malloc(cap * s->width);
-	t.val = calloc(cap, sizeof(*t.val));
+	t.keys = util_alloc_table(cap * s->width);
+	t.val = util_calloc_table(cap, sizeof(*t.val));
 	if (!t.keys || !t.val) {
 		free(t.keys);
 		free(t.val);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cybersieve/util.h"
 #include "match/ipset.h"
 
 void ipset_init(struct ipset *s)
@@ -111,7 +112,7 @@ enum cs_err ipset_index(struct ipset *s)
 			unsigned lg = 9; /* at least 512 bits, at most 1/16 of them set */
 			while (lg < 40 && ((size_t)1 << lg) < run->n * 16)
 				lg++;
-			run->filter = calloc((size_t)1 << (lg - 6), sizeof(uint64_t));
+			run->filter = util_calloc_table((size_t)1 << (lg - 6), sizeof(uint64_t));
 			if (!run->filter)
 				return CS_ERR_NOMEM;
 			run->filter_log2 = lg;

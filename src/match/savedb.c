@@ -359,7 +359,7 @@ static void *rd_copy(struct rd *r, uint64_t n, size_t size, bool *oom)
 	if (!q)
 		return NULL;
 	size_t bytes = (size_t)(n * size);
-	void *o = malloc(bytes ? bytes : 1);
+	void *o = util_alloc_table(bytes);
 	if (!o) {
 		*oom = true;
 		r->err = true;
@@ -445,7 +445,7 @@ static bool rd_strset(struct rd *r, const struct matcher *m, struct strset *s, b
 	}
 	if (cap == 0)
 		return true;
-	s->slot = calloc(cap, sizeof(*s->slot));
+	s->slot = util_calloc_table(cap, sizeof(*s->slot));
 	if (!s->slot) {
 		*oom = true;
 		return false;

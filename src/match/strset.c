@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cybersieve/util.h"
 #include "match/strset.h"
 
 /* FNV-1a, then a final mix: the table index takes the low bits, and those
@@ -52,7 +53,7 @@ static struct strset_slot *strset_find(struct strset_slot *slot, size_t cap, uin
 static enum cs_err strset_grow(struct strset *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 64;
-	struct strset_slot *slot = calloc(cap, sizeof(*slot));
+	struct strset_slot *slot = util_calloc_table(cap, sizeof(*slot));
 	if (!slot)
 		return CS_ERR_NOMEM;
 	for (size_t i = 0; i < s->cap; i++) {
