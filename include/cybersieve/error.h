@@ -18,6 +18,7 @@ enum cs_err {
 	CS_ERR_INVALID,     /* bad argument from the caller */
 	CS_ERR_UNSUPPORTED, /* valid but not handled (yet) */
 	CS_ERR_EXISTS,      /* refusing to overwrite */
+	CS_ERR_STOPPED,     /* a stop was asked for (SIGTERM, SIGINT) while waiting */
 };
 
 #define CS_DIAG_NONE UINT64_MAX

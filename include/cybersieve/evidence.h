@@ -188,6 +188,11 @@ bool ev_writer_failed(const struct ev_writer *w);
 /* Finish (when not yet done) and free. */
 enum cs_err ev_writer_close(struct ev_writer *w, struct cs_diag *d);
 
+/* Put the input's SHA-256 (64 hex digits) into every `"sha256":"<placeholder>"`
+ * of buf[0..len), whole records only; hex NULL (the digest is not known) puts
+ * null there, padded with spaces so the records keep their length. */
+void ev_sha256_patch(char *buf, size_t len, const char *hex);
+
 struct ev_pending;
 /* spill_dir: where the spill file goes once mem_cap bytes are pending. */
 enum cs_err ev_pending_create(const char *spill_dir, size_t mem_cap, struct ev_pending **out);

@@ -31,6 +31,12 @@ struct source_info {
 
 /* Open path ("-" is stdin). Errors: CS_ERR_IO (d names path and errno). */
 enum cs_err source_open(const char *path, struct source **out, struct cs_diag *d);
+/* The same, with a stop flag (may be NULL): once *stop is non-zero, a read
+ * that would wait on a pipe, FIFO, socket or terminal returns CS_ERR_STOPPED
+ * within a fifth of a second instead (source_finish too: the digest of a
+ * pipe read only in part is not known). Regular files are read as usual. */
+enum cs_err source_open_ex(const char *path, const volatile int *stop, struct source **out,
+			   struct cs_diag *d);
 
 /* Read up to cap decompressed bytes into buf; *got = 0 means end of input.
  * On corrupt gzip data returns CS_ERR_FORMAT with d->offset = raw offset of the

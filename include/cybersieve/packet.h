@@ -94,9 +94,10 @@ void packet_opts_default(struct packet_opts *o);
 /* Process the capture to its end. For a file (live == false) the records are
  * held (ev_pending) and written at the end, ordered by packet number, with the
  * SHA-256 given by sha256_hex_fn called once reading is over (it may be NULL for
- * live capture, where source.sha256 is null). Errors: CS_ERR_IO when the writer
+ * live capture, where source.sha256 is null; when it returns false the input's
+ * digest is not known and the records say null). Errors: CS_ERR_IO when the writer
  * fails (the run must stop), CS_ERR_NOMEM. Bad packets are counted, not errors. */
-typedef void (*packet_sha256_fn)(void *ctx, char hex[65]);
+typedef bool (*packet_sha256_fn)(void *ctx, char hex[65]);
 enum cs_err packet_run(const struct matcher *m, struct capture *cap, struct ev_writer *w,
 		       const struct packet_opts *o, packet_sha256_fn sha256_hex_fn, void *sha_ctx,
 		       struct packet_stats *st, struct cs_diag *d);

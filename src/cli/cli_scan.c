@@ -400,16 +400,18 @@ struct cap_sha {
 	struct batch_input *in;
 };
 
-static void cap_sha256(void *ctx, char hex[65])
+static bool cap_sha256(void *ctx, char hex[65])
 {
 	struct cap_sha *c = ctx;
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	/* source_finish is idempotent: batch calls it again after us. */
-	if (source_finish(c->src, c->in->sha256, &d) == CS_OK) {
-		c->in->have_sha256 = true;
-		util_hex(c->in->sha256, 32, hex);
-	}
+	/* source_finish is idempotent: batch calls it again after us. After a
+	 * stop it refuses to wait for the rest of a pipe: the digest is unknown. */
+	if (source_finish(c->src, c->in->sha256, &d) != CS_OK)
+		return false;
+	c->in->have_sha256 = true;
+	util_hex(c->in->sha256, 32, hex);
+	return true;
 }
 
 static void cap_note(struct batch_input *in, enum input_status st, const struct cs_diag *d)

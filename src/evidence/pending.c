@@ -3,6 +3,7 @@
  * with millions of matches costs disk, not memory. Each record ends with '\n'. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,8 +90,7 @@ size_t ev_pending_count(const struct ev_pending *p)
 	return p->count;
 }
 
-/* Patch every placeholder in buf[0..len): complete records only. */
-static void patch(char *buf, size_t len, const char *hex)
+void ev_sha256_patch(char *buf, size_t len, const char *hex)
 {
 	const size_t kl = sizeof(PENDING_KEY) - 1, pl = sizeof(EV_SHA256_PLACEHOLDER) - 1;
 	char *s = buf, *end = buf + len;
@@ -110,18 +110,22 @@ static void patch(char *buf, size_t len, const char *hex)
 	}
 }
 
-/* Write records from the spill file, patched, block by block, cut at newlines. */
+/* Write records from the spill file, patched, block by block, cut at newlines.
+ * A record longer than the block (a window or combination record listing many
+ * parts can pass 1 MiB) grows the block until it holds the whole record: it was
+ * in memory whole once already, so the block never outgrows the largest record. */
 static enum cs_err flush_spill(struct ev_pending *p, const char *hex, struct ev_writer *w,
 			       struct cs_diag *d)
 {
-	char *blk = malloc(PENDING_IO_BLOCK);
+	size_t cap = PENDING_IO_BLOCK;
+	char *blk = malloc(cap);
 	if (!blk)
 		return CS_ERR_NOMEM;
 	enum cs_err err = CS_OK;
 	uint64_t pos = 0;
 	size_t have = 0;
 	while (err == CS_OK && (pos < p->spill_len || have)) {
-		size_t want = PENDING_IO_BLOCK - have;
+		size_t want = cap - have;
 		if (want > p->spill_len - pos)
 			want = (size_t)(p->spill_len - pos);
 		ssize_t n = want ? pread(p->spill_fd, blk + have, want, (off_t)pos) : 0;
@@ -133,9 +137,28 @@ static enum cs_err flush_spill(struct ev_pending *p, const char *hex, struct ev_
 		pos += (uint64_t)n;
 		have += (size_t)n;
 		char *nl = memrchr(blk, '\n', have);
-		/* A record longer than the block cannot occur: records are bounded by the context cap. */
-		size_t cut = nl ? (size_t)(nl - blk) + 1 : have;
-		patch(blk, cut, hex);
+		if (!nl && pos < p->spill_len) {
+			/* Part of one record: read the rest of it before writing. */
+			if (have == cap) {
+				char *g = cap <= SIZE_MAX / 2 ? realloc(blk, cap * 2) : NULL;
+				if (!g) {
+					err = CS_ERR_NOMEM;
+					break;
+				}
+				blk = g;
+				cap *= 2;
+			}
+			continue;
+		}
+		if (!nl) {
+			/* Every record ends with a newline; a spill file that does not is damaged. */
+			cs_diag_set(d, p->dir, CS_DIAG_NONE, pos - have,
+				    "spill file ends inside a record");
+			err = CS_ERR_IO;
+			break;
+		}
+		size_t cut = (size_t)(nl - blk) + 1;
+		ev_sha256_patch(blk, cut, hex);
 		err = ev_writer_write(w, blk, cut, d);
 		memmove(blk, blk + cut, have - cut);
 		have -= cut;
@@ -157,7 +180,7 @@ enum cs_err ev_pending_flush(struct ev_pending *p, const char *sha256_hex, struc
 		p->spill_len = 0;
 	}
 	if (err == CS_OK && p->mem.len) {
-		patch(p->mem.p, p->mem.len, sha256_hex);
+		ev_sha256_patch(p->mem.p, p->mem.len, sha256_hex);
 		err = ev_writer_write(w, p->mem.p, p->mem.len, d);
 	}
 	jbuf_reset(&p->mem);

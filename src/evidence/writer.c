@@ -240,6 +240,14 @@ enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, st
 {
 	if (w->failed || w->finished)
 		return CS_ERR_IO;
+	if (len == 0)
+		return CS_OK;
+	if (buf[len - 1] != '\n') {
+		/* Each record is chained and counted as a line: a cut one would break both. */
+		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
+			    "evidence writer: %zu bytes handed over do not end with a whole record", len);
+		return CS_ERR_INVALID;
+	}
 	enum cs_err err = CS_OK;
 	struct ev_chain_file *f = cur(w);
 	if (f && f->records && w->o.rotate_seconds > 0 &&

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +42,8 @@ struct source {
 	char *path;
 	int fd;
 	bool owns_fd;
+	bool pollable;        /* a pipe, FIFO, socket or terminal: reads can wait */
+	const volatile int *stop; /* when set and non-zero, waiting reads give up */
 	bool eof;
 	enum source_state state;
 	uint8_t *raw;         /* SOURCE_RAW_CAP bytes */
@@ -100,15 +103,40 @@ static void source_pend_io(struct source *s, int e)
 	s->state = SOURCE_DONE;
 }
 
+/* For an input that can wait (a pipe fed by `tail -f`, say): wait for data a
+ * fifth of a second at a time, so that a stop is seen within that time
+ * whichever thread the signal went to. CS_ERR_STOPPED (pending) when asked. */
+static enum cs_err source_wait(struct source *s)
+{
+	if (!s->stop || !s->pollable)
+		return CS_OK;
+	for (;;) {
+		if (*s->stop) {
+			source_pend(s, CS_ERR_STOPPED, 0, s->info.raw_read,
+				    "interrupted before the end");
+			return CS_ERR_STOPPED;
+		}
+		struct pollfd p = {.fd = s->fd, .events = POLLIN};
+		int k = poll(&p, 1, 200);
+		if (k > 0 || (k < 0 && errno != EINTR))
+			return CS_OK; /* data, end of input or an error: read() tells which */
+	}
+}
+
 /* One read() into dst, retried on EINTR, hashed. 0 bytes sets eof. */
 static enum cs_err source_read_fd(struct source *s, uint8_t *dst, size_t len, size_t *n)
 {
 	ssize_t r;
 
 	*n = 0;
-	do
+	for (;;) {
+		enum cs_err w = source_wait(s);
+		if (w != CS_OK)
+			return w;
 		r = read(s->fd, dst, len);
-	while (r < 0 && errno == EINTR);
+		if (r >= 0 || errno != EINTR)
+			break;
+	}
 	if (r < 0) {
 		source_pend_io(s, errno);
 		return CS_ERR_IO;
@@ -147,7 +175,7 @@ static enum cs_err source_fill(struct source *s, size_t need)
 }
 
 static enum cs_err source_open_fd(const char *path, int *fd, bool *owns, uint64_t *size,
-				  struct cs_diag *d)
+				  bool *pollable, struct cs_diag *d)
 {
 	char ebuf[128];
 	struct stat st;
@@ -168,6 +196,7 @@ static enum cs_err source_open_fd(const char *path, int *fd, bool *owns, uint64_
 		goto fail;
 	}
 	*size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	*pollable = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
 	if (S_ISREG(st.st_mode))
 		(void)posix_fadvise(*fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return CS_OK;
@@ -199,6 +228,12 @@ static enum cs_err source_sniff(struct source *s, struct cs_diag *d)
 
 enum cs_err source_open(const char *path, struct source **out, struct cs_diag *d)
 {
+	return source_open_ex(path, NULL, out, d);
+}
+
+enum cs_err source_open_ex(const char *path, const volatile int *stop, struct source **out,
+			   struct cs_diag *d)
+{
 	enum cs_err err = CS_ERR_NOMEM;
 	struct source *s = calloc(1, sizeof(*s));
 
@@ -206,6 +241,7 @@ enum cs_err source_open(const char *path, struct source **out, struct cs_diag *d
 	if (!s)
 		goto fail;
 	s->fd = -1;
+	s->stop = stop;
 	s->path = strdup(path);
 	s->raw = malloc(SOURCE_RAW_CAP);
 	s->sha = EVP_MD_CTX_new();
@@ -214,7 +250,7 @@ enum cs_err source_open(const char *path, struct source **out, struct cs_diag *d
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
 		goto fail;
 	}
-	err = source_open_fd(path, &s->fd, &s->owns_fd, &s->info.raw_size, d);
+	err = source_open_fd(path, &s->fd, &s->owns_fd, &s->info.raw_size, &s->pollable, d);
 	if (err)
 		goto fail;
 	s->info.is_stdin = !s->owns_fd;
@@ -240,6 +276,10 @@ static void source_plain_read(struct source *s, uint8_t *buf, size_t cap, size_t
 			*got += n;
 		} else if (s->eof) {
 			s->state = SOURCE_DONE;
+		} else if (s->pollable && *got > 0) {
+			/* A pipe: hand over what came rather than wait for more (a
+			 * capture on stdin is decoded as its packets arrive). */
+			break;
 		} else if (cap - *got >= SOURCE_RAW_BLOCK) {
 			size_t n;
 			if (source_read_fd(s, buf + *got, cap - *got, &n) != CS_OK)

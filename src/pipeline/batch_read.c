@@ -128,6 +128,13 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 		cs_diag_clear(&d);
 		enum cs_err e = source_read(r->src, s->buf + fill, target - fill, &got, &d);
 		update_raw(b, r);
+		if (e == CS_ERR_STOPPED) {
+			/* Asked to stop while waiting on a pipe: what came before is scanned. */
+			batch_note(b, r->in, INPUT_PARTIAL, &d);
+			r->eof = r->stopped = true;
+			s->len = fill;
+			return true;
+		}
 		if (e == CS_ERR_FORMAT) {
 			/* Corrupt gzip: what came before is scanned; the line ends at the damage. */
 			batch_note(b, r->in, INPUT_PARTIAL, &d);
@@ -229,7 +236,7 @@ void batch_read_input(struct batch *b, size_t index)
 		return;
 	}
 	struct reading r = {.in = in, .first = true};
-	if (source_open(e->path, &r.src, &d) != CS_OK) {
+	if (source_open_ex(e->path, b->opts.stop, &r.src, &d) != CS_OK) {
 		open_failed(b, in, &d);
 		return;
 	}

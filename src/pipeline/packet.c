@@ -207,10 +207,9 @@ static enum cs_err finish_output(struct pk_run *run, packet_sha256_fn sha_fn, vo
 	}
 	if (run->o->live)
 		return CS_OK;
-	char hex[65] = EV_SHA256_PLACEHOLDER;
-	if (sha_fn)
-		sha_fn(sha_ctx, hex);
-	return pk_emit_merge(run, sha_fn ? hex : NULL, d);
+	char hex[65] = { 0 };
+	bool known = sha_fn && sha_fn(sha_ctx, hex);
+	return pk_emit_merge(run, known ? hex : NULL, d);
 }
 
 /* What the run could not do in full, told once at its end. */

@@ -13,7 +13,6 @@
 #include "cybersieve/pack.h"
 #include "pipeline/packet_int.h"
 
-#define PK_SHA_KEY "\"sha256\":\""
 #define PK_WRITE_BLOCK ((size_t)1 << 20)
 
 void pk_out_fini(struct pk_out *o)
@@ -210,15 +209,6 @@ static int cmp_held(const void *a, const void *b)
 /* Replace the placeholders (source.sha256, and each part's sha256 in a
  * rule's record: the only places it can stand, since a quote inside a JSON
  * string is escaped) with the digest. */
-static void patch_sha(char *p, size_t n, const char *hex)
-{
-	const size_t kl = sizeof(PK_SHA_KEY) - 1, pl = sizeof(EV_SHA256_PLACEHOLDER) - 1;
-	char *end = p + n;
-	for (char *k; (k = memmem(p, (size_t)(end - p), PK_SHA_KEY EV_SHA256_PLACEHOLDER,
-				  kl + pl)) != NULL; p = k + kl + pl)
-		memcpy(k + kl, hex, pl);
-}
-
 enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_diag *d)
 {
 	size_t total = 0;
@@ -255,8 +245,7 @@ enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_
 			err = CS_ERR_NOMEM;
 			break;
 		}
-		if (sha256_hex)
-			patch_sha(j.p + start, j.len - start, sha256_hex);
+		ev_sha256_patch(j.p + start, j.len - start, sha256_hex);
 		if (j.len >= PK_WRITE_BLOCK || i + 1 == total) {
 			err = ev_writer_write(run->w, j.p, j.len, d);
 			jbuf_reset(&j);

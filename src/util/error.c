@@ -17,6 +17,7 @@ const char *cs_err_str(enum cs_err err)
 	case CS_ERR_INVALID: return "invalid argument";
 	case CS_ERR_UNSUPPORTED: return "unsupported";
 	case CS_ERR_EXISTS: return "already exists";
+	case CS_ERR_STOPPED: return "stopped";
 	}
 	return "unknown error";
 }

@@ -589,6 +589,85 @@ static void test_pending_spills_twice(void **state)
 	ev_pending_destroy(p);
 }
 
+/* A record longer than the spill file's 1 MiB read block (a window record
+ * listing many parts) comes out whole, patched, and counted once. */
+static void test_pending_spills_long_record(void **state)
+{
+	(void)state;
+	struct ev_pending *p;
+	struct ev_writer *w;
+	struct cs_diag d;
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *hex = "abababababababababababababababababababababababababababababababab";
+	cs_diag_clear(&d);
+	assert_int_equal(ev_pending_create(dir, 1000, &p), CS_OK);
+	size_t long_len = (size_t)2600 * 1024;
+	char *lr = malloc(long_len + 1);
+	assert_non_null(lr);
+	/* {"sha256":"<placeholder>","pad":"xxx..."sha256":"<placeholder>...xxx","z":{"sha256":
+	 * "<placeholder>"}} with the middle placeholder across the first 1 MiB boundary of
+	 * the spill file. */
+	size_t k = (size_t)snprintf(lr, long_len,
+				    "{\"sha256\":\"" EV_SHA256_PLACEHOLDER "\",\"pad\":\"");
+	memset(lr + k, 'x', long_len - k);
+	size_t mid = (1u << 20) - 30;
+	memcpy(lr + mid - 10, "\"sha256\":\"" EV_SHA256_PLACEHOLDER, 74);
+	const char *tail = "\",\"z\":{\"sha256\":\"" EV_SHA256_PLACEHOLDER "\"}}";
+	memcpy(lr + long_len - strlen(tail), tail, strlen(tail));
+	const char *recs[3] = { "{\"seq\":1}", lr, "{\"seq\":3,\"sha256\":\"" EV_SHA256_PLACEHOLDER "\"}" };
+	size_t lens[3] = { strlen(recs[0]), long_len, strlen(recs[2]) };
+	for (int i = 0; i < 3; i++)
+		if (ev_pending_add(p, recs[i], lens[i], &d) != CS_OK)
+			fail_msg("add %d: %s", i, d.msg);
+	char *path = tmp_path("longrec");
+	assert_int_equal(ev_writer_open(path, &w, &d), CS_OK);
+	if (ev_pending_flush(p, hex, w, &d) != CS_OK)
+		fail_msg("flush: %s", d.msg);
+	const struct ev_chain_file *files;
+	assert_int_equal(ev_writer_files(w, &files), 1);
+	assert_int_equal(files[0].records, 3);
+	assert_int_equal(ev_writer_close(w, &d), CS_OK);
+	size_t n;
+	char *got = slurp(path, &n);
+	size_t want_len = lens[0] + lens[1] + lens[2] + 3;
+	assert_int_equal(n, want_len);
+	assert_null(strstr(got, EV_SHA256_PLACEHOLDER));
+	const char *nl1 = memchr(got, '\n', n);
+	assert_non_null(nl1);
+	assert_int_equal((size_t)(nl1 - got), lens[0]);
+	const char *l2 = nl1 + 1;
+	assert_int_equal(l2[long_len], '\n');
+	assert_memory_equal(l2 + mid, hex, 64);
+	assert_memory_equal(l2 + 11, hex, 64);
+	assert_memory_equal(l2 + long_len - 67, hex, 64);
+	assert_int_equal(got[n - 1], '\n');
+	free(got);
+	free(lr);
+	unlink(path);
+	free(path);
+	ev_pending_destroy(p);
+}
+
+/* The writer takes whole records only. */
+static void test_writer_refuses_cut_record(void **state)
+{
+	(void)state;
+	struct ev_writer *w;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	char *path = tmp_path("cutrec");
+	assert_int_equal(ev_writer_open(path, &w, &d), CS_OK);
+	assert_int_equal(ev_writer_write(w, "{\"a\":1}\n{\"b\"", 13, &d), CS_ERR_INVALID);
+	assert_non_null(strstr(d.msg, "whole record"));
+	assert_int_equal(ev_writer_write(w, "{\"a\":1}\n", 8, &d), CS_OK);
+	const struct ev_chain_file *files;
+	assert_int_equal(ev_writer_files(w, &files), 1);
+	assert_int_equal(files[0].records, 1);
+	assert_int_equal(ev_writer_close(w, &d), CS_OK);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,6 +680,8 @@ int main(void)
 		cmocka_unit_test(test_pending_in_memory),
 		cmocka_unit_test(test_pending_spills),
 		cmocka_unit_test(test_pending_spills_twice),
+		cmocka_unit_test(test_pending_spills_long_record),
+		cmocka_unit_test(test_writer_refuses_cut_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
