@@ -1,7 +1,6 @@
-/* URL set (urlset.h). Confirmation reads back at most the longest listed
- * URL from the hit, stops at a byte no URL value holds (space, control),
- * and for each "://" on the way tries the scheme starts the listed schemes
- * allow: a few lookups per hit however many URLs are listed. */
+/* URL set (urlset.h). Confirmation takes the hit's tail, and for each length
+ * a listed URL with that tail has, looks up the text of that length ending at
+ * the hit when it starts with "scheme://": one lookup per listed length. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,14 +39,30 @@ void urlset_init(struct urlset *u)
 {
 	memset(u, 0, sizeof(*u));
 	strset_init(&u->urls);
+	strset_init(&u->tail_map);
+}
+
+static void tails_free(struct urlset *u)
+{
+	for (size_t i = 0; i < u->n_tails; i++)
+		free(u->tails[i]);
+	free(u->tails);
+	strset_fini(&u->tail_map);
+	strset_init(&u->tail_map);
+	free(u->tail_key);
+	free(u->len_first);
+	free(u->len);
+	u->tails = NULL;
+	u->tail_key = NULL;
+	u->len_first = NULL;
+	u->len = NULL;
+	u->n_tails = 0;
 }
 
 void urlset_fini(struct urlset *u)
 {
 	strset_fini(&u->urls);
-	for (size_t i = 0; i < u->n_tails; i++)
-		free(u->tails[i]);
-	free(u->tails);
+	tails_free(u);
 	urlset_init(u);
 }
 
@@ -88,9 +103,17 @@ void urlset_measure(struct urlset *u)
 	}
 }
 
-static int tail_cmp(const void *a, const void *b)
+/* A listed URL's lower-cased tail and its length, sorted to group by tail. */
+struct tail_len {
+	char tail[URLSET_TAIL];
+	uint16_t len;
+};
+
+static int tail_len_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, URLSET_TAIL);
+	const struct tail_len *x = a, *y = b;
+	int c = memcmp(x->tail, y->tail, URLSET_TAIL);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 /* The tail as a caseless literal expression: letters and digits as they
@@ -116,16 +139,14 @@ static char *tail_expr(const char *t)
 	return e;
 }
 
+_Static_assert(URLSET_LEN_MAX <= UINT16_MAX, "lengths are held in 16 bits");
+
 enum cs_err urlset_seal(struct urlset *u)
 {
-	for (size_t i = 0; i < u->n_tails; i++)
-		free(u->tails[i]);
-	free(u->tails);
-	u->tails = NULL;
-	u->n_tails = 0;
+	tails_free(u);
 	if (u->urls.n == 0)
 		return CS_OK;
-	char(*t)[URLSET_TAIL] = malloc(u->urls.n * sizeof(*t));
+	struct tail_len *t = malloc(u->urls.n * sizeof(*t));
 	if (!t)
 		return CS_ERR_NOMEM;
 	size_t n = 0;
@@ -134,23 +155,43 @@ enum cs_err urlset_seal(struct urlset *u)
 		if (!s->key)
 			continue;
 		for (size_t j = 0; j < URLSET_TAIL; j++)
-			t[n][j] = (char)lower((uint8_t)s->key[s->len - URLSET_TAIL + j]);
+			t[n].tail[j] = (char)lower((uint8_t)s->key[s->len - URLSET_TAIL + j]);
+		t[n].len = (uint16_t)s->len;
 		n++;
 	}
-	qsort(t, n, sizeof(*t), tail_cmp);
-	size_t k = 0;
+	qsort(t, n, sizeof(*t), tail_len_cmp);
+	/* Distinct (tail, length) pairs, then the distinct tails among them. */
+	size_t m = 0, k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (k == 0 || memcmp(t[k - 1], t[i], URLSET_TAIL) != 0)
-			memmove(t[k++], t[i], URLSET_TAIL);
+		if (m == 0 || tail_len_cmp(&t[m - 1], &t[i]) != 0)
+			t[m++] = t[i];
+	for (size_t i = 0; i < m; i++)
+		k += i == 0 || memcmp(t[i - 1].tail, t[i].tail, URLSET_TAIL) != 0;
 	enum cs_err err = CS_ERR_NOMEM;
 	u->tails = calloc(k, sizeof(*u->tails));
-	if (!u->tails)
+	u->tail_key = malloc(k * sizeof(*u->tail_key));
+	u->len_first = malloc((k + 1) * sizeof(*u->len_first));
+	u->len = malloc(m * sizeof(*u->len));
+	if (!u->tails || !u->tail_key || !u->len_first || !u->len)
 		goto out;
+	for (size_t i = 0, ti = 0; i < m; i++) {
+		if (i == 0 || memcmp(t[i - 1].tail, t[i].tail, URLSET_TAIL) != 0) {
+			memcpy(u->tail_key[ti], t[i].tail, URLSET_TAIL);
+			u->len_first[ti] = (uint32_t)i;
+			u->tails[ti] = tail_expr(t[i].tail);
+			if (!u->tails[ti])
+				goto out;
+			u->n_tails = ++ti;
+		}
+		u->len[i] = t[i].len;
+	}
+	u->len_first[k] = (uint32_t)m;
 	for (size_t i = 0; i < k; i++) {
-		u->tails[i] = tail_expr(t[i]);
-		if (!u->tails[i])
+		bool dup;
+		uint32_t prev;
+		if ((err = strset_add(&u->tail_map, u->tail_key[i], URLSET_TAIL, (uint32_t)i, &dup,
+				      &prev)) != CS_OK)
 			goto out;
-		u->n_tails++;
 	}
 	err = CS_OK;
 out:
@@ -160,64 +201,55 @@ out:
 
 size_t urlset_bytes(const struct urlset *u)
 {
+	size_t lens = u->n_tails ? u->len_first[u->n_tails] : 0;
 	return u->urls.cap * sizeof(struct strset_slot) +
-	       u->n_tails * (sizeof(*u->tails) + URLSET_TAIL * 4 + 1);
+	       u->tail_map.cap * sizeof(struct strset_slot) +
+	       u->n_tails * (sizeof(*u->tails) + URLSET_TAIL * 4 + 1 + URLSET_TAIL +
+			     sizeof(*u->len_first)) +
+	       lens * sizeof(*u->len);
 }
 
-/* Look up the candidates that start with a scheme before the "://" at sep
- * and end at end. key holds buf[lo, end) as a normalised value would:
- * lower case up to the end of the authority, as written after it. */
-static bool try_schemes(const struct urlset *u, const uint8_t *buf, uint64_t lo, uint64_t sep,
-			uint64_t end, urlset_fn fn, void *ctx)
+/* The listed URL of length n ending at end, if buf[end - n, end) is one: it
+ * must start with "scheme://" and a byte of host; the lookup key is the text
+ * as a normalised value holds it (lower case up to the end of the authority,
+ * as written after it). */
+static bool try_length(const struct urlset *u, const uint8_t *buf, uint64_t end, size_t n,
+		       urlset_fn fn, void *ctx)
 {
-	char key[URLSET_LEN_MAX];
-	uint64_t s0 = sep > u->max_scheme ? sep - u->max_scheme : 0;
-	if (s0 < lo)
-		s0 = lo;
-	uint64_t s = sep;
-	while (s > s0 && is_scheme_byte(buf[s - 1]))
-		s--;
-	if (s == sep || end - s > u->max_len)
+	uint64_t s = end - n, q = s;
+	if (!is_alpha(buf[s]))
 		return true;
+	while (q < end && q - s <= u->max_scheme && is_scheme_byte(buf[q]))
+		q++;
+	if (q + 3 >= end || buf[q] != ':' || buf[q + 1] != '/' || buf[q + 2] != '/')
+		return true;
+	char key[URLSET_LEN_MAX];
 	bool auth = true;
 	for (uint64_t p = s; p < end; p++) {
 		uint8_t c = buf[p];
-		if (p >= sep + 3 && (c == '/' || c == '?' || c == '#'))
+		if (p >= q + 3 && (c == '/' || c == '?' || c == '#'))
 			auth = false;
 		key[p - s] = (char)(auth ? lower(c) : c);
 	}
-	/* Every start from the longest scheme to the shortest ("xhttp://" holds "http://"). */
-	for (uint64_t p = s; p < sep; p++) {
-		uint32_t first;
-		if (!is_alpha(buf[p]) || end - p > u->max_len)
-			continue;
-		if (strset_get(&u->urls, key + (p - s), (size_t)(end - p), &first) &&
-		    !fn(ctx, first, p, end))
-			return false;
-	}
-	return true;
+	uint32_t first;
+	return !strset_get(&u->urls, key, n, &first) || fn(ctx, first, s, end);
 }
 
 bool urlset_confirm(const struct urlset *u, const uint8_t *buf, size_t len, uint64_t end,
 		    urlset_fn fn, void *ctx)
 {
-	if (end > len || end < URLSET_TAIL || u->urls.n == 0)
+	if (end > len || end < URLSET_TAIL || u->urls.n == 0 || u->n_tails == 0)
 		return true;
 	if (end < len && is_url_cont(buf[end]))
 		return true;
-	uint64_t lo = end > u->max_len ? end - u->max_len : 0;
-	/* Back from the end: a "://" needs at least one byte of host after it
-	 * and a scheme before it. */
-	uint64_t p = end - 4;
-	for (;;) {
-		if (p < lo + 1)
-			return true;
-		uint8_t c = buf[p];
-		if (c <= 0x20 || c == 0x7f)
-			return true;
-		if (c == ':' && buf[p + 1] == '/' && buf[p + 2] == '/' && p + 3 < end &&
-		    !try_schemes(u, buf, lo, p, end, fn, ctx))
+	char tk[URLSET_TAIL];
+	for (size_t j = 0; j < URLSET_TAIL; j++)
+		tk[j] = (char)lower(buf[end - URLSET_TAIL + j]);
+	uint32_t t;
+	if (!strset_get(&u->tail_map, tk, URLSET_TAIL, &t))
+		return true;
+	for (uint32_t i = u->len_first[t]; i < u->len_first[t + 1] && u->len[i] <= end; i++)
+		if (!try_length(u, buf, end, u->len[i], fn, ctx))
 			return false;
-		p--;
-	}
+	return true;
 }

@@ -7,6 +7,10 @@
  * matches are those of the compiled form: "(?i:scheme://host)rest", found
  * anywhere, not followed by a URL character that would continue it.
  *
+ * A hit looks up only the lengths listed URLs with its tail have (kept per
+ * tail at seal time), so its cost does not depend on the text before it: a
+ * line of many "://" cannot make each hit walk and hash kilobytes.
+ *
  * Compiling tens of thousands of URLs one pattern each takes the engine
  * minutes (a pattern caseless in its host and exact in its path is far
  * slower to compile than a caseless literal); their tails compile in
@@ -34,6 +38,10 @@ struct urlset {
 	struct strset urls; /* normalised value -> first indicator */
 	char **tails;       /* engine expressions, one per distinct tail (lower case, escaped) */
 	size_t n_tails;
+	struct strset tail_map;  /* lower-cased tail -> its index */
+	char (*tail_key)[URLSET_TAIL]; /* the distinct tails, lower case, keys of tail_map */
+	uint32_t *len_first;     /* n_tails + 1: tail t's lengths are len[len_first[t]..] */
+	uint16_t *len;           /* distinct lengths of listed URLs per tail, ascending */
 	size_t max_len;     /* longest listed URL */
 	size_t max_scheme;  /* longest listed scheme */
 };
@@ -51,7 +59,8 @@ bool urlset_fits(const char *value, size_t len);
 enum cs_err urlset_add(struct urlset *u, const char *value, size_t len, uint32_t idx, bool *dup,
 		       uint32_t *first);
 
-/* After the last urlset_add(): build the tail expressions. CS_ERR_NOMEM. */
+/* After the last urlset_add(): build the tail expressions and the lengths
+ * per tail. CS_ERR_NOMEM. */
 enum cs_err urlset_seal(struct urlset *u);
 
 /* Restore max_len and max_scheme from the held values (a saved set read back). */

@@ -82,6 +82,14 @@ static void test_tails_and_dup(void **state)
 	assert_int_equal(u->n_tails, 3);
 	assert_int_equal(u->max_len, strlen(listed[1]));
 	assert_int_equal(u->max_scheme, 5);
+	/* A hit looks up one candidate per listed length of its tail: two for
+	 * "ogin.php" (31 bytes for URLs 0 and 2, 32 for URL 1), whatever the text. */
+	uint32_t t = 99;
+	assert_true(strset_get(&u->tail_map, "ogin.php", URLSET_TAIL, &t));
+	assert_int_equal(u->len_first[t + 1] - u->len_first[t], 2);
+	assert_int_equal(u->len[u->len_first[t]], strlen(listed[0]));
+	assert_int_equal(u->len[u->len_first[t] + 1], strlen(listed[1]));
+	assert_false(strset_get(&u->tail_map, "OGIN.PHP", URLSET_TAIL, &t)); /* keys are lower case */
 	bool dup = false;
 	uint32_t first = 99;
 	assert_int_equal(urlset_add(u, listed[3], strlen(listed[3]), 42, &dup, &first), CS_OK);
@@ -144,6 +152,11 @@ static void test_confirm(void **state)
 	assert_int_equal(f.ind[0], 4);
 	f = scan(u, "");
 	assert_int_equal(f.n, 0);
+	/* Many "://" before a hit change nothing: only the listed lengths count. */
+	f = scan(u, "http://a/http://b/ftp://c/http://evil.example/a/login.php");
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.ind[0], 0);
+	assert_int_equal(f.start[0], 26);
 }
 
 int main(void)
