@@ -49,8 +49,60 @@ static bool hits_push(struct matcher_hits *h, uint64_t start, uint64_t end, uint
 	return true;
 }
 
-static bool recheck_push(struct matcher_scratch *s, uint64_t start, uint64_t end, uint32_t ind)
+/* Re-check entries held at most: a regex such as "BEGIN.*" in dotall mode
+ * reports every end after one start, each crossing a newline. */
+#define RECHECK_CAP ((size_t)1 << 18)
+
+static int cmp_recheck(const void *a, const void *b)
 {
+	const struct recheck *x = a, *y = b;
+	if (x->ind != y->ind)
+		return x->ind < y->ind ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Whether [start, ...) of the same indicator can join an entry ending at
+ * end: it overlaps it, or no newline lies between (the same lines). */
+static bool recheck_joins(const uint8_t *buf, uint64_t end, uint64_t start)
+{
+	return start <= end || !memchr(buf + end, '\n', start - end);
+}
+
+/* Merge the entries of each indicator that share lines; with whole, every
+ * entry of an indicator into one span (more lines re-scanned, none missed). */
+static void recheck_compact(const uint8_t *buf, struct matcher_scratch *s, bool whole)
+{
+	qsort(s->rc, s->n_rc, sizeof(*s->rc), cmp_recheck);
+	size_t k = 0;
+	for (size_t i = 0; i < s->n_rc; i++) {
+		struct recheck e = s->rc[i];
+		struct recheck *last = k ? &s->rc[k - 1] : NULL;
+		if (last && last->ind == e.ind && (whole || recheck_joins(buf, last->end, e.start))) {
+			if (e.end > last->end)
+				last->end = e.end;
+		} else {
+			s->rc[k++] = e;
+		}
+	}
+	s->n_rc = k;
+}
+
+static bool recheck_push(const uint8_t *buf, struct matcher_scratch *s, uint64_t start,
+			 uint64_t end, uint32_t ind)
+{
+	if (s->n_rc) {
+		struct recheck *last = &s->rc[s->n_rc - 1];
+		if (last->ind == ind && start >= last->start && recheck_joins(buf, last->end, start)) {
+			if (end > last->end)
+				last->end = end;
+			return true;
+		}
+	}
+	if (s->n_rc == RECHECK_CAP) {
+		recheck_compact(buf, s, false);
+		if (s->n_rc > RECHECK_CAP / 2)
+			recheck_compact(buf, s, true);
+	}
 	if (s->n_rc == s->cap_rc) {
 		size_t cap = s->cap_rc ? s->cap_rc * 2 : 16;
 		struct recheck *v = realloc(s->rc, cap * sizeof(*v));
@@ -110,7 +162,7 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	const struct indicator *ind = m->ind[id].ind;
 	if (ind->type == IND_REGEX && !c->rechecking &&
 	    (!m->has_som[id] || memchr(c->buf + start, '\n', to - start))) {
-		if (!recheck_push(c->s, start, to, id))
+		if (!recheck_push(c->buf, c->s, start, to, id))
 			c->oom = true;
 		return c->oom ? 1 : 0;
 	}
@@ -160,14 +212,6 @@ static inline uint64_t count_nl(const uint8_t *p, size_t n)
 	return util_count_nl(p, n);
 }
 
-static int cmp_recheck(const void *a, const void *b)
-{
-	const struct recheck *x = a, *y = b;
-	if (x->ind != y->ind)
-		return x->ind < y->ind ? -1 : 1;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
 /* Re-scan each line touched by a regex hit that crossed a newline; each line
  * once per indicator however many hits touched it. */
 static enum cs_err recheck_lines(struct scan_ctx *c)
@@ -181,11 +225,14 @@ static enum cs_err recheck_lines(struct scan_ctx *c)
 		struct recheck r = s->rc[i];
 		if (i == 0 || s->rc[i - 1].ind != r.ind)
 			done = 0;
+		if (r.end <= done && r.end > r.start)
+			continue; /* its lines were re-scanned for this indicator already */
 		uint64_t ls = r.start;
-		while (ls > 0 && c->buf[ls - 1] != '\n')
-			ls--;
 		if (ls < done)
-			ls = done;
+			ls = done; /* the line of its start was re-scanned: go on from there */
+		else
+			while (ls > 0 && c->buf[ls - 1] != '\n')
+				ls--;
 		while (ls < r.end) {
 			const uint8_t *nl = memchr(c->buf + ls, '\n', c->len - ls);
 			uint64_t le = nl ? (uint64_t)(nl - c->buf) : c->len;

@@ -15,6 +15,7 @@
 
 #include "cybersieve/matcher.h"
 #include "cybersieve/pack.h"
+#include "match/matcher_int.h"
 
 struct ind_spec {
 	enum ind_type type;
@@ -216,6 +217,40 @@ static void test_regex_stays_on_line(void **state)
 	assert_int_equal(fx_scan(&fx, "x\nxzy\n"), 1);
 	assert_int_equal(fx.hits.v[0].line, 1);
 	assert_int_equal(fx.hits.v[0].start, 2);
+	fx_free(&fx);
+}
+
+/* Dotall regexes with an open end ("BEGIN.*") report every end after their
+ * start, each crossing a newline, so each asks for a line re-check. Two of
+ * them, their reports interleaved, over 4 MiB: the re-check list stays within
+ * its cap (it held one entry per report, 8 million, and 600 MB for a 16 MiB
+ * chunk), and each still matches on its own line only. */
+static void test_regex_recheck_bounded(void **state)
+{
+	(void)state;
+	static const struct ind_spec re[] = {
+		{IND_REGEX, IND_F_DOTALL, "BEGIN.*"},
+		{IND_REGEX, IND_F_DOTALL, "ZED.*"},
+	};
+	struct fixture fx;
+	fx_build(&fx, re, 2);
+	size_t n = (size_t)4 << 20, len = 0;
+	char *t = malloc(n);
+	assert_non_null(t);
+	len += (size_t)snprintf(t, n, "a BEGIN b\nZED c\n");
+	while (len + 100 <= n) {
+		memset(t + len, 'x', 99);
+		t[len + 99] = '\n';
+		len += 100;
+	}
+	assert_int_equal(fx_scan_n(&fx, t, len, 0), 2);
+	assert_int_equal(fx.hits.v[0].line, 0);
+	assert_int_equal(fx.hits.v[0].start, 2);
+	assert_int_equal(fx.hits.v[1].line, 1);
+	assert_int_equal(fx.hits.v[1].start, 10);
+	if (fx.s->cap_rc > ((size_t)1 << 18))
+		fail_msg("re-check list grew to %zu entries", fx.s->cap_rc);
+	free(t);
 	fx_free(&fx);
 }
 
@@ -477,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_email_boundaries),
 		cmocka_unit_test(test_literal_case),
 		cmocka_unit_test(test_regex_stays_on_line),
+		cmocka_unit_test(test_regex_recheck_bounded),
 		cmocka_unit_test(test_regex_line_anchor),
 		cmocka_unit_test(test_order_and_count),
 		cmocka_unit_test(test_empty_input),
