@@ -516,6 +516,17 @@ static bool is_digit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
+static bool is_alnum(uint8_t c)
+{
+	return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* A byte that continues a word or name: ASCII letter, digit or '_'. */
+static bool is_word(uint8_t c)
+{
+	return is_alnum(c) || c == '_';
+}
+
 static bool ip_char(bool v6, uint8_t c)
 {
 	return v6 ? hex_val(c) >= 0 || c == ':' : is_digit(c) || c == '.';
@@ -531,7 +542,8 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 	if (end < len) {
 		/* IPv4 may be followed by a letter or a sentence's dot, not a digit or ".5" */
 		uint8_t a = buf[end];
-		bool more = v6 ? ip_char(true, a) : is_digit(a);
+		/* IPv6 is not followed by a letter either: "Foo::add(" holds no "::add" */
+		bool more = v6 ? ip_char(true, a) || is_word(a) : is_digit(a);
 		if (more || (a == '.' && end + 1 < len && is_digit(buf[end + 1])))
 			return true;
 	}
@@ -543,7 +555,7 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 	if (start > 0) {
 		/* IPv4 only needs no digit or dot before it (::ffff:1.2.3.4 has its IPv4 part) */
 		uint8_t b = buf[start - 1];
-		if (v6 ? ip_char(true, b) || b == '.' : is_digit(b) || b == '.')
+		if (v6 ? ip_char(true, b) || b == '.' || is_word(b) : is_digit(b) || b == '.')
 			return true;
 	}
 	char text[48];
@@ -557,11 +569,6 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 		if (!emit(ctx, s->ip.e[first + i].ind, start, end))
 			return false;
 	return true;
-}
-
-static bool is_alnum(uint8_t c)
-{
-	return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
 static bool is_upper(uint8_t c)

@@ -327,7 +327,7 @@ static void ip_build(struct ipfx *f)
 	static const char *v[][2] = {
 		{"net8", "10.0.0.0/8"},      {"net16", "10.1.0.0/16"}, {"host", "10.1.2.3"},
 		{"doc", "192.0.2.0/24"},     {"v6net", "2001:db8::/32"}, {"v6host", "2001:db8::1"},
-		{"v6b", "2001:db8:1::/48"},
+		{"v6b", "2001:db8:1::/48"},  {"low6", "::/96"},
 	};
 	struct cs_diag d;
 	cs_diag_clear(&d);
@@ -389,6 +389,9 @@ static void test_ip_text(void **state)
 	assert_string_equal(ip_scan(&f, "src=2001:DB8::1 dst=2001:db8:1:2::5 x=2001:db9::1", o,
 				    sizeof(o)),
 			    "v6host=2001:DB8::1 v6b=2001:db8:1:2::5");
+	/* A scope operator is no address: a letter before or after "::" is no boundary. */
+	assert_string_equal(ip_scan(&f, "call Foo::add(x) Bar::bad_ a::9 x=::1 y", o, sizeof(o)),
+			    "low6=::1");
 	/* Timestamps are colon runs, not addresses. */
 	assert_string_equal(ip_scan(&f, "12:34:56 abc::12:34", o, sizeof(o)), "");
 	/* Eight groups without "::", leading zeros, the end of a line; seven are no address. */
