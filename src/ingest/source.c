@@ -2,8 +2,12 @@
  * recognised by its magic bytes) or stdin, with the SHA-256 of every raw byte
  * read from the descriptor. Raw bytes go through one fixed buffer and
  * decompressed bytes only into the caller's buffer, so memory stays flat
- * whatever the input. A damaged gzip stretch is reported once and skipped
- * to the next member header. The caller owns the struct; one thread at a time. */
+ * whatever the input. A damaged gzip member is reported once and the next
+ * member header is sought from just after the damaged member's start (a cut
+ * member runs on into the next one before the decoder fails): in a regular
+ * file bytes already passed are read again with pread(), not hashed twice;
+ * on a pipe only what the raw buffer still holds can be searched. The caller
+ * owns the struct; one thread at a time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,7 +29,9 @@
 /* Bytes kept before the read position when the raw buffer is refilled, so a
  * resync can look back past what a decoder swallowed into its bit buffer. */
 #define SOURCE_BACKUP 16
-/* Room for the backup bytes plus a partial magic on top of a full block. */
+/* Room for the backup bytes plus a partial magic on top of a full block.
+ * Reads fill what is free (never less than half a block), so a pipe's small
+ * reads pile up and a resync can search back through them. */
 #define SOURCE_RAW_CAP (SOURCE_RAW_BLOCK + 64)
 
 static const uint8_t source_gz_magic[3] = { 0x1f, 0x8b, 0x08 };
@@ -43,11 +49,14 @@ struct source {
 	int fd;
 	bool owns_fd;
 	bool pollable;        /* a pipe, FIFO, socket or terminal: reads can wait */
+	bool seekable;        /* a regular file: pread() can go back */
 	const volatile int *stop; /* when set and non-zero, waiting reads give up */
 	bool eof;
 	enum source_state state;
 	uint8_t *raw;         /* SOURCE_RAW_CAP bytes */
 	size_t rpos, rlen;    /* unread raw bytes are raw[rpos..rlen) */
+	uint64_t raw_end;     /* file offset just past raw[rlen - 1]; below
+			       * info.raw_read while bytes are read again */
 	struct inflate_stream *z;
 	uint64_t member_raw;  /* raw offset where the current member began */
 	EVP_MD_CTX *sha;
@@ -64,7 +73,7 @@ struct source {
 /* Raw offset in the file of s->raw[0]. */
 static uint64_t source_raw_base(const struct source *s)
 {
-	return s->info.raw_read - s->rlen;
+	return s->raw_end - s->rlen;
 }
 
 static void source_pend(struct source *s, enum cs_err err, int e, uint64_t offset,
@@ -155,27 +164,52 @@ static enum cs_err source_read_fd(struct source *s, uint8_t *dst, size_t len, si
 	return CS_OK;
 }
 
+/* Bytes of a regular file read (and hashed) before, read again from
+ * s->raw_end, never past what read() has passed. */
+static enum cs_err source_reread(struct source *s, uint8_t *dst, size_t len, size_t *n)
+{
+	uint64_t left = s->info.raw_read - s->raw_end;
+	ssize_t r;
+
+	if (len > left)
+		len = (size_t)left;
+	do
+		r = pread(s->fd, dst, len, (off_t)s->raw_end);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		source_pend_io(s, r < 0 ? errno : EIO);
+		return CS_ERR_IO;
+	}
+	*n = (size_t)r;
+	return CS_OK;
+}
+
 /* Make at least `need` unread raw bytes available unless the input ends first. */
 static enum cs_err source_fill(struct source *s, size_t need)
 {
-	while (s->rlen - s->rpos < need && !s->eof) {
-		if (SOURCE_RAW_CAP - s->rlen < SOURCE_RAW_BLOCK) {
+	while (s->rlen - s->rpos < need && (s->raw_end < s->info.raw_read || !s->eof)) {
+		if (SOURCE_RAW_CAP - s->rlen < SOURCE_RAW_BLOCK / 2) {
 			size_t keep = s->rpos - (s->rpos < SOURCE_BACKUP ? s->rpos : SOURCE_BACKUP);
 			memmove(s->raw, s->raw + keep, s->rlen - keep);
 			s->rlen -= keep;
 			s->rpos -= keep;
 		}
-		size_t n;
-		enum cs_err err = source_read_fd(s, s->raw + s->rlen, SOURCE_RAW_BLOCK, &n);
+		size_t n, room = SOURCE_RAW_CAP - s->rlen;
+		if (room > SOURCE_RAW_BLOCK)
+			room = SOURCE_RAW_BLOCK;
+		enum cs_err err = s->raw_end < s->info.raw_read
+				  ? source_reread(s, s->raw + s->rlen, room, &n)
+				  : source_read_fd(s, s->raw + s->rlen, room, &n);
 		if (err)
 			return err;
 		s->rlen += n;
+		s->raw_end += n;
 	}
 	return CS_OK;
 }
 
 static enum cs_err source_open_fd(const char *path, int *fd, bool *owns, uint64_t *size,
-				  bool *pollable, struct cs_diag *d)
+				  bool *pollable, bool *seekable, struct cs_diag *d)
 {
 	char ebuf[128];
 	struct stat st;
@@ -197,6 +231,7 @@ static enum cs_err source_open_fd(const char *path, int *fd, bool *owns, uint64_
 	}
 	*size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	*pollable = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
+	*seekable = S_ISREG(st.st_mode);
 	if (S_ISREG(st.st_mode))
 		(void)posix_fadvise(*fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return CS_OK;
@@ -250,7 +285,8 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
 		goto fail;
 	}
-	err = source_open_fd(path, &s->fd, &s->owns_fd, &s->info.raw_size, &s->pollable, d);
+	err = source_open_fd(path, &s->fd, &s->owns_fd, &s->info.raw_size, &s->pollable,
+			     &s->seekable, d);
 	if (err)
 		goto fail;
 	s->info.is_stdin = !s->owns_fd;
@@ -285,6 +321,8 @@ static void source_plain_read(struct source *s, uint8_t *buf, size_t cap, size_t
 			if (source_read_fd(s, buf + *got, cap - *got, &n) != CS_OK)
 				return;
 			*got += n;
+			s->rpos = s->rlen = 0;
+			s->raw_end = s->info.raw_read;
 		} else {
 			s->rpos = s->rlen = 0;
 			if (source_fill(s, 1) != CS_OK)
@@ -294,24 +332,26 @@ static void source_plain_read(struct source *s, uint8_t *buf, size_t cap, size_t
 }
 
 /* Damage in the current member: report it, then look for the next header
- * from just after the member's start or a little before the point reached
- * (a truncated member at the end of input has nothing after it). */
-static void source_gz_damaged(struct source *s, const char *what, const char *reason,
-			      bool at_end)
+ * from just after the member's start. A member cut short runs on into the
+ * one after it, so the decoder fails past that member's header: searching
+ * only from where it failed would lose every later member. */
+static void source_gz_damaged(struct source *s, const char *what, const char *reason)
 {
 	uint64_t base = source_raw_base(s);
-	uint64_t from = base + s->rpos;
+	uint64_t from = s->member_raw + 1;
 
 	source_pend(s, CS_ERR_FORMAT, 0, s->member_raw,
 		    "%s gzip member at decompressed offset %llu: %s", what,
 		    (unsigned long long)s->info.out_bytes, reason);
-	from = from > SOURCE_BACKUP ? from - SOURCE_BACKUP : 0;
-	if (from < s->member_raw + 1)
-		from = s->member_raw + 1;
-	if (from < base)
-		from = base;
-	s->rpos = (size_t)(from - base);
-	s->state = at_end ? SOURCE_DONE : SOURCE_GZ_SEEK;
+	s->state = SOURCE_GZ_SEEK;
+	if (from >= base) {
+		s->rpos = (size_t)(from - base);
+	} else if (s->seekable) {
+		s->rpos = s->rlen = 0;
+		s->raw_end = from;
+	} else {
+		s->rpos = 0; /* a pipe: what the buffer still holds */
+	}
 }
 
 /* Between members: a header starts the next one; zero padding is skipped;
@@ -343,10 +383,21 @@ static void source_gz_header(struct source *s)
 	}
 }
 
+/* A gzip member header as writers make them: deflate, no reserved flag,
+ * XFL 0, 2 or 4, a known OS byte. Only a resync asks this much, so that
+ * three bytes inside compressed data are seldom taken for a header. */
+static bool source_gz_plausible(const uint8_t *h)
+{
+	return (h[3] & 0xe0) == 0 && (h[8] == 0 || h[8] == 2 || h[8] == 4) &&
+	       (h[9] <= 13 || h[9] == 255);
+}
+
+#define SOURCE_GZ_HEADER_LEN 10
+
 /* After damage: the next member header, else the end of input. */
 static void source_gz_seek(struct source *s)
 {
-	if (source_fill(s, sizeof(source_gz_magic)) != CS_OK)
+	if (source_fill(s, SOURCE_GZ_HEADER_LEN) != CS_OK)
 		return;
 	size_t avail = s->rlen - s->rpos;
 	if (avail < sizeof(source_gz_magic)) {
@@ -356,14 +407,25 @@ static void source_gz_seek(struct source *s)
 	}
 	const uint8_t *hit = memmem(s->raw + s->rpos, avail, source_gz_magic,
 				    sizeof(source_gz_magic));
-	if (hit) {
-		s->rpos = (size_t)(hit - s->raw);
-		s->info.gz_resyncs++;
-		s->state = SOURCE_GZ_HEADER;
-	} else {
+	if (!hit) {
 		/* The last two bytes may be the start of a header cut by the buffer. */
 		s->rpos = s->rlen - (sizeof(source_gz_magic) - 1);
+		return;
 	}
+	size_t at = (size_t)(hit - s->raw);
+	if (s->rlen - at < SOURCE_GZ_HEADER_LEN) {
+		if (at > s->rpos) {
+			s->rpos = at; /* fill the rest of the header first */
+			return;
+		}
+		/* A header cut by the end of input: let the member report it. */
+	} else if (!source_gz_plausible(hit)) {
+		s->rpos = at + 1;
+		return;
+	}
+	s->rpos = at;
+	s->info.gz_resyncs++;
+	s->state = SOURCE_GZ_HEADER;
 }
 
 /* Decode from the raw buffer into buf until the member ends, buf is full,
@@ -385,14 +447,14 @@ static void source_gz_member(struct source *s, uint8_t *buf, size_t cap, size_t 
 	*got += io.out_made;
 	s->info.out_bytes += io.out_made;
 	if (st == INFLATE_BAD)
-		source_gz_damaged(s, "corrupt", reason, false);
+		source_gz_damaged(s, "corrupt", reason);
 	else if (st == INFLATE_MEMBER_END)
 		s->state = SOURCE_GZ_HEADER;
 	else if (io.in_len == 0 && io.out_made == 0)
 		/* End of input with the member still open: nothing left to flush. */
-		source_gz_damaged(s, "truncated", "unexpected end of file", true);
+		source_gz_damaged(s, "truncated", "unexpected end of file");
 	else if (io.in_used == 0 && io.out_made == 0)
-		source_gz_damaged(s, "corrupt", "decoder made no progress", false);
+		source_gz_damaged(s, "corrupt", "decoder made no progress");
 }
 
 static void source_gz_read(struct source *s, uint8_t *buf, size_t cap, size_t *got)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -624,6 +625,94 @@ static void test_gzip_trailing_bytes(void **state)
 	bytes_free(&d), bytes_free(&d2), bytes_free(&gz), bytes_free(&gz2), bytes_free(&file);
 }
 
+static int pipe_rd = -1;
+
+/* A child writes b into a pipe; the read end is left in pipe_rd. */
+static pid_t pipe_feed(const struct bytes *b)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		size_t off = 0;
+		while (off < b->n) {
+			ssize_t w = write(fds[1], b->p + off, b->n - off);
+			if (w <= 0)
+				_exit(1);
+			off += (size_t)w;
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	pipe_rd = fds[0];
+	return pid;
+}
+
+/* A member cut short and followed by whole members (`cat cut.gz b.gz c.gz`):
+ * the decoder runs on into the next member before it fails, and the members
+ * after the cut are still found, in the raw buffer or read again from the
+ * file past it. Text makes Huffman blocks, random bytes stored blocks. */
+static void test_gzip_cut_member_then_more(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t n;
+		bool random;
+		unsigned cut_pct;
+	} cases[] = {
+		{ 200000, false, 90 },
+		{ 12 << 20, false, 80 },
+		{ 3 << 20, true, 70 },
+	};
+	struct bytes b = make_text(70000, 52), c = make_text(60000, 53);
+	struct bytes gb = gz_of(&b), gc = gz_of(&c);
+	static const size_t caps[] = { 4096, RAW_BLOCK };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bytes a = cases[i].random ? make_random(cases[i].n, 51)
+						 : make_text(cases[i].n, 51);
+		struct bytes ga = gz_of(&a), file = { 0 };
+		size_t cut = ga.n / 100 * cases[i].cut_pct;
+		bytes_add(&file, ga.p, cut);
+		bytes_add(&file, gb.p, gb.n);
+		bytes_add(&file, gc.p, gc.n);
+		if (i > 0) /* the header of b is read again */
+			assert_true(cut > 2 * RAW_BLOCK);
+		const char *path = write_file("cut-then-more.gz", file.p, file.n);
+		/* The small case also through a pipe, which cannot be read again. */
+		for (size_t k = 0; k < (i == 0 ? 3u : 2u); k++) {
+			struct drained r;
+			if (k < 2) {
+				drain(path, caps[k], &r);
+			} else {
+				pid_t pid = pipe_feed(&file);
+				char fdpath[64];
+				snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", pipe_rd);
+				drain(fdpath, 4096, &r);
+				close(pipe_rd);
+				int status;
+				assert_int_equal(waitpid(pid, &status, 0), pid);
+				assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+			}
+			assert_int_equal(r.n_err, 1);
+			assert_int_equal(r.first.offset, 0);
+			assert_true(r.out.n >= 1000 + b.n + c.n);
+			assert_memory_equal(r.out.p, a.p, 1000);
+			assert_memory_equal(r.out.p + r.out.n - c.n - b.n, b.p, b.n);
+			assert_memory_equal(r.out.p + r.out.n - c.n, c.p, c.n);
+			assert_int_equal(r.info.gz_members, 3);
+			assert_int_equal(r.info.gz_resyncs, 1);
+			assert_int_equal(r.info.raw_read, file.n);
+			assert_sha_of_file(r.sha, file.p, file.n);
+			bytes_free(&r.out);
+		}
+		bytes_free(&a), bytes_free(&ga), bytes_free(&file);
+	}
+	bytes_free(&b), bytes_free(&c), bytes_free(&gb), bytes_free(&gc);
+}
+
 /* 64 MiB of zeros from a ~64 KiB file: every call stays within cap. */
 static void test_gzip_bomb_bounded(void **state)
 {
@@ -737,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_gzip_bad_trailer),
 		cmocka_unit_test(test_gzip_truncated),
 		cmocka_unit_test(test_gzip_trailing_bytes),
+		cmocka_unit_test(test_gzip_cut_member_then_more),
 		cmocka_unit_test(test_gzip_bomb_bounded),
 		cmocka_unit_test(test_finish_hashes_rest),
 		cmocka_unit_test(test_open_errors),
