@@ -103,6 +103,7 @@ struct batch_result {
 	uint64_t raw_bytes, bytes, lines;
 	double seconds;
 	bool output_failed;     /* the run stopped: the records file could not be written */
+	bool interrupted;       /* a stop left an input unread or read in part */
 	struct cs_diag output_diag;
 };
 

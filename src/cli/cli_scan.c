@@ -366,6 +366,7 @@ struct cap_cookie {
 	const uint8_t *prefix;
 	size_t n, pos;
 	bool failed;
+	bool stopped;   /* the failure was a stop asked while waiting on a pipe */
 	struct cs_diag d;
 };
 
@@ -381,9 +382,11 @@ static ssize_t cap_cookie_read(void *c, char *buf, size_t size)
 	if (k->failed)
 		return 0;
 	size_t got = 0;
-	if (source_read(k->src, (uint8_t *)buf, size, &got, &k->d) != CS_OK) {
-		/* Corrupt gzip or a read error: the capture ends here, cut short. */
+	enum cs_err e = source_read(k->src, (uint8_t *)buf, size, &got, &k->d);
+	if (e != CS_OK) {
+		/* Corrupt gzip, a read error or a stop: the capture ends here, cut short. */
 		k->failed = true;
+		k->stopped = e == CS_ERR_STOPPED;
 		return got ? (ssize_t)got : 0;
 	}
 	return (ssize_t)got;
@@ -485,9 +488,12 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 			    (unsigned long long)st.records_dropped);
 		cap_note(in, INPUT_PARTIAL, &d);
 	}
+	if (ck.stopped)
+		s->res.interrupted = true;
 	if (st.stopped) {
 		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "interrupted before the end");
 		cap_note(in, INPUT_PARTIAL, &d);
+		s->res.interrupted = true;
 	}
 	if (e == CS_ERR_IO) {
 		s->res.output_failed = true;
@@ -498,7 +504,8 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 }
 
 /* The signed manifest, once the records are closed; complete is false when
- * the run stopped on an output failure or a signal. */
+ * the run stopped on an output failure, or a signal left an input unread or
+ * read in part (a signal after the last input was read changes nothing). */
 static void write_manifest(struct scan_run *s)
 {
 	if (s->seal.dir_fd < 0)
@@ -522,7 +529,7 @@ static void write_manifest(struct scan_run *s)
 		.operator_name = s->cfg.operator_name, .sensor_id = s->cfg.sensor_id, .host = host,
 		.command_line = s->cmdline, .fingerprint = s->seal.fingerprint, .inputs = in,
 		.n_inputs = s->res.n_inputs, .packs = s->rules.packs, .n_packs = s->rules.n,
-		.counts = ev_writer_counts(s->w), .complete = !s->res.output_failed && !g_stop,
+		.counts = ev_writer_counts(s->w), .complete = !s->res.output_failed && !s->res.interrupted,
 	};
 	m.n_files = ev_writer_files(s->w, &m.files);
 	struct jbuf j;

@@ -131,6 +131,7 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 		if (e == CS_ERR_STOPPED) {
 			/* Asked to stop while waiting on a pipe: what came before is scanned. */
 			batch_note(b, r->in, INPUT_PARTIAL, &d);
+			b->res->interrupted = true;
 			r->eof = r->stopped = true;
 			s->len = fill;
 			return true;
@@ -250,6 +251,7 @@ void batch_read_input(struct batch *b, size_t index)
 		if (b->opts.stop && *b->opts.stop) {
 			cs_diag_set(&d, e->path, CS_DIAG_NONE, r.off, "interrupted before the end");
 			batch_note(b, in, INPUT_PARTIAL, &d);
+			b->res->interrupted = true;
 			r.eof = r.stopped = true;
 		}
 		struct slot *s = batch_acquire(b);

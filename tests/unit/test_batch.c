@@ -211,6 +211,9 @@ static struct batch_opts default_opts(void)
 	return o;
 }
 
+/* A file listed by the walk and gone before it is read: its open fails. */
+static const char *unlink_after_walk;
+
 static void run(struct env *e, char **paths, size_t n_paths, const struct batch_opts *opts,
 		struct out *o)
 {
@@ -219,6 +222,8 @@ static void run(struct env *e, char **paths, size_t n_paths, const struct batch_
 	struct walk_opts wo = {0};
 	assert_int_equal(walk_paths((const char *const *)paths, n_paths, &wo, &wl), CS_OK);
 	assert_int_equal(wl.n, n_paths);
+	if (unlink_after_walk)
+		assert_int_equal(unlink(unlink_after_walk), 0);
 	char *outp = env_path(e, "records.ndjson");
 	struct ev_writer *w;
 	struct cs_diag d;
@@ -703,6 +708,51 @@ static void test_gzip_input(void **state)
 	free(t.p);
 }
 
+static volatile int stop_flag;
+
+/* Stands for a signal handler: a stop asked when the input that fails to
+ * open is met, that is while the run reads it. */
+static void stop_on_event(void *ctx, const struct cs_diag *d)
+{
+	(void)ctx;
+	if (strstr(d->file, "gone.log"))
+		stop_flag = 1;
+}
+
+/* A stop after the last input was read leaves the run whole; a stop with an
+ * input still to read leaves that input unread and the run interrupted. */
+static void test_stop_after_last_input(void **state)
+{
+	struct env *e = *state;
+	static const char text[] = "x " LIT "\n";
+	struct batch_opts opts = default_opts();
+	opts.stop = &stop_flag;
+	opts.on_event = stop_on_event;
+	for (int more = 0; more < 2; more++) {
+		char *paths[3];
+		paths[0] = write_file(e, "first.log", text, sizeof(text) - 1);
+		paths[1] = write_file(e, "gone.log", text, sizeof(text) - 1);
+		paths[2] = write_file(e, "last.log", text, sizeof(text) - 1);
+		struct out o;
+		stop_flag = 0;
+		unlink_after_walk = paths[1];
+		run(e, paths, 2 + (size_t)more, &opts, &o);
+		unlink_after_walk = NULL;
+		assert_int_equal(stop_flag, 1);
+		assert_int_equal(o.n, 1);
+		assert_int_equal(o.res.inputs[0].status, INPUT_COMPLETE);
+		assert_int_equal(o.res.inputs[1].status, INPUT_FAILED);
+		if (more) {
+			assert_int_equal(o.res.inputs[2].status, INPUT_FAILED);
+			assert_true(o.res.interrupted);
+		} else {
+			assert_false(o.res.interrupted);
+		}
+		out_fini(&o);
+		free_paths(paths, 3);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_threads_identical),
 		cmocka_unit_test(test_spill_across_inputs),
 		cmocka_unit_test(test_gzip_input),
+		cmocka_unit_test(test_stop_after_last_input),
 	};
 	return cmocka_run_group_tests(tests, env_setup, env_teardown);
 }
