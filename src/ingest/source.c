@@ -112,15 +112,16 @@ static void source_pend_io(struct source *s, int e)
 	s->state = SOURCE_DONE;
 }
 
-/* For an input that can wait (a pipe fed by `tail -f`, say): wait for data a
- * fifth of a second at a time, so that a stop is seen within that time
- * whichever thread the signal went to. CS_ERR_STOPPED (pending) when asked. */
+/* For an input that can wait (a pipe fed by `tail -f`, a FIFO with no writer
+ * yet): wait for data a fifth of a second at a time, so that a stop is seen
+ * within that time whichever thread the signal went to. CS_ERR_STOPPED
+ * (pending) when asked. */
 static enum cs_err source_wait(struct source *s)
 {
-	if (!s->stop || !s->pollable)
+	if (!s->pollable)
 		return CS_OK;
 	for (;;) {
-		if (*s->stop) {
+		if (s->stop && *s->stop) {
 			source_pend(s, CS_ERR_STOPPED, 0, s->info.raw_read,
 				    "interrupted before the end");
 			return CS_ERR_STOPPED;
@@ -216,8 +217,14 @@ static enum cs_err source_open_fd(const char *path, int *fd, bool *owns, uint64_
 	int e;
 
 	*owns = strcmp(path, "-") != 0;
-	*fd = *owns ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	/* Non-blocking, so that opening a FIFO does not wait for its writer
+	 * (reads wait in poll(), where a stop is seen); blocking again after. */
+	*fd = *owns ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : STDIN_FILENO;
 	if (*fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (*owns && fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) < 0) {
 		e = errno;
 		goto fail;
 	}

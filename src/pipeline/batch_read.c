@@ -237,7 +237,10 @@ void batch_read_input(struct batch *b, size_t index)
 		return;
 	}
 	struct reading r = {.in = in, .first = true};
-	if (source_open_ex(e->path, b->opts.stop, &r.src, &d) != CS_OK) {
+	enum cs_err oe = source_open_ex(e->path, b->opts.stop, &r.src, &d);
+	if (oe == CS_ERR_STOPPED) /* a FIFO with no writer yet, say */
+		b->res->interrupted = true;
+	if (oe != CS_OK) {
 		open_failed(b, in, &d);
 		return;
 	}

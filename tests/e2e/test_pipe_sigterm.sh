@@ -77,4 +77,42 @@ for r in recs:
 PY
 "$CS_BIN" verify "$E2E_TMP/pcap" >"$E2E_TMP/pcap.verify" 2>&1
 grep -q "FAIL" "$E2E_TMP/pcap.verify" && fail "pcap: records written before SIGTERM do not verify"
+
+# A FIFO named as the input that no writer has opened yet: opening it must
+# not wait for one. With a writer that comes a second late the data is read
+# whole; with none, SIGTERM ends the run at once and the input is not read.
+mkfifo "$E2E_TMP/late.fifo" "$E2E_TMP/none.fifo" || { echo "SKIP: mkfifo failed" >&2; exit 77; }
+"$CS_BIN" scan -q --threads 1 --out "$E2E_TMP/late" -e domain:evil-pipe.example \
+	"$E2E_TMP/late.fifo" 2>"$E2E_TMP/late.err" &
+pid=$!
+sleep 1
+cat "$E2E_TMP/feed.log" >"$E2E_TMP/late.fifo"
+wait $pid
+rc=$?
+[ $rc -eq 0 ] || fail "late writer: exit status $rc, expected 0 (matches, all complete)"
+grep -c '"evil-pipe.example"' "$E2E_TMP/late/records.ndjson" | grep -qx 1 ||
+	fail "late writer: the record of the FIFO's data is missing"
+grep -q '"complete":true' "$E2E_TMP/late/manifest.json" || fail "late writer: run not complete"
+
+"$CS_BIN" scan -q --threads 1 --out "$E2E_TMP/none" -e domain:evil-pipe.example \
+	"$E2E_TMP/none.fifo" 2>"$E2E_TMP/none.err" &
+pid=$!
+sleep 1
+kill -TERM $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if kill -0 $pid 2>/dev/null; then
+	kill -KILL $pid
+	fail "no writer: still running 5 s after SIGTERM while opening a FIFO"
+else
+	wait $pid
+	rc=$?
+	[ $rc -eq 4 ] || fail "no writer: exit status $rc after SIGTERM, expected 4 (no match, input failed)"
+	grep -q '"complete":false' "$E2E_TMP/none/manifest.json" ||
+		fail "no writer: manifest not marked incomplete"
+	expect_grep "no writer: reason given" "$E2E_TMP/none.err" "interrupted"
+fi
 finish
