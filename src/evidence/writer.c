@@ -210,11 +210,20 @@ static void count_categories(struct ev_writer *w)
 	}
 }
 
+/* Write the scratch buffer whole. On failure the records file is cut back
+ * to its last whole record: ours at f->bytes; standard output where this
+ * write began when it is a regular file (`--out - > file`). A pipe cannot be
+ * cut back, and the message says its last record may be cut. */
 static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, struct cs_diag *d)
 {
+	int fd = w->is_stdout ? STDOUT_FILENO : w->fd;
+	struct stat st;
+	off_t start = (off_t)f->bytes;
+	if (w->is_stdout)
+		start = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? lseek(fd, 0, SEEK_CUR) : -1;
 	size_t done = 0, len = w->scratch.len;
 	while (done < len) {
-		ssize_t n = write(w->is_stdout ? STDOUT_FILENO : w->fd, w->scratch.p + done, len - done);
+		ssize_t n = write(fd, w->scratch.p + done, len - done);
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
@@ -223,12 +232,12 @@ static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, struc
 			continue;
 		int e = n < 0 ? errno : ENOSPC;
 		w->failed = true;
-		/* Drop the partial tail so the file ends on a whole, linked record. */
-		if (!w->is_stdout && ftruncate(w->fd, (off_t)f->bytes) != 0) {
-			/* Nothing more can be done; the error below says the write failed. */
-		}
-		cs_diag_set(d, w->path ? w->path : f->name, CS_DIAG_NONE, f->bytes,
-			    "write failed: %s", strerror(e));
+		bool whole = done == 0;
+		if (!whole && start >= 0 && ftruncate(fd, start) == 0)
+			whole = lseek(fd, start, SEEK_SET) == start;
+		const char *name = w->is_stdout ? "standard output" : w->path ? w->path : f->name;
+		cs_diag_set(d, name, CS_DIAG_NONE, f->bytes, "write failed: %s%s", strerror(e),
+			    whole ? "" : " (the last record written may be cut)");
 		if (d)
 			d->sys_errno = e;
 		return CS_ERR_IO;

@@ -2,7 +2,7 @@
 # Output on a full file system (a 1 MiB tmpfs mounted here): the run stops with a
 # clear error naming the records file, what was written is whole NDJSON, its hash
 # chain verifies, inputs whose records were lost are not reported complete, and
-# verify says the run is incomplete.
+# verify says the run is incomplete. The same with `--out -` into a file there.
 # Usage: test_log_diskfull.sh BINARY SOURCE_DIR. Needs root (mount).
 . "$2/tests/e2e/lib.sh"
 e2e_init "$1" "$2"
@@ -57,4 +57,18 @@ PY
 else
 	expect_grep "unsealed run said" "$E2E_TMP/verify.out" "unsealed"
 fi
+
+# `--out -` into a file on the full file system: the message names standard
+# output, and the file is cut back to its last whole record.
+rm -rf "$MNT/ev"
+"$CS_BIN" scan -q --threads 2 -e domain:evil-full.example --out - "$E2E_TMP"/in*.log \
+	>"$MNT/stdout.ndjson" 2>"$E2E_TMP/err2"
+expect_rc "scan --out - on a full file system" 2 $?
+expect_grep "stdout: error names standard output" "$E2E_TMP/err2" "standard output: offset"
+expect_grep "stdout: error names the cause" "$E2E_TMP/err2" "No space left on device"
+grep -q "records.ndjson" "$E2E_TMP/err2" && fail "stdout: error names records.ndjson"
+grep -q "may be cut" "$E2E_TMP/err2" && fail "stdout: a regular file was not cut back"
+ndjson_valid "$MNT/stdout.ndjson" || fail "stdout: not whole NDJSON after the disk filled"
+n=$(wc -l <"$MNT/stdout.ndjson")
+[ "$n" -gt 0 ] || fail "stdout: no record landed before the disk filled (test needs some)"
 finish
