@@ -104,6 +104,7 @@ struct batch_result {
 	double seconds;
 	bool output_failed;     /* the run stopped: the records file could not be written */
 	bool interrupted;       /* a stop left an input unread or read in part */
+	size_t long_line_peak;  /* most bytes held at once for lines longer than a chunk */
 	struct cs_diag output_diag;
 };
 

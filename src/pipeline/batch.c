@@ -88,8 +88,19 @@ static void *emitter_main(void *arg)
 		pthread_mutex_unlock(&b->mu);
 
 		batch_emit_slot(b, s);
+		/* A buffer grown for a long line goes back now, not when its slot
+		 * is filled again, so that only one is ever held. */
+		bool shrunk = s->cap > b->opts.chunk_size;
+		size_t shrunk_bytes = shrunk ? s->cap : 0;
+		if (shrunk) {
+			free(s->buf);
+			s->buf = NULL;
+			s->cap = 0;
+		}
 
 		pthread_mutex_lock(&b->mu);
+		b->grown -= shrunk;
+		b->grown_bytes -= shrunk_bytes;
 		b->next_emit++;
 		s->state = SLOT_FREE;
 		pthread_cond_broadcast(&b->cv_free);
@@ -106,6 +117,47 @@ struct slot *batch_acquire(struct batch *b)
 	pthread_mutex_unlock(&b->mu);
 	s->seq = b->next_fill;
 	return s;
+}
+
+/* Reader side: make s hold at least `need` bytes. Past the chunk size it
+ * first waits until no other slot holds a grown buffer (the emitter gives
+ * each back), so long lines cost one buffer, not one per slot. */
+bool batch_grow_slot(struct batch *b, struct slot *s, size_t need)
+{
+	if (s->cap >= need)
+		return true;
+	bool crosses = need > b->opts.chunk_size && s->cap <= b->opts.chunk_size;
+	if (crosses) {
+		pthread_mutex_lock(&b->mu);
+		while (b->grown > 0 && !atomic_load(&b->abort))
+			pthread_cond_wait(&b->cv_free, &b->mu);
+		pthread_mutex_unlock(&b->mu);
+	}
+	size_t old = s->cap > b->opts.chunk_size ? s->cap : 0;
+	uint8_t *p = realloc(s->buf, need);
+	if (!p)
+		return false;
+	s->buf = p;
+	s->cap = need;
+	if (need > b->opts.chunk_size) {
+		pthread_mutex_lock(&b->mu);
+		b->grown += crosses;
+		b->grown_bytes += need - old;
+		pthread_mutex_unlock(&b->mu);
+		batch_note_line_mem(b);
+	}
+	return true;
+}
+
+/* Reader side: the bytes held for long lines now (grown slots and a grown
+ * carry) joins the run's peak. */
+void batch_note_line_mem(struct batch *b)
+{
+	pthread_mutex_lock(&b->mu);
+	size_t now = b->grown_bytes + (b->carry_cap > b->opts.chunk_size ? b->carry_cap : 0);
+	if (now > b->res->long_line_peak)
+		b->res->long_line_peak = now;
+	pthread_mutex_unlock(&b->mu);
 }
 
 void batch_publish(struct batch *b, struct slot *s)

@@ -49,6 +49,9 @@ struct batch {
 	size_t n_slots;
 	uint64_t next_fill, next_scan, next_emit, total_seq;
 	bool reader_done;
+	unsigned grown;          /* slots holding a buffer grown past chunk_size (at most one
+				  * but on abort): a long line waits for the last one's release */
+	size_t grown_bytes;      /* their buffers' bytes */
 	atomic_bool abort;       /* output failed: stop reading */
 	struct worker *workers;
 
@@ -81,6 +84,8 @@ struct batch {
 
 struct slot *batch_acquire(struct batch *b);
 void batch_publish(struct batch *b, struct slot *s);
+bool batch_grow_slot(struct batch *b, struct slot *s, size_t need);
+void batch_note_line_mem(struct batch *b);
 void batch_drain(struct batch *b);
 void batch_read_input(struct batch *b, size_t index);
 void batch_emit_slot(struct batch *b, struct slot *s);

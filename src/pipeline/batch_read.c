@@ -1,7 +1,9 @@
 /* Batch pipeline, reader stage: one input at a time into newline-aligned chunks.
  * A line longer than the chunk grows its slot up to max_line; a longer one is
  * cut there and scanned in pieces that overlap by the longest fixed-width
- * indicator, so no literal, domain, address or hash is lost at the cut. */
+ * indicator, so no literal, domain, address or hash is lost at the cut. One
+ * grown slot at a time (batch_grow_slot), and the carry of a long line's tail
+ * is given back once copied: long lines cost about twice max_line at most. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,8 @@ static bool keep_carry(struct batch *b, const uint8_t *p, size_t n)
 {
 	if (!reserve(&b->carry, &b->carry_cap, n ? n : 1))
 		return false;
+	if (b->carry_cap > b->opts.chunk_size)
+		batch_note_line_mem(b);
 	memmove(b->carry, p, n);
 	b->carry_len = n;
 	return true;
@@ -112,11 +116,16 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 		target = limit;
 	if (target <= b->carry_len)
 		target = b->carry_len + 1;
-	if (s->cap > target && s->cap > b->opts.chunk_size)
-		s->cap = 0, free(s->buf), s->buf = NULL; /* give back a slot grown by a long line */
-	if (!reserve(&s->buf, &s->cap, target))
+	if (!batch_grow_slot(b, s, target))
 		return false;
-	memcpy(s->buf, b->carry, b->carry_len);
+	if (b->carry_len)
+		memcpy(s->buf, b->carry, b->carry_len);
+	if (b->carry_cap > b->opts.chunk_size) {
+		/* A long line's tail: give its buffer back now that it is copied. */
+		free(b->carry);
+		b->carry = NULL;
+		b->carry_cap = 0;
+	}
 	size_t fill = b->carry_len;
 	size_t searched = 0; /* s->buf[0, searched) is known to hold no newline */
 	s->skip = r->split_pending ? b->carry_len : 0;
@@ -172,7 +181,7 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 					   (unsigned long long)b->opts.chunk_size);
 			r->grew = true;
 			target = target * 2 < limit ? target * 2 : limit;
-			if (!reserve(&s->buf, &s->cap, target))
+			if (!batch_grow_slot(b, s, target))
 				return false;
 			continue;
 		}

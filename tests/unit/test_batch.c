@@ -708,6 +708,41 @@ static void test_gzip_input(void **state)
 	free(t.p);
 }
 
+/* Many lines longer than a chunk, back to back, with the reader free to run
+ * ahead of the workers: only one slot at a time holds a grown buffer, so the
+ * bytes held for long lines stay within twice max_line whatever the threads. */
+static void test_long_lines_one_buffer(void **state)
+{
+	struct env *e = *state;
+	struct text t = {0};
+	for (int i = 0; i < 40; i++) {
+		size_t at = t.n;
+		text_fill(&t, 'a' + (char)(i % 26), 40000);
+		memcpy(t.p + at + 20000, " " LIT " ", strlen(LIT) + 2);
+		text_adds(&t, "\n");
+	}
+	char *p = write_file(e, "long-lines.log", t.p, t.n);
+	struct batch_opts opts = default_opts();
+	opts.max_line = 65536;
+	for (unsigned threads = 1; threads <= 4; threads *= 2) {
+		opts.threads = threads;
+		struct out o;
+		run(e, &p, 1, &opts, &o);
+		assert_int_equal(o.n, 40);
+		for (size_t k = 0; k < o.n; k++) {
+			assert_string_equal(o.r[k].id, "lit");
+			assert_int_equal(o.r[k].line, k + 1);
+			assert_false(o.r[k].split);
+		}
+		assert_int_equal(o.res.inputs[0].lines_split, 0);
+		assert_true(o.res.long_line_peak > opts.chunk_size);
+		assert_true(o.res.long_line_peak <= 2 * opts.max_line);
+		out_fini(&o);
+	}
+	free(p);
+	free(t.p);
+}
+
 static volatile int stop_flag;
 
 /* Stands for a signal handler: a stop asked when the input that fails to
@@ -766,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_spill_across_inputs),
 		cmocka_unit_test(test_gzip_input),
 		cmocka_unit_test(test_stop_after_last_input),
+		cmocka_unit_test(test_long_lines_one_buffer),
 	};
 	return cmocka_run_group_tests(tests, env_setup, env_teardown);
 }
