@@ -134,11 +134,17 @@ void matcher_destroy(struct matcher *m);
  * matcher_stream lives inline in its flow (one thread); the engine stream it
  * holds costs matcher_stream_size() bytes from open to close.
  * Boundaries are confirmed with the bytes at hand: the current segment and a
- * tail of MATCHER_STREAM_TAIL bytes of earlier ones. A byte not at hand (after
- * a match that ends where the segment ends, or before a long match) counts
- * as a boundary: the match is accepted rather than lost. */
+ * tail of MATCHER_STREAM_TAIL bytes of earlier ones. A candidate whose end
+ * lies in the last two bytes of a segment, whose type has a boundary after it
+ * (domain, e-mail, URL, digest, address, host, wallet, IBAN), is judged when
+ * the next segment comes (or at the stream's end, which is a boundary), so
+ * `10.0.0.1` | `23` is not taken for 10.0.0.1; up to MATCHER_STREAM_DEFER
+ * wait at once, each short enough to stay in the tail. Any other byte not at
+ * hand (before a long match, after the stream's end or a gap, or with the
+ * waiting list full) counts as a boundary: the match is accepted, not lost. */
 
 #define MATCHER_STREAM_TAIL 128  /* earlier bytes kept per direction */
+#define MATCHER_STREAM_DEFER 2   /* candidates waiting for the next segment */
 #define MATCHER_STREAM_RING 16   /* segments remembered to map offsets to packets */
 #define MATCHER_STREAM_TEXT 256  /* longest matched text handed to the callback */
 
@@ -156,6 +162,13 @@ struct matcher_stream {
 	uint32_t last_ind;  /* last hit: an unbounded regex repeats its start */
 	uint32_t tail_len;
 	uint32_t seg_n, seg_next;
+	uint32_t defer_n;
+	struct {
+		uint64_t to;    /* fed position where the candidate ends */
+		uint32_t id;    /* indicator, or shape kind when shape is set */
+		uint8_t len;    /* to - start for an indicator */
+		bool shape;
+	} defer[MATCHER_STREAM_DEFER];
 	uint8_t tail[MATCHER_STREAM_TAIL];
 	struct matcher_stream_seg seg[MATCHER_STREAM_RING];
 };
@@ -169,7 +182,7 @@ struct matcher_stream_hit {
 	uint64_t ts_first, ts_last;
 	const uint8_t *text;        /* the match bytes still at hand, at most MATCHER_STREAM_TEXT */
 	size_t text_len;
-	const uint8_t *before;      /* context within the current segment */
+	const uint8_t *before;      /* context before the match: current segment or tail */
 	size_t before_len;
 	const uint8_t *after;
 	size_t after_len;

@@ -182,6 +182,10 @@ struct stream_ctx {
 	size_t context;
 	matcher_stream_fn fn;
 	void *user;
+	bool final;        /* no later bytes will come: judge now, never defer */
+	bool dry;          /* shape confirms only note what they would report */
+	bool dry_hit;
+	uint64_t dry_start; /* earliest start they would report */
 };
 
 /* Byte at fed position pos, or -1 when it is not at hand. */
@@ -282,6 +286,11 @@ static void stream_report(struct stream_ctx *c, uint32_t id, uint64_t start, uin
 		uint64_t b0 = start - c->seg_start > c->context ? start - c->context : c->seg_start;
 		h.before = c->data + (b0 - c->seg_start);
 		h.before_len = (size_t)(start - b0);
+	} else if (start < c->seg_start && start >= have_from) {
+		/* Begun in an earlier segment (or judged after it): the tail has it. */
+		uint64_t b0 = start - have_from > c->context ? start - c->context : have_from;
+		h.before = ms->tail + (b0 - have_from);
+		h.before_len = (size_t)(start - b0);
 	}
 	if (to >= c->seg_start && to <= seg_end) {
 		uint64_t a1 = seg_end - to > c->context ? to + c->context : seg_end;
@@ -301,6 +310,12 @@ static bool stream_shape_emit(void *vctx, uint32_t ind, uint64_t start, uint64_t
 	struct shape_win *sw = vctx;
 	if (url_streamed_whole(sw->c->m, ind))
 		return true; /* its own pattern reports it */
+	if (sw->c->dry) {
+		sw->c->dry_hit = true;
+		if (sw->base + start < sw->c->dry_start)
+			sw->c->dry_start = sw->base + start;
+		return true;
+	}
 	stream_report(sw->c, ind, sw->base + start, sw->base + end);
 	return true;
 }
@@ -331,6 +346,83 @@ static void stream_shape(struct stream_ctx *c, enum shape_kind k, uint64_t to)
 	(void)shapes_confirm(&c->m->shapes, k, w, n, to - from, stream_shape_emit, &sw);
 }
 
+/* Put a candidate over [start, to) on the stream's waiting list, if there is
+ * room and it stays in the tail (with its boundary byte before) once the
+ * segment is passed. False: judge it now. */
+static bool stream_defer(struct stream_ctx *c, uint32_t id, bool shape, uint64_t start,
+			 uint64_t to)
+{
+	struct matcher_stream *ms = c->ms;
+	uint64_t end = c->seg_start + c->len;
+	if (ms->defer_n >= MATCHER_STREAM_DEFER || start > to || end - start + 8 > MATCHER_STREAM_TAIL)
+		return false;
+	ms->defer[ms->defer_n].to = to;
+	ms->defer[ms->defer_n].id = id;
+	ms->defer[ms->defer_n].len = (uint8_t)(to - start);
+	ms->defer[ms->defer_n].shape = shape;
+	ms->defer_n++;
+	return true;
+}
+
+/* Fewer than the two bytes after `to` that boundary checks read are at hand,
+ * and more bytes may come. */
+static bool after_unknown(const struct stream_ctx *c, uint64_t to)
+{
+	return !c->final && to + 2 > c->seg_start + c->len;
+}
+
+/* A shape candidate at a segment's end: what it would report with a
+ * boundary after it decides. Nothing: done. Else it waits if it can. True
+ * when it needs no judging now. */
+static bool stream_defer_shape(struct stream_ctx *c, enum shape_kind k, uint64_t to)
+{
+	if (!after_unknown(c, to) || c->ms->defer_n >= MATCHER_STREAM_DEFER)
+		return false;
+	c->dry = true;
+	c->dry_hit = false;
+	c->dry_start = UINT64_MAX;
+	stream_shape(c, k, to);
+	c->dry = false;
+	return !c->dry_hit || stream_defer(c, (uint32_t)k, true, c->dry_start, to);
+}
+
+/* Indicator types whose match is judged by the bytes after it. */
+static bool bounded_after(const struct indicator *ind)
+{
+	switch (ind->type) {
+	case IND_DOMAIN:
+	case IND_EMAIL:
+	case IND_URL:
+	case IND_MD5:
+	case IND_SHA1:
+	case IND_SHA256:
+	case IND_WALLET:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Judge the candidates that waited, now that the next segment (or the
+ * stream's end) is here. */
+static void stream_resolve(struct stream_ctx *c)
+{
+	struct matcher_stream *ms = c->ms;
+	uint32_t n = ms->defer_n;
+	bool final = c->final;
+	ms->defer_n = 0;
+	c->final = true;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t to = ms->defer[i].to, start = to - ms->defer[i].len;
+		uint32_t id = ms->defer[i].id;
+		if (ms->defer[i].shape)
+			stream_shape(c, (enum shape_kind)id, to);
+		else if (confirm(c, c->m->ind[id].ind, start, to))
+			stream_report(c, id, start, to);
+	}
+	c->final = final;
+}
+
 static int on_stream_match(unsigned int id, unsigned long long from, unsigned long long to,
 			   unsigned int flags, void *vctx)
 {
@@ -338,7 +430,9 @@ static int on_stream_match(unsigned int id, unsigned long long from, unsigned lo
 	struct stream_ctx *c = vctx;
 	const struct matcher *m = c->m;
 	if (id >= m->n) {
-		stream_shape(c, shapes_engine_kind(id - m->n), to);
+		enum shape_kind k = shapes_engine_kind(id - m->n);
+		if (!stream_defer_shape(c, k, to))
+			stream_shape(c, k, to);
 		return 0;
 	}
 	uint64_t start;
@@ -348,8 +442,12 @@ static int on_stream_match(unsigned int id, unsigned long long from, unsigned lo
 		start = from;
 	else
 		start = to;
-	if (confirm(c, m->ind[id].ind, start, to))
-		stream_report(c, id, start, to);
+	if (!confirm(c, m->ind[id].ind, start, to))
+		return 0;
+	if (bounded_after(m->ind[id].ind) && after_unknown(c, to) &&
+	    stream_defer(c, id, false, start, to))
+		return 0;
+	stream_report(c, id, start, to);
 	return 0;
 }
 
@@ -399,6 +497,8 @@ enum cs_err matcher_stream_scan(const struct matcher *m, struct matcher_scratch 
 		size_t part = len > (1u << 30) ? (1u << 30) : len;
 		c.data = data;
 		c.len = part;
+		if (ms->defer_n)
+			stream_resolve(&c);
 		hs_error_t rc = hs_scan_stream(ms->hs, (const char *)data, (unsigned)part, 0, s->hs,
 					       on_stream_match, &c);
 		if (rc != HS_SUCCESS)
@@ -418,7 +518,8 @@ enum cs_err matcher_stream_end(const struct matcher *m, struct matcher_scratch *
 	if (!ms->hs)
 		return CS_OK;
 	struct stream_ctx c = {.m = m, .ms = ms, .data = NULL, .len = 0, .seg_start = ms->fed,
-			       .fn = fn, .user = user};
+			       .fn = fn, .user = user, .final = true};
+	stream_resolve(&c);
 	hs_error_t rc = hs_close_stream(ms->hs, s->hs, on_stream_match, &c);
 	ms->hs = NULL;
 	return rc == HS_SUCCESS ? CS_OK : CS_ERR_INVALID;

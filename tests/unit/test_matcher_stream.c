@@ -30,6 +30,7 @@ struct fx {
 struct got {
 	struct matcher_stream_hit h[16];
 	char text[16][MATCHER_STREAM_TEXT + 1];
+	char before[16][64]; /* h[i].before may point into the stream's tail */
 	size_t n;
 };
 
@@ -96,6 +97,10 @@ static void collect(void *user, const struct matcher_stream_hit *h)
 	g->h[g->n] = *h;
 	memcpy(g->text[g->n], h->text, h->text_len);
 	g->text[g->n][h->text_len] = '\0';
+	assert_true(h->before_len < sizeof(g->before[0]));
+	if (h->before_len)
+		memcpy(g->before[g->n], h->before, h->before_len);
+	g->before[g->n][h->before_len] = '\0';
 	g->n++;
 }
 
@@ -132,8 +137,9 @@ static void test_split_two(void **state)
 	assert_int_equal(g.h[0].pkt_last, 8);
 	assert_int_equal(g.h[0].ts_first, 7000);
 	assert_string_equal(g.text[0], "SPLITSECRET");
-	/* Context comes from the segment that completed the match. */
-	assert_int_equal(g.h[0].before_len, 0);
+	/* Context before from the tail of the first segment, after from the second. */
+	assert_int_equal(g.h[0].before_len, 8);
+	assert_string_equal(g.before[0], "1.1\r\nX: ");
 	assert_int_equal(g.h[0].after_len, 7);
 	assert_memory_equal(g.h[0].after, " tail\r\n", 7);
 }
@@ -182,6 +188,87 @@ static void test_domain_boundary_in_stream(void **state)
 	const char *q[] = {"host evil.example"};
 	feed(f, &g2, q, 1, 1);
 	assert_int_equal(g2.n, 1);
+}
+
+/* A candidate ending in the last bytes of a segment is judged with the next
+ * segment's bytes: a continuation there is no boundary. At the stream's end
+ * it is one. A hit judged late keeps its context from the tail. */
+static void test_boundary_after_segment_end(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *a, *b;
+		size_t hits;
+	} cases[] = {
+		{"see evil.example", ".org then", 0},
+		{"see evil.example", "munity", 0},
+		{"see evil.exampl", "e.org", 0},
+		{"see evil.example", " now", 1},
+		{"see evil.exampl", "e/x", 1},
+		{"h=0123456789abcdef0123456789abcdef", "0 tail", 0},
+		{"h=0123456789abcdef0123456789abcde", "f0 tail", 0},
+		{"h=0123456789abcdef0123456789abcdef", "; tail", 1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct got g = {0};
+		const char *p[] = {cases[i].a, cases[i].b};
+		feed(f, &g, p, 2, 1);
+		if (g.n != cases[i].hits)
+			fail_msg("case %zu (%s|%s): %zu hits, want %zu", i, cases[i].a, cases[i].b,
+				 g.n, cases[i].hits);
+	}
+	struct got g = {0};
+	const char *p[] = {"see evil.example", " now"};
+	feed(f, &g, p, 2, 5);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.h[0].ind, I_DOM);
+	assert_string_equal(g.text[0], "evil.example");
+	assert_int_equal(g.h[0].start, 4);
+	assert_int_equal(g.h[0].pkt_first, 5);
+	assert_int_equal(g.h[0].before_len, 4);
+	assert_string_equal(g.before[0], "see ");
+	assert_int_equal(g.h[0].after_len, 4);
+	assert_memory_equal(g.h[0].after, " now", 4);
+}
+
+/* The same for addresses, which the address set confirms. */
+static void test_ip_after_segment_end(void **state)
+{
+	(void)state;
+	struct pack *pack;
+	struct matcher *m;
+	struct matcher_scratch *scr;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(pack_create_adhoc("-e", &pack), CS_OK);
+	assert_int_equal(pack_add(pack, "ip", IND_IP, 0, "10.0.0.1", 8, 1, &d), CS_OK);
+	pack_seal(pack);
+	assert_int_equal(matcher_build_ex(&pack, 1, NULL, NULL, 0, &m, &d), CS_OK);
+	assert_int_equal(matcher_scratch_create(m, &scr), CS_OK);
+	assert_int_equal(matcher_stream_prepare(m, scr, &d), CS_OK);
+	struct fx fx = {pack, m, scr};
+	static const struct {
+		const char *a, *b;
+		size_t hits;
+	} cases[] = {
+		{"to 10.0.0.1", "23 ok", 0},
+		{"to 10.0.0.", "12 ok", 0},
+		{"to 10.0.0.1", ".5 ok", 0},
+		{"to 10.0.0.1", " ok", 1},
+		{"to 10.0.0.1", ":443", 1},
+		{"to 10.0.0.", "1", 1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct got g = {0};
+		const char *p[] = {cases[i].a, cases[i].b};
+		feed(&fx, &g, p, 2, 1);
+		if (g.n != cases[i].hits)
+			fail_msg("case %zu (%s|%s): %zu hits, want %zu", i, cases[i].a, cases[i].b,
+				 g.n, cases[i].hits);
+	}
+	matcher_scratch_destroy(scr);
+	matcher_destroy(m);
+	pack_destroy(pack);
 }
 
 static void test_regex_som(void **state)
@@ -285,6 +372,8 @@ int main(void)
 		cmocka_unit_test(test_split_three),
 		cmocka_unit_test(test_gap_restarts),
 		cmocka_unit_test(test_domain_boundary_in_stream),
+		cmocka_unit_test(test_boundary_after_segment_end),
+		cmocka_unit_test(test_ip_after_segment_end),
 		cmocka_unit_test(test_regex_som),
 		cmocka_unit_test(test_url_split),
 		cmocka_unit_test(test_long_url_split),
