@@ -115,9 +115,10 @@ enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, con
 			 size_t len, size_t skip_prefix, struct matcher_hits *out, struct cs_diag *d);
 
 /* As matcher_scan, for one piece of a line too long to scan whole. The pieces
- * overlap by matcher_max_fixed_len() + 1 bytes; skip_prefix = overlap - 1 drops
- * what the previous piece decided, and cut_end leaves hits that reach the cut
- * (their boundary byte lies beyond it) to the next piece. */
+ * overlap by matcher_max_fixed_len() + 2 bytes; skip_prefix = overlap - 2 drops
+ * what the previous piece decided, and cut_end leaves hits that end in the
+ * piece's last two bytes (a boundary check reads up to two bytes after a hit)
+ * to the next piece, which sees the byte before them and both after. */
 enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *s,
 			       const uint8_t *buf, size_t len, size_t skip_prefix, bool cut_end,
 			       struct matcher_hits *out, struct cs_diag *d);

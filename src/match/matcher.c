@@ -124,7 +124,7 @@ static bool shape_push(void *vctx, uint32_t ind, uint64_t start, uint64_t end)
 /* A candidate of a shape: the sets say which indicators, if any, it is. */
 static int on_shape(struct scan_ctx *c, enum shape_kind k, uint64_t to)
 {
-	if (to <= c->skip_prefix || (c->cut_end && to == c->len))
+	if (to <= c->skip_prefix || (c->cut_end && to + 1 >= c->len))
 		return 0;
 	if (!shapes_confirm(&c->m->shapes, k, c->buf, c->len, to, shape_push, c)) {
 		c->oom = true;
@@ -149,8 +149,9 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 		return on_shape(c, shapes_engine_kind(id - m->n), to);
 	if (to <= c->skip_prefix)
 		return 0;
-	/* Its boundary lies past the cut: the next piece, which overlaps, decides. */
-	if (c->cut_end && to == c->len)
+	/* Its boundary (up to two bytes after it: "evil.com" in "evil.com.au")
+	 * lies past the cut: the next piece, which overlaps, decides. */
+	if (c->cut_end && to + 1 >= c->len)
 		return 0;
 	uint64_t start;
 	if (m->fixed_len[id])

@@ -64,7 +64,7 @@ static void *worker_main(void *arg)
 		s->scan_err = CS_OK;
 		if (s->len > 0) {
 			s->scan_err = matcher_scan_piece(b->m, wk->scratch, s->buf, s->len,
-							 s->skip ? s->skip - 1 : 0, s->split,
+							 s->skip > 2 ? s->skip - 2 : 0, s->split,
 							 &s->hits, NULL);
 			s->newlines = util_count_nl(s->buf + s->skip, s->len - s->skip);
 		}
@@ -226,7 +226,7 @@ static enum cs_err batch_setup(struct batch *b, const struct matcher *m,
 	b->res = res;
 	b->list = inputs;
 	/* The longest fixed-width match plus its boundary byte. */
-	b->overlap = matcher_max_fixed_len(m) + 1;
+	b->overlap = matcher_max_fixed_len(m) + 2;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_mutex_init(&b->note_mu, NULL);
 	pthread_cond_init(&b->cv_free, NULL);
