@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define IBAN_MAX_LEN 34
 /* Longest printed form accepted: 34 characters with up to two spaces after
@@ -24,6 +25,10 @@ struct iban_country {
 
 /* The row for a two-letter country code (upper case), or NULL. */
 const struct iban_country *iban_country_find(const char *code);
+
+/* The registered length for a two-letter country code (upper case), 0 when
+ * the code is unknown; a table lookup, for hot paths. */
+unsigned iban_country_length(const uint8_t *code);
 
 /* All rows, sorted by code; *count receives their number. */
 const struct iban_country *iban_countries(size_t *count);

@@ -5,6 +5,8 @@
  * disagree (DJ, KM, MA, NE, TG) the length wins. Constant data, no state. */
 #include "cybersieve/iban.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +57,25 @@ const struct iban_country *iban_country_find(const char *code)
 	if (!code || !code[0] || !code[1])
 		return NULL;
 	return bsearch(code, iban_table, IBAN_TABLE_COUNT, sizeof(iban_table[0]), iban_country_cmp);
+}
+
+static uint8_t iban_len_tab[26 * 26];
+static pthread_once_t iban_len_once = PTHREAD_ONCE_INIT;
+
+static void iban_len_init(void)
+{
+	for (size_t i = 0; i < IBAN_TABLE_COUNT; i++) {
+		const char *c = iban_table[i].code;
+		iban_len_tab[(c[0] - 'A') * 26 + (c[1] - 'A')] = (uint8_t)iban_table[i].length;
+	}
+}
+
+unsigned iban_country_length(const uint8_t *code)
+{
+	if (code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z')
+		return 0;
+	pthread_once(&iban_len_once, iban_len_init);
+	return iban_len_tab[(code[0] - 'A') * 26 + (code[1] - 'A')];
 }
 
 const struct iban_country *iban_countries(size_t *count)

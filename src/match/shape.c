@@ -627,23 +627,36 @@ static bool confirm_wallet(const struct shapes *s, const uint8_t *buf, size_t le
 
 /* An IBAN ending at end: walked back over letters, digits and single
  * spaces, the longest stretch that starts at a boundary with CCdd and passes
- * iban_check is the IBAN as written. */
+ * iban_check is the IBAN as written. One pass back, no further than an IBAN's
+ * most characters, notes the starts whose country has as many characters as
+ * lie from there to end; only those are checked, longest first (text such
+ * as "DE12 " repeated offers a start at every group, none of them right). */
 static bool confirm_iban(const struct shapes *s, const uint8_t *buf, size_t len, uint64_t end,
 			 shapes_emit_fn emit, void *ctx)
 {
 	if (end > len || end == 0 || (end < len && is_alnum(buf[end])) || buf[end - 1] == ' ')
 		return true;
-	uint64_t lo = end;
-	while (lo > 0 && end - lo < IBAN_MAX_PRINTED &&
-	       (is_alnum(buf[lo - 1]) || (buf[lo - 1] == ' ' && lo - 1 > 0 && buf[lo - 2] != ' ')))
-		lo--;
-	char norm[IBAN_MAX_LEN + 1];
-	for (uint64_t p = lo; p + 15 <= end; p++) {
-		const uint8_t *t = buf + p;
-		if (!is_upper(t[0]) || !is_upper(t[1]) || !is_digit(t[2]) || !is_digit(t[3]) ||
-		    (p > 0 && is_alnum(buf[p - 1])))
+	uint64_t starts[IBAN_MAX_LEN];
+	size_t n_starts = 0, chars = 0;
+	for (uint64_t p = end; p > 0 && end - p < IBAN_MAX_PRINTED; p--) {
+		uint8_t c = buf[p - 1];
+		if (c == ' ') {
+			if (p - 1 == 0 || buf[p - 2] == ' ')
+				break;
 			continue;
-		if (!iban_check((const char *)t, (size_t)(end - p), norm, NULL))
+		}
+		if (!is_alnum(c) || ++chars > IBAN_MAX_LEN)
+			break;
+		const uint8_t *t = buf + p - 1;
+		if (chars >= 15 && is_upper(t[0]) && is_upper(t[1]) && is_digit(t[2]) &&
+		    is_digit(t[3]) && (p - 1 == 0 || !is_alnum(buf[p - 2])) &&
+		    iban_country_length(t) == chars)
+			starts[n_starts++] = p - 1;
+	}
+	char norm[IBAN_MAX_LEN + 1];
+	while (n_starts > 0) {
+		uint64_t p = starts[--n_starts];
+		if (!iban_check((const char *)buf + p, (size_t)(end - p), norm, NULL))
 			continue;
 		return emit_token(s, &s->iban, norm, strlen(norm), 0, s->any_iban, s->n_any_iban, p,
 				  end, emit, ctx);

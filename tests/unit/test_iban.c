@@ -82,7 +82,17 @@ static void test_table(void **state)
 			assert_true(strcmp(all[i - 1].code, all[i].code) < 0);
 		assert_ptr_equal(iban_country_find(all[i].code), &all[i]);
 		assert_true(all[i].length >= 15 && all[i].length <= IBAN_MAX_LEN);
+		assert_int_equal(iban_country_length((const uint8_t *)all[i].code), all[i].length);
 	}
+	/* The fast lookup knows exactly the table's codes. */
+	size_t known = 0;
+	for (char a = 'A'; a <= 'Z'; a++)
+		for (char b = 'A'; b <= 'Z'; b++)
+			known += iban_country_length((const uint8_t *)(char[]){a, b}) != 0;
+	assert_int_equal(known, count);
+	assert_int_equal(iban_country_length((const uint8_t *)"de"), 0);
+	assert_int_equal(iban_country_length((const uint8_t *)"D1"), 0);
+	assert_int_equal(iban_country_length((const uint8_t *)"@["), 0);
 	assert_int_equal(iban_country_find("DE")->length, 22);
 	assert_int_equal(iban_country_find("GB")->length, 22);
 	assert_int_equal(iban_country_find("FR")->length, 27);

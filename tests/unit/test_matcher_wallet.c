@@ -173,6 +173,14 @@ static void test_iban(void **state)
 	assert_string_equal(scan(&f, "to " IBAN_DE " ok"), "any-iban=" IBAN_DE " de=" IBAN_DE);
 	assert_string_equal(scan(&f, "DE89 3704 0044 0532 0130 00 AB"),
 			    "any-iban=DE89 3704 0044 0532 0130 00 de=DE89 3704 0044 0532 0130 00");
+	/* Country-code groups before it, printed the same way: each one a start
+	 * with the wrong number of characters after it; only the IBAN counts. */
+	assert_string_equal(scan(&f, "DE12 DE12 DE12 DE89 3704 0044 0532 0130 00"),
+			    "any-iban=DE89 3704 0044 0532 0130 00 de=DE89 3704 0044 0532 0130 00");
+	assert_string_equal(scan(&f, "DE12 DE12 DE12 DE12 DE12 DE12 DE12 DE12 DE12"), "");
+	/* A start whose country wants another length does not hide it. */
+	assert_string_equal(scan(&f, "NL00 DE89 3704 0044 0532 0130 00"),
+			    "any-iban=DE89 3704 0044 0532 0130 00 de=DE89 3704 0044 0532 0130 00");
 	fx_free(&f);
 
 	static const char *const gb[][3] = {{"gb", "iban", IBAN_GB}};
