@@ -259,10 +259,10 @@ static enum cs_err recheck_lines(struct scan_ctx *c)
 /* Give each hit its line, then keep one per (line, indicator). */
 static void hits_reduce(const uint8_t *buf, struct matcher_hits *h, size_t first)
 {
-	struct matcher_hit *v = h->v + first;
 	size_t n = h->n - first;
 	if (n == 0)
-		return;
+		return; /* h->v may still be NULL */
+	struct matcher_hit *v = h->v + first;
 	bool sorted = true;
 	for (size_t i = 1; i < n && sorted; i++)
 		sorted = v[i - 1].end <= v[i].end;
