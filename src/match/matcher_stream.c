@@ -282,7 +282,8 @@ static void stream_report(struct stream_ctx *c, uint32_t id, uint64_t start, uin
 		h.ts_last = sl->ts;
 	}
 	uint64_t seg_end = c->seg_start + c->len;
-	if (start >= c->seg_start && start <= seg_end) {
+	/* At the stream's end there is no current segment (c->data is NULL). */
+	if (c->data && start >= c->seg_start && start <= seg_end) {
 		uint64_t b0 = start - c->seg_start > c->context ? start - c->context : c->seg_start;
 		h.before = c->data + (b0 - c->seg_start);
 		h.before_len = (size_t)(start - b0);
@@ -292,7 +293,7 @@ static void stream_report(struct stream_ctx *c, uint32_t id, uint64_t start, uin
 		h.before = ms->tail + (b0 - have_from);
 		h.before_len = (size_t)(start - b0);
 	}
-	if (to >= c->seg_start && to <= seg_end) {
+	if (c->data && to >= c->seg_start && to <= seg_end) {
 		uint64_t a1 = seg_end - to > c->context ? to + c->context : seg_end;
 		h.after = c->data + (to - c->seg_start);
 		h.after_len = (size_t)(a1 - to);
