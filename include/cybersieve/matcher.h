@@ -137,8 +137,8 @@ void matcher_destroy(struct matcher *m);
  * Boundaries are confirmed with the bytes at hand: the current segment and a
  * tail of MATCHER_STREAM_TAIL bytes of earlier ones. A candidate whose end
  * lies in the last two bytes of a segment, whose type has a boundary after it
- * (domain, e-mail, URL, digest, address, host, wallet, IBAN), is judged when
- * the next segment comes (or at the stream's end, which is a boundary), so
+ * (domain, e-mail, URL, digest, address, host, wallet, IBAN), is judged once
+ * two bytes after it have come (or at the stream's end, which is a boundary), so
  * `10.0.0.1` | `23` is not taken for 10.0.0.1; up to MATCHER_STREAM_DEFER
  * wait at once, each short enough to stay in the tail. Any other byte not at
  * hand (before a long match, after the stream's end or a gap, or with the
@@ -164,10 +164,10 @@ struct matcher_stream {
 	uint32_t tail_len;
 	uint32_t seg_n, seg_next;
 	uint32_t defer_n;
-	struct {
+	struct matcher_stream_defer {
 		uint64_t to;    /* fed position where the candidate ends */
 		uint32_t id;    /* indicator, or shape kind when shape is set */
-		uint8_t len;    /* to - start for an indicator */
+		uint8_t len;    /* to - start (a shape's earliest token start) */
 		bool shape;
 	} defer[MATCHER_STREAM_DEFER];
 	uint8_t tail[MATCHER_STREAM_TAIL];

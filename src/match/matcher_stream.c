@@ -405,23 +405,24 @@ static bool bounded_after(const struct indicator *ind)
 }
 
 /* Judge the candidates that waited, now that the next segment (or the
- * stream's end) is here. */
+ * stream's end) is here; one that still lacks two bytes after it (a one-byte
+ * segment) waits on if it can. */
 static void stream_resolve(struct stream_ctx *c)
 {
 	struct matcher_stream *ms = c->ms;
+	struct matcher_stream_defer v[MATCHER_STREAM_DEFER];
 	uint32_t n = ms->defer_n;
-	bool final = c->final;
+	memcpy(v, ms->defer, n * sizeof(v[0]));
 	ms->defer_n = 0;
-	c->final = true;
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t to = ms->defer[i].to, start = to - ms->defer[i].len;
-		uint32_t id = ms->defer[i].id;
-		if (ms->defer[i].shape)
-			stream_shape(c, (enum shape_kind)id, to);
-		else if (confirm(c, c->m->ind[id].ind, start, to))
-			stream_report(c, id, start, to);
+		uint64_t to = v[i].to, start = to - v[i].len;
+		if (after_unknown(c, to) && stream_defer(c, v[i].id, v[i].shape, start, to))
+			continue;
+		if (v[i].shape)
+			stream_shape(c, (enum shape_kind)v[i].id, to);
+		else if (confirm(c, c->m->ind[v[i].id].ind, start, to))
+			stream_report(c, v[i].id, start, to);
 	}
-	c->final = final;
 }
 
 static int on_stream_match(unsigned int id, unsigned long long from, unsigned long long to,

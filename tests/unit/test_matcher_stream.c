@@ -217,6 +217,16 @@ static void test_boundary_after_segment_end(void **state)
 			fail_msg("case %zu (%s|%s): %zu hits, want %zu", i, cases[i].a, cases[i].b,
 				 g.n, cases[i].hits);
 	}
+	/* A one-byte segment after it: it waits for the byte after that. */
+	const char *one[][4] = {{"see evil.example", ".", "au", " ok"},
+				{"see evil.example", ".", " ", "ok"}};
+	const size_t one_hits[] = {0, 1};
+	for (size_t i = 0; i < 2; i++) {
+		struct got g1 = {0};
+		feed(f, &g1, one[i], 4, 1);
+		if (g1.n != one_hits[i])
+			fail_msg("one-byte case %zu: %zu hits, want %zu", i, g1.n, one_hits[i]);
+	}
 	struct got g = {0};
 	const char *p[] = {"see evil.example", " now"};
 	feed(f, &g, p, 2, 5);
@@ -265,6 +275,13 @@ static void test_ip_after_segment_end(void **state)
 		if (g.n != cases[i].hits)
 			fail_msg("case %zu (%s|%s): %zu hits, want %zu", i, cases[i].a, cases[i].b,
 				 g.n, cases[i].hits);
+	}
+	/* One-byte segments after it. */
+	const char *one[][4] = {{"to 10.0.0.1", "2", "3", " ok"}, {"to 10.0.0.1", " ", "2", "3"}};
+	for (size_t i = 0; i < 2; i++) {
+		struct got g = {0};
+		feed(&fx, &g, one[i], 4, 1);
+		assert_int_equal(g.n, i);
 	}
 	matcher_scratch_destroy(scr);
 	matcher_destroy(m);
