@@ -107,6 +107,15 @@ size_t matcher_match_ip(const struct matcher *m, int family, const uint8_t *addr
 enum cs_err matcher_scratch_create(const struct matcher *m, struct matcher_scratch **out);
 void matcher_scratch_destroy(struct matcher_scratch *s);
 
+/* The engine's AVX512VBMI literal matcher (Hyperscan 5.4; fixed later in
+ * Vectorscan) reads up to this many bytes past the end of what it scans. A
+ * buffer of up to MATCHER_SCAN_COPY_MAX bytes that ends this close to a page
+ * end is scanned from a copy; a stream's last bytes near a page end are fed
+ * from one. A caller scanning more than that in one call leaves this many
+ * readable bytes after it (the batch ring allocates them). */
+#define MATCHER_SCAN_SLACK 64
+#define MATCHER_SCAN_COPY_MAX ((size_t)1 << 16)
+
 /* Scan buf (whole lines; the last may lack its newline). Hits are appended to
  * out sorted by (line, start), one per indicator and line (count says how many
  * times). Hits ending at or before skip_prefix are ignored (used for the overlap

@@ -300,6 +300,24 @@ enum cs_err matcher_scan(const struct matcher *m, struct matcher_scratch *s, con
 	return matcher_scan_piece(m, s, buf, len, skip_prefix, false, out, d);
 }
 
+/* buf itself, or when it is short and ends near a page end a copy of it in
+ * s->pad with MATCHER_SCAN_SLACK bytes after (matcher.h); NULL when out of
+ * memory. A longer buffer comes with the slack. */
+static const uint8_t *scan_safe(struct matcher_scratch *s, const uint8_t *buf, size_t len)
+{
+	if (len > MATCHER_SCAN_COPY_MAX || !matcher_near_page_end(buf, len))
+		return buf;
+	if (s->pad_cap < len + MATCHER_SCAN_SLACK) {
+		uint8_t *p = realloc(s->pad, len + MATCHER_SCAN_SLACK);
+		if (!p)
+			return NULL;
+		s->pad = p;
+		s->pad_cap = len + MATCHER_SCAN_SLACK;
+	}
+	memcpy(s->pad, buf, len);
+	return s->pad;
+}
+
 enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *s,
 			       const uint8_t *buf, size_t len, size_t skip_prefix, bool cut_end,
 			       struct matcher_hits *out, struct cs_diag *d)
@@ -320,13 +338,15 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 			const uint8_t *nl = memrchr(buf + off, '\n', 1u << 30);
 			part = nl ? (size_t)(nl - (buf + off)) + 1 : (1u << 30);
 		}
-		c.buf = buf + off;
+		c.buf = scan_safe(s, buf + off, part);
+		if (!c.buf)
+			return CS_ERR_NOMEM;
 		c.len = part;
 		c.skip_prefix = skip_prefix > off ? skip_prefix - off : 0;
 		c.cut_end = cut_end && off + part == len;
 		size_t mark = out->n;
-		hs_error_t rc = hs_scan(m->db, (const char *)buf + off, (unsigned)part, 0, s->hs,
-					on_match, &c);
+		hs_error_t rc = hs_scan(m->db, (const char *)c.buf, (unsigned)part, 0, s->hs, on_match,
+					&c);
 		if (!c.oom && rc == HS_SUCCESS)
 			if (recheck_lines(&c) != CS_OK && !c.oom)
 				rc = HS_UNKNOWN_ERROR;
@@ -652,6 +672,7 @@ void matcher_scratch_destroy(struct matcher_scratch *s)
 	if (s->hs)
 		hs_free_scratch(s->hs);
 	free(s->rc);
+	free(s->pad);
 	free(s);
 }
 

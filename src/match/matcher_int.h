@@ -43,7 +43,18 @@ struct matcher_scratch {
 	hs_scratch_t *hs;
 	struct recheck *rc;
 	size_t n_rc, cap_rc;
+	uint8_t *pad;        /* a copy of a buffer ending near a page end (below) */
+	size_t pad_cap;
 };
+
+/* True when reading MATCHER_SCAN_SLACK bytes past p + len could cross into
+ * another page, which may not be mapped (a capture ring's end, an exact-size
+ * allocation): see MATCHER_SCAN_SLACK in matcher.h. */
+static inline bool matcher_near_page_end(const void *p, size_t len)
+{
+	uintptr_t end = (uintptr_t)p + len;
+	return len > 0 && ((end - 1) >> 12) != ((end + MATCHER_SCAN_SLACK - 1) >> 12);
+}
 
 /* Compile the stream database once (thread-safe; later callers wait). */
 enum cs_err matcher_stream_build(struct matcher *m, struct cs_diag *d);

@@ -501,8 +501,20 @@ enum cs_err matcher_stream_scan(const struct matcher *m, struct matcher_scratch 
 		c.len = part;
 		if (ms->defer_n)
 			stream_resolve(&c);
-		hs_error_t rc = hs_scan_stream(ms->hs, (const char *)data, (unsigned)part, 0, s->hs,
-					       on_stream_match, &c);
+		/* A part ending near a page end: its last bytes are fed from a copy
+		 * with room after it (MATCHER_SCAN_SLACK); the stream joins them. */
+		size_t last = matcher_near_page_end(data, part)
+				      ? (part < MATCHER_SCAN_SLACK ? part : MATCHER_SCAN_SLACK)
+				      : 0;
+		uint8_t pad[2 * MATCHER_SCAN_SLACK];
+		memcpy(pad, data + part - last, last);
+		hs_error_t rc = HS_SUCCESS;
+		if (part > last)
+			rc = hs_scan_stream(ms->hs, (const char *)data, (unsigned)(part - last), 0,
+					    s->hs, on_stream_match, &c);
+		if (rc == HS_SUCCESS && last)
+			rc = hs_scan_stream(ms->hs, (const char *)pad, (unsigned)last, 0, s->hs,
+					    on_stream_match, &c);
 		if (rc != HS_SUCCESS)
 			return CS_ERR_INVALID;
 		tail_keep(ms, data, part);

@@ -134,7 +134,8 @@ bool batch_grow_slot(struct batch *b, struct slot *s, size_t need)
 		pthread_mutex_unlock(&b->mu);
 	}
 	size_t old = s->cap > b->opts.chunk_size ? s->cap : 0;
-	uint8_t *p = realloc(s->buf, need);
+	/* Room the pattern engine may read past a full slot (matcher.h). */
+	uint8_t *p = realloc(s->buf, need + MATCHER_SCAN_SLACK);
 	if (!p)
 		return false;
 	s->buf = p;

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cybersieve/matcher.h"
 #include "cybersieve/pack.h"
@@ -503,6 +505,62 @@ static void test_differential_literals(void **state)
 	fx_free(&fx);
 }
 
+static void count_stream_hit(void *user, const struct matcher_stream_hit *h)
+{
+	(void)h;
+	(*(size_t *)user)++;
+}
+
+/* Text that ends where its mapping ends (a page that cannot be read comes
+ * next), as a capture ring or an exact allocation can place it: scanning it,
+ * whole or as a stream, reads nothing past it. The engine's AVX512VBMI
+ * literal matcher would (matcher_int.h); on a CPU without AVX512VBMI it is
+ * not used and this passes either way. */
+static void test_text_at_mapping_end(void **state)
+{
+	(void)state;
+	static const struct ind_spec spec[] = {
+		{IND_LITERAL, IND_F_CASELESS, "bat"}, {IND_LITERAL, IND_F_CASELESS, "cat"},
+		{IND_LITERAL, IND_F_CASELESS, "mat"}, {IND_LITERAL, IND_F_CASELESS, "rat"},
+		{IND_LITERAL, IND_F_CASELESS, "fat"}, {IND_LITERAL, IND_F_CASELESS, "sat"},
+		{IND_LITERAL, IND_F_CASELESS, "pat"}, {IND_LITERAL, IND_F_CASELESS, "hat"},
+		{IND_LITERAL, IND_F_CASELESS, "vat"},
+	};
+	static const char text[] = "VAt hat pat sat fat rat mat ca";
+	struct fixture fx;
+	fx_build(&fx, spec, sizeof(spec) / sizeof(spec[0]));
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+	size_t n = sizeof(text) - 1;
+	for (size_t cut = 0; cut <= 3; cut++) {
+		uint8_t *at = map + pg - (n - cut);
+		memcpy(at, text, n - cut);
+		assert_int_equal(fx_scan_n(&fx, (const char *)at, n - cut, 0), 7);
+	}
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(matcher_stream_prepare(fx.m, fx.s, &d), CS_OK);
+	uint8_t *at = map + pg - n;
+	memcpy(at, text, n);
+	struct matcher_stream ms;
+	matcher_stream_init(&ms);
+	size_t got = 0;
+	for (size_t cut = 0; cut < n; cut += 7) {
+		size_t k = n - cut < 7 ? n - cut : 7;
+		assert_int_equal(matcher_stream_scan(fx.m, fx.s, &ms, at + cut, k, cut, 1, 1, 0,
+						     count_stream_hit, &got), CS_OK);
+	}
+	assert_int_equal(matcher_stream_scan(fx.m, fx.s, &ms, at, n, n, 2, 2, 0, count_stream_hit,
+					     &got), CS_OK);
+	assert_int_equal(matcher_stream_end(fx.m, fx.s, &ms, count_stream_hit, &got), CS_OK);
+	assert_int_equal(got, 14);
+	munmap(map, (size_t)pg * 2);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_skip_prefix),
 		cmocka_unit_test(test_hits_limit),
 		cmocka_unit_test(test_differential_literals),
+		cmocka_unit_test(test_text_at_mapping_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
