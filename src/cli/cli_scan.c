@@ -529,7 +529,8 @@ static void write_manifest(struct scan_run *s)
 		.operator_name = s->cfg.operator_name, .sensor_id = s->cfg.sensor_id, .host = host,
 		.command_line = s->cmdline, .fingerprint = s->seal.fingerprint, .inputs = in,
 		.n_inputs = s->res.n_inputs, .packs = s->rules.packs, .n_packs = s->rules.n,
-		.counts = ev_writer_counts(s->w), .complete = !s->res.output_failed && !s->res.interrupted,
+		.counts = ev_writer_counts(s->w),
+		.complete = !s->res.output_failed && !s->res.interrupted,
 	};
 	m.n_files = ev_writer_files(s->w, &m.files);
 	struct jbuf j;

@@ -151,7 +151,7 @@ bool batch_grow_slot(struct batch *b, struct slot *s, size_t need)
 }
 
 /* Reader side: the bytes held for long lines now (grown slots and a grown
- * carry) joins the run's peak. */
+ * carry) count toward the run's peak. */
 void batch_note_line_mem(struct batch *b)
 {
 	pthread_mutex_lock(&b->mu);
@@ -226,7 +226,8 @@ static enum cs_err batch_setup(struct batch *b, const struct matcher *m,
 		b->opts.max_line = b->opts.chunk_size;
 	b->res = res;
 	b->list = inputs;
-	/* The longest fixed-width match plus its boundary byte. */
+	/* The longest fixed-width match plus the two bytes after it that a
+	 * boundary check reads (matcher_scan_piece). */
 	b->overlap = matcher_max_fixed_len(m) + 2;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_mutex_init(&b->note_mu, NULL);

@@ -10,6 +10,24 @@
 e2e_init "$1" "$2"
 trap 'exec 3>&- 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
 
+# term_and_wait PID: SIGTERM, then up to 5 s for the run to go; true when it
+# went (its exit status is then in rc), false when it had to be killed.
+term_and_wait() {
+	kill -TERM "$1"
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1"
+		return 1
+	fi
+	wait "$1"
+	rc=$?
+	return 0
+}
+
 # run_held NAME ARGS...: scan stdin from a FIFO whose writer stays open; the
 # writer's bytes come from the file $feed. SIGTERM after the records of the
 # data are due; the run must be gone 5 s later with the writer still there.
@@ -23,20 +41,11 @@ run_held() {
 	exec 3>"$E2E_TMP/$name.fifo"
 	cat "$feed" >&3
 	sleep 1
-	kill -TERM $pid
-	i=0
-	while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 $pid 2>/dev/null; then
-		kill -KILL $pid
+	if ! term_and_wait $pid; then
 		exec 3>&-
 		fail "$name: still running 5 s after SIGTERM while its pipe stayed open"
 		finish
 	fi
-	wait $pid
-	rc=$?
 	exec 3>&-
 }
 
@@ -98,18 +107,9 @@ grep -q '"complete":true' "$E2E_TMP/late/manifest.json" || fail "late writer: ru
 	"$E2E_TMP/none.fifo" 2>"$E2E_TMP/none.err" &
 pid=$!
 sleep 1
-kill -TERM $pid
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 $pid 2>/dev/null; then
-	kill -KILL $pid
+if ! term_and_wait $pid; then
 	fail "no writer: still running 5 s after SIGTERM while opening a FIFO"
 else
-	wait $pid
-	rc=$?
 	[ $rc -eq 4 ] || fail "no writer: exit status $rc after SIGTERM, expected 4 (no match, input failed)"
 	grep -q '"complete":false' "$E2E_TMP/none/manifest.json" ||
 		fail "no writer: manifest not marked incomplete"

@@ -190,16 +190,31 @@ static void test_domain_boundary_in_stream(void **state)
 	assert_int_equal(g2.n, 1);
 }
 
+/* Two segments a | b and the number of hits they must give. */
+struct split_case {
+	const char *a, *b;
+	size_t hits;
+};
+
+static void expect_split_cases(struct fx *f, const struct split_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct got g = {0};
+		const char *p[] = {cases[i].a, cases[i].b};
+		feed(f, &g, p, 2, 1);
+		if (g.n != cases[i].hits)
+			fail_msg("case %zu (%s|%s): %zu hits, want %zu", i, cases[i].a, cases[i].b,
+				 g.n, cases[i].hits);
+	}
+}
+
 /* A candidate ending in the last bytes of a segment is judged with the next
  * segment's bytes: a continuation there is no boundary. At the stream's end
  * it is one. A hit judged late keeps its context from the tail. */
 static void test_boundary_after_segment_end(void **state)
 {
 	struct fx *f = *state;
-	static const struct {
-		const char *a, *b;
-		size_t hits;
-	} cases[] = {
+	static const struct split_case cases[] = {
 		{"see evil.example", ".org then", 0},
 		{"see evil.example", "munity", 0},
 		{"see evil.exampl", "e.org", 0},
@@ -209,14 +224,7 @@ static void test_boundary_after_segment_end(void **state)
 		{"h=0123456789abcdef0123456789abcde", "f0 tail", 0},
 		{"h=0123456789abcdef0123456789abcdef", "; tail", 1},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct got g = {0};
-		const char *p[] = {cases[i].a, cases[i].b};
-		feed(f, &g, p, 2, 1);
-		if (g.n != cases[i].hits)
-			fail_msg("case %zu (%s|%s): %zu hits, want %zu", i, cases[i].a, cases[i].b,
-				 g.n, cases[i].hits);
-	}
+	expect_split_cases(f, cases, sizeof(cases) / sizeof(cases[0]));
 	/* A one-byte segment after it: it waits for the byte after that. */
 	const char *one[][4] = {{"see evil.example", ".", "au", " ok"},
 				{"see evil.example", ".", " ", "ok"}};
@@ -257,10 +265,7 @@ static void test_ip_after_segment_end(void **state)
 	assert_int_equal(matcher_scratch_create(m, &scr), CS_OK);
 	assert_int_equal(matcher_stream_prepare(m, scr, &d), CS_OK);
 	struct fx fx = {pack, m, scr};
-	static const struct {
-		const char *a, *b;
-		size_t hits;
-	} cases[] = {
+	static const struct split_case cases[] = {
 		{"to 10.0.0.1", "23 ok", 0},
 		{"to 10.0.0.", "12 ok", 0},
 		{"to 10.0.0.1", ".5 ok", 0},
@@ -268,14 +273,7 @@ static void test_ip_after_segment_end(void **state)
 		{"to 10.0.0.1", ":443", 1},
 		{"to 10.0.0.", "1", 1},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct got g = {0};
-		const char *p[] = {cases[i].a, cases[i].b};
-		feed(&fx, &g, p, 2, 1);
-		if (g.n != cases[i].hits)
-			fail_msg("case %zu (%s|%s): %zu hits, want %zu", i, cases[i].a, cases[i].b,
-				 g.n, cases[i].hits);
-	}
+	expect_split_cases(&fx, cases, sizeof(cases) / sizeof(cases[0]));
 	/* One-byte segments after it. */
 	const char *one[][4] = {{"to 10.0.0.1", "2", "3", " ok"}, {"to 10.0.0.1", " ", "2", "3"}};
 	for (size_t i = 0; i < 2; i++) {
