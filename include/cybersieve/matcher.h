@@ -173,6 +173,7 @@ struct matcher_stream {
 	uint32_t tail_len;
 	uint32_t seg_n, seg_next;
 	uint32_t defer_n;
+	uint32_t context;   /* context bytes asked for by the last scan, for the end */
 	struct matcher_stream_defer {
 		uint64_t to;    /* fed position where the candidate ends */
 		uint32_t id;    /* indicator, or shape kind when shape is set */

@@ -401,6 +401,7 @@ static int cap_cookie_close(void *c)
 struct cap_sha {
 	struct source *src;
 	struct batch_input *in;
+	bool stopped;   /* a stop came while the rest of a pipe was hashed */
 };
 
 static bool cap_sha256(void *ctx, char hex[65])
@@ -410,8 +411,11 @@ static bool cap_sha256(void *ctx, char hex[65])
 	cs_diag_clear(&d);
 	/* source_finish is idempotent: batch calls it again after us. After a
 	 * stop it refuses to wait for the rest of a pipe: the digest is unknown. */
-	if (source_finish(c->src, c->in->sha256, &d) != CS_OK)
+	enum cs_err e = source_finish(c->src, c->in->sha256, &d);
+	if (e != CS_OK) {
+		c->stopped = e == CS_ERR_STOPPED;
 		return false;
+	}
 	c->in->have_sha256 = true;
 	util_hex(c->in->sha256, 32, hex);
 	return true;
@@ -460,7 +464,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	if (s->cfg.flow_memory)
 		po.flow.mem_cap = s->cfg.flow_memory;
 	struct packet_stats st = {.ind_matches = s->res.ind_matches};
-	struct cap_sha sc = {src, in};
+	struct cap_sha sc = {src, in, false};
 	enum cs_err e = packet_run(s->m, cap, s->w, &po, cap_sha256, &sc, &st, &d);
 	capture_destroy(cap);
 	in->matches += st.matches;
@@ -488,7 +492,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 			    (unsigned long long)st.records_dropped);
 		cap_note(in, INPUT_PARTIAL, &d);
 	}
-	if (ck.stopped)
+	if (ck.stopped || sc.stopped)
 		s->res.interrupted = true;
 	if (st.stopped) {
 		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "interrupted before the end");

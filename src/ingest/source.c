@@ -50,6 +50,7 @@ struct source {
 	bool owns_fd;
 	bool pollable;        /* a pipe, FIFO, socket or terminal: reads can wait */
 	bool seekable;        /* a regular file: pread() can go back */
+	uint64_t file_base;   /* file offset where reading began (stdin may be past 0) */
 	const volatile int *stop; /* when set and non-zero, waiting reads give up */
 	bool eof;
 	enum source_state state;
@@ -175,7 +176,7 @@ static enum cs_err source_reread(struct source *s, uint8_t *dst, size_t len, siz
 	if (len > left)
 		len = (size_t)left;
 	do
-		r = pread(s->fd, dst, len, (off_t)s->raw_end);
+		r = pread(s->fd, dst, len, (off_t)(s->file_base + s->raw_end));
 	while (r < 0 && errno == EINTR);
 	if (r <= 0) {
 		source_pend_io(s, r < 0 ? errno : EIO);
@@ -210,7 +211,7 @@ static enum cs_err source_fill(struct source *s, size_t need)
 }
 
 static enum cs_err source_open_fd(const char *path, int *fd, bool *owns, uint64_t *size,
-				  bool *pollable, bool *seekable, struct cs_diag *d)
+				  bool *pollable, bool *seekable, uint64_t *base, struct cs_diag *d)
 {
 	char ebuf[128];
 	struct stat st;
@@ -238,7 +239,11 @@ static enum cs_err source_open_fd(const char *path, int *fd, bool *owns, uint64_
 	}
 	*size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	*pollable = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
-	*seekable = S_ISREG(st.st_mode);
+	/* Offsets count from where reading begins: stdin redirected from a file
+	 * may already be past its start. */
+	off_t at = S_ISREG(st.st_mode) ? lseek(*fd, 0, SEEK_CUR) : -1;
+	*seekable = at >= 0;
+	*base = at >= 0 ? (uint64_t)at : 0;
 	if (S_ISREG(st.st_mode))
 		(void)posix_fadvise(*fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return CS_OK;
@@ -293,7 +298,7 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 		goto fail;
 	}
 	err = source_open_fd(path, &s->fd, &s->owns_fd, &s->info.raw_size, &s->pollable,
-			     &s->seekable, d);
+			     &s->seekable, &s->file_base, d);
 	if (err)
 		goto fail;
 	s->info.is_stdin = !s->owns_fd;

@@ -282,6 +282,7 @@ static void stream_report(struct stream_ctx *c, uint32_t id, uint64_t start, uin
 		h.ts_last = sl->ts;
 	}
 	uint64_t seg_end = c->seg_start + c->len;
+	uint8_t after[4096]; /* context after a hit that ended in the tail */
 	/* At the stream's end there is no current segment (c->data is NULL). */
 	if (c->data && start >= c->seg_start && start <= seg_end) {
 		uint64_t b0 = start - c->seg_start > c->context ? start - c->context : c->seg_start;
@@ -297,6 +298,17 @@ static void stream_report(struct stream_ctx *c, uint32_t id, uint64_t start, uin
 		uint64_t a1 = seg_end - to > c->context ? to + c->context : seg_end;
 		h.after = c->data + (to - c->seg_start);
 		h.after_len = (size_t)(a1 - to);
+	} else if (to < c->seg_start && to >= have_from) {
+		/* Ended in the tail (judged a segment later): its bytes, then the segment's. */
+		size_t n = 0;
+		for (uint64_t p = to; n < c->context && n < sizeof(after); p++) {
+			int b = byte_at(c, p);
+			if (b < 0)
+				break;
+			after[n++] = (uint8_t)b;
+		}
+		h.after = after;
+		h.after_len = n;
 	}
 	c->fn(c->user, &h);
 }
@@ -492,6 +504,7 @@ enum cs_err matcher_stream_scan(const struct matcher *m, struct matcher_scratch 
 	ms->seg_next = (ms->seg_next + 1) % MATCHER_STREAM_RING;
 	if (ms->seg_n < MATCHER_STREAM_RING)
 		ms->seg_n++;
+	ms->context = context > UINT32_MAX ? UINT32_MAX : (uint32_t)context;
 	struct stream_ctx c = {.m = m, .ms = ms, .seg_start = ms->fed, .context = context,
 			       .fn = fn, .user = user};
 	/* The engine takes an unsigned length: feed a huge piece in parts. */
@@ -532,7 +545,7 @@ enum cs_err matcher_stream_end(const struct matcher *m, struct matcher_scratch *
 	if (!ms->hs)
 		return CS_OK;
 	struct stream_ctx c = {.m = m, .ms = ms, .data = NULL, .len = 0, .seg_start = ms->fed,
-			       .fn = fn, .user = user, .final = true};
+			       .context = ms->context, .fn = fn, .user = user, .final = true};
 	stream_resolve(&c);
 	hs_error_t rc = hs_close_stream(ms->hs, s->hs, on_stream_match, &c);
 	ms->hs = NULL;

@@ -89,12 +89,15 @@ static void finish_source(struct batch *b, struct reading *r)
 	struct source_info si;
 	struct cs_diag d;
 	cs_diag_clear(&d);
+	enum cs_err e = CS_OK;
 	if (r->stopped)
 		; /* hashing the rest would delay the stop that was asked for */
-	else if (source_finish(r->src, in->sha256, &d) == CS_OK)
+	else if ((e = source_finish(r->src, in->sha256, &d)) == CS_OK)
 		in->have_sha256 = true;
 	else
 		batch_note(b, in, INPUT_PARTIAL, &d);
+	if (e == CS_ERR_STOPPED) /* a stop while hashing the rest of a pipe */
+		b->res->interrupted = true;
 	source_get_info(r->src, &si);
 	in->gzip = si.is_gzip;
 	in->raw_bytes = si.raw_read;

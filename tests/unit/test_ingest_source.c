@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -707,6 +708,34 @@ static void test_gzip_cut_member_then_more(void **state)
 			assert_int_equal(r.info.raw_read, file.n);
 			assert_sha_of_file(r.sha, file.p, file.n);
 			bytes_free(&r.out);
+		}
+		if (i == 1) {
+			/* stdin redirected from the file with a line read off it first
+			 * (`{ read l; cybersieve scan -; } < file`): reading again goes
+			 * back to offsets counted from where reading began. */
+			struct bytes pre = {0};
+			bytes_add(&pre, "first line\n", 11);
+			bytes_add(&pre, file.p, file.n);
+			const char *pp = write_file("prefixed.gz", pre.p, pre.n);
+			int fd = open(pp, O_RDONLY), saved = dup(STDIN_FILENO);
+			assert_true(fd >= 0 && saved >= 0);
+			assert_int_equal(lseek(fd, 11, SEEK_SET), 11);
+			assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+			struct drained r;
+			drain("-", RAW_BLOCK, &r);
+			assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+			close(saved);
+			close(fd);
+			assert_int_equal(r.n_err, 1);
+			assert_int_equal(r.first.offset, 0);
+			assert_memory_equal(r.out.p, a.p, 1000);
+			assert_memory_equal(r.out.p + r.out.n - c.n - b.n, b.p, b.n);
+			assert_memory_equal(r.out.p + r.out.n - c.n, c.p, c.n);
+			assert_int_equal(r.info.gz_members, 3);
+			assert_int_equal(r.info.raw_read, file.n);
+			assert_sha_of_file(r.sha, file.p, file.n);
+			bytes_free(&r.out);
+			bytes_free(&pre);
 		}
 		bytes_free(&a), bytes_free(&ga), bytes_free(&file);
 	}

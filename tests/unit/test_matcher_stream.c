@@ -31,6 +31,7 @@ struct got {
 	struct matcher_stream_hit h[16];
 	char text[16][MATCHER_STREAM_TEXT + 1];
 	char before[16][64]; /* h[i].before may point into the stream's tail */
+	char after[16][64];  /* h[i].after into a buffer of the callback's */
 	size_t n;
 };
 
@@ -101,6 +102,10 @@ static void collect(void *user, const struct matcher_stream_hit *h)
 	if (h->before_len)
 		memcpy(g->before[g->n], h->before, h->before_len);
 	g->before[g->n][h->before_len] = '\0';
+	assert_true(h->after_len < sizeof(g->after[0]));
+	if (h->after_len)
+		memcpy(g->after[g->n], h->after, h->after_len);
+	g->after[g->n][h->after_len] = '\0';
 	g->n++;
 }
 
@@ -188,6 +193,8 @@ static void test_domain_boundary_in_stream(void **state)
 	const char *q[] = {"host evil.example"};
 	feed(f, &g2, q, 1, 1);
 	assert_int_equal(g2.n, 1);
+	/* Judged at the stream's end, it keeps its context before. */
+	assert_string_equal(g2.before[0], "host ");
 }
 
 /* Two segments a | b and the number of hits they must give. */
@@ -225,6 +232,13 @@ static void test_boundary_after_segment_end(void **state)
 		{"h=0123456789abcdef0123456789abcdef", "; tail", 1},
 	};
 	expect_split_cases(f, cases, sizeof(cases) / sizeof(cases[0]));
+	/* Judged a segment later after ending one byte before the cut: its
+	 * context after runs from the tail into the next segment. */
+	struct got ga = {0};
+	const char *pa[] = {"see evil.example,", " now"};
+	feed(f, &ga, pa, 2, 1);
+	assert_int_equal(ga.n, 1);
+	assert_string_equal(ga.after[0], ", now");
 	/* A one-byte segment after it: it waits for the byte after that. */
 	const char *one[][4] = {{"see evil.example", ".", "au", " ok"},
 				{"see evil.example", ".", " ", "ok"}};
