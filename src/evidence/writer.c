@@ -210,17 +210,27 @@ static void count_categories(struct ev_writer *w)
 	}
 }
 
+/* Where the write that failed after `done` bytes began, so the file can be
+ * cut back there: ours at f->bytes; standard output only when it is a
+ * regular file (`--out - > file`), found from its offset now. -1 for a pipe,
+ * which cannot be cut back. Asked only on failure, never per write. */
+static off_t write_start(const struct ev_writer *w, const struct ev_chain_file *f, size_t done)
+{
+	struct stat st;
+	if (!w->is_stdout)
+		return (off_t)f->bytes;
+	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	off_t now = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+	return now >= (off_t)done ? now - (off_t)done : -1;
+}
+
 /* Write the scratch buffer whole. On failure the records file is cut back
- * to its last whole record: ours at f->bytes; standard output where this
- * write began when it is a regular file (`--out - > file`). A pipe cannot be
- * cut back, and the message says its last record may be cut. */
+ * to its last whole record where it can be (write_start); otherwise the
+ * message says its last record may be cut. */
 static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, struct cs_diag *d)
 {
 	int fd = w->is_stdout ? STDOUT_FILENO : w->fd;
-	struct stat st;
-	off_t start = (off_t)f->bytes;
-	if (w->is_stdout)
-		start = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? lseek(fd, 0, SEEK_CUR) : -1;
 	size_t done = 0, len = w->scratch.len;
 	while (done < len) {
 		ssize_t n = write(fd, w->scratch.p + done, len - done);
@@ -233,7 +243,8 @@ static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, struc
 		int e = n < 0 ? errno : ENOSPC;
 		w->failed = true;
 		bool whole = done == 0;
-		if (!whole && start >= 0 && ftruncate(fd, start) == 0)
+		off_t start = whole ? -1 : write_start(w, f, done);
+		if (start >= 0 && ftruncate(fd, start) == 0)
 			whole = lseek(fd, start, SEEK_SET) == start;
 		const char *name = w->is_stdout ? "standard output" : w->path ? w->path : f->name;
 		cs_diag_set(d, name, CS_DIAG_NONE, f->bytes, "write failed: %s%s", strerror(e),

@@ -309,8 +309,7 @@ enum cs_err batch_run(const struct matcher *m, const struct walk_list *inputs,
 				struct cs_diag d;
 				cs_diag_set(&d, inputs->v[i].path, CS_DIAG_NONE, CS_DIAG_NONE,
 					    "not read: run interrupted");
-				batch_note(&b, &res->inputs[i], INPUT_FAILED, &d);
-				res->interrupted = true;
+				batch_note_stopped(&b, &res->inputs[i], INPUT_FAILED, &d);
 				continue;
 			}
 			batch_read_input(&b, i);

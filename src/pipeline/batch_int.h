@@ -114,5 +114,7 @@ void batch_output_failed(struct batch *b, const struct cs_diag *d);
 bool batch_hold_record(struct batch *b, const struct batch_input *in);
 void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
 		const struct cs_diag *d);
+void batch_note_stopped(struct batch *b, struct batch_input *in, enum input_status st,
+			const struct cs_diag *d);
 
 #endif

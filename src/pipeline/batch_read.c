@@ -26,6 +26,15 @@ void batch_note(struct batch *b, struct batch_input *in, enum input_status st,
 		b->opts.on_event(b->opts.cb_ctx, d);
 }
 
+/* As batch_note, for an input a stop left unread or read in part: the run
+ * is then interrupted (its manifest not complete). */
+void batch_note_stopped(struct batch *b, struct batch_input *in, enum input_status st,
+			const struct cs_diag *d)
+{
+	batch_note(b, in, st, d);
+	b->res->interrupted = true;
+}
+
 /* Something the user should know that does not make the input partial. */
 static void batch_info(struct batch *b, const char *path, uint64_t offset, const char *fmt,
 		       unsigned long long n)
@@ -94,10 +103,10 @@ static void finish_source(struct batch *b, struct reading *r)
 		; /* hashing the rest would delay the stop that was asked for */
 	else if ((e = source_finish(r->src, in->sha256, &d)) == CS_OK)
 		in->have_sha256 = true;
+	else if (e == CS_ERR_STOPPED) /* a stop while hashing the rest of a pipe */
+		batch_note_stopped(b, in, INPUT_PARTIAL, &d);
 	else
 		batch_note(b, in, INPUT_PARTIAL, &d);
-	if (e == CS_ERR_STOPPED) /* a stop while hashing the rest of a pipe */
-		b->res->interrupted = true;
 	source_get_info(r->src, &si);
 	in->gzip = si.is_gzip;
 	in->raw_bytes = si.raw_read;
@@ -142,8 +151,7 @@ static bool fill_slot(struct batch *b, struct reading *r, struct slot *s)
 		update_raw(b, r);
 		if (e == CS_ERR_STOPPED) {
 			/* Asked to stop while waiting on a pipe: what came before is scanned. */
-			batch_note(b, r->in, INPUT_PARTIAL, &d);
-			b->res->interrupted = true;
+			batch_note_stopped(b, r->in, INPUT_PARTIAL, &d);
 			r->eof = r->stopped = true;
 			s->len = fill;
 			return true;
@@ -250,8 +258,10 @@ void batch_read_input(struct batch *b, size_t index)
 	}
 	struct reading r = {.in = in, .first = true};
 	enum cs_err oe = source_open_ex(e->path, b->opts.stop, &r.src, &d);
-	if (oe == CS_ERR_STOPPED) /* a FIFO with no writer yet, say */
-		b->res->interrupted = true;
+	if (oe == CS_ERR_STOPPED) { /* a FIFO with no writer yet, say */
+		batch_note_stopped(b, in, INPUT_FAILED, &d);
+		return;
+	}
 	if (oe != CS_OK) {
 		open_failed(b, in, &d);
 		return;
@@ -265,8 +275,7 @@ void batch_read_input(struct batch *b, size_t index)
 	while (!r.eof && !atomic_load(&b->abort)) {
 		if (b->opts.stop && *b->opts.stop) {
 			cs_diag_set(&d, e->path, CS_DIAG_NONE, r.off, "interrupted before the end");
-			batch_note(b, in, INPUT_PARTIAL, &d);
-			b->res->interrupted = true;
+			batch_note_stopped(b, in, INPUT_PARTIAL, &d);
 			r.eof = r.stopped = true;
 		}
 		struct slot *s = batch_acquire(b);

@@ -84,26 +84,18 @@ static void on_stream(void *user, const struct matcher_stream_hit *h)
 	add(user, h->ind, h->start, h->end, 0, 1);
 }
 
+/* By indicator, line, start, end: block mode's one hit per indicator and
+ * line is the first of its run. */
 static int hit_cmp(const void *a, const void *b)
-{
-	const struct hit *x = a, *y = b;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return x->ind < y->ind ? -1 : x->ind > y->ind;
-}
-
-static int ind_line_cmp(const void *a, const void *b)
 {
 	const struct hit *x = a, *y = b;
 	if (x->ind != y->ind)
 		return x->ind < y->ind ? -1 : 1;
 	if (x->line != y->line)
 		return x->line < y->line ? -1 : 1;
-	return hit_cmp(a, b);
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
 }
 
 /* Stream hits as block mode gives them: sorted, repeats dropped, then one
@@ -116,10 +108,10 @@ static void per_line(struct hits *h, const uint8_t *text)
 			nl += text[p] == '\n';
 		h->v[i].line = nl;
 	}
-	qsort(h->v, h->n, sizeof(h->v[0]), ind_line_cmp);
+	qsort(h->v, h->n, sizeof(h->v[0]), hit_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < h->n; i++) {
-		if (w > 0 && hit_cmp(&h->v[w - 1], &h->v[i]) == 0 && h->v[w - 1].ind == h->v[i].ind)
+		if (i > 0 && hit_cmp(&h->v[i - 1], &h->v[i]) == 0)
 			continue; /* the same hit twice */
 		if (w > 0 && h->v[w - 1].ind == h->v[i].ind && h->v[w - 1].line == h->v[i].line) {
 			h->v[w - 1].count++;
@@ -198,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (got.full || want.full || long_token(text, len))
 		return 0;
 	per_line(&got, text);
-	qsort(want.v, want.n, sizeof(want.v[0]), ind_line_cmp);
+	qsort(want.v, want.n, sizeof(want.v[0]), hit_cmp);
 	if (got.n != want.n || memcmp(got.v, want.v, got.n * sizeof(got.v[0])) != 0) {
 		for (size_t i = 0; i < want.n; i++)
 			fprintf(stderr, "block  %u [%llu,%llu) line %llu x%u\n", want.v[i].ind,
