@@ -1,6 +1,7 @@
 /* One input read sequentially: plain file, gzip (any number of members,
  * recognised by its magic bytes) or stdin, with the SHA-256 of every raw byte
- * read from the descriptor. Raw bytes go through one fixed buffer and
+ * read from the descriptor (past the first few MiB, hashed by a helper thread
+ * beside the reading: digest.h). Raw bytes go through one fixed buffer and
  * decompressed bytes only into the caller's buffer, so memory stays flat
  * whatever the input. A damaged gzip member is reported once and the next
  * member header is sought from just after the damaged member's start (a cut
@@ -19,9 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "cybersieve/ingest.h"
+#include "ingest/digest.h"
 #include "ingest/inflate.h"
 
 /* Raw read size: big enough that syscalls are negligible. */
@@ -60,7 +60,7 @@ struct source {
 			       * info.raw_read while bytes are read again */
 	struct inflate_stream *z;
 	uint64_t member_raw;  /* raw offset where the current member began */
-	EVP_MD_CTX *sha;
+	struct digest_stream *sha;
 	bool finished;
 	uint8_t digest[32];
 	/* An error met after some output was produced, told on the next call. */
@@ -156,7 +156,7 @@ static enum cs_err source_read_fd(struct source *s, uint8_t *dst, size_t len, si
 		s->eof = true;
 		return CS_OK;
 	}
-	if (EVP_DigestUpdate(s->sha, dst, (size_t)r) != 1) {
+	if (digest_update(s->sha, dst, (size_t)r) != CS_OK) {
 		source_pend(s, CS_ERR_NOMEM, 0, s->info.raw_read, "SHA-256 update failed");
 		s->state = SOURCE_DONE;
 		return CS_ERR_NOMEM;
@@ -291,9 +291,7 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 	s->stop = stop;
 	s->path = strdup(path);
 	s->raw = malloc(SOURCE_RAW_CAP);
-	s->sha = EVP_MD_CTX_new();
-	if (!s->path || !s->raw || !s->sha ||
-	    EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1) {
+	if (!s->path || !s->raw || digest_create(&s->sha) != CS_OK) {
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
 		goto fail;
 	}
@@ -517,8 +515,7 @@ enum cs_err source_finish(struct source *s, uint8_t sha256[32], struct cs_diag *
 				return source_take_pending(s, d);
 		}
 		s->rpos = s->rlen = 0;
-		unsigned int len = 0;
-		if (EVP_DigestFinal_ex(s->sha, s->digest, &len) != 1 || len != 32) {
+		if (digest_final(s->sha, s->digest) != CS_OK) {
 			cs_diag_set(d, s->path, CS_DIAG_NONE, CS_DIAG_NONE, "SHA-256 final failed");
 			return CS_ERR_NOMEM;
 		}
@@ -541,7 +538,7 @@ void source_destroy(struct source *s)
 	if (s->owns_fd && s->fd >= 0)
 		close(s->fd);
 	inflate_destroy(s->z);
-	EVP_MD_CTX_free(s->sha);
+	digest_destroy(s->sha);
 	free(s->raw);
 	free(s->path);
 	free(s);

@@ -24,6 +24,7 @@
 #include <zlib.h>
 
 #include "cybersieve/ingest.h"
+#include "ingest/digest.h"
 
 /* The reader's raw block size; the boundary test places member ends around it. */
 #define RAW_BLOCK ((size_t)1 << 20)
@@ -804,6 +805,56 @@ static void test_finish_hashes_rest(void **state)
 	bytes_free(&d);
 }
 
+/* Inputs past the digest's inline limit are hashed beside the reading
+ * (src/ingest/digest.h): the digest is still that of every raw byte, for a
+ * plain file, for gzip of bytes that do not compress (so the raw bytes pass
+ * the limit too), read whole or left early. */
+static void test_large_input_digest(void **state)
+{
+	(void)state;
+	size_t n = DIGEST_INLINE_MAX + 2 * DIGEST_RING + 4099;
+	struct bytes d = make_random(n, 77);
+	struct bytes gz = gz_member(d.p, d.n, 1, 0, NULL);
+	assert_true(gz.n > DIGEST_INLINE_MAX + DIGEST_RING);
+	struct drained r;
+
+	const char *path = write_file("large.bin", d.p, d.n);
+	drain(path, 3 * RAW_BLOCK + 1, &r);
+	assert_bytes_equal(&r.out, d.p, d.n);
+	assert_sha_of_file(r.sha, d.p, d.n);
+	bytes_free(&r.out);
+
+	const char *gzpath = write_file("large.bin.gz", gz.p, gz.n);
+	drain(gzpath, 2 * RAW_BLOCK, &r);
+	assert_int_equal(r.n_err, 0);
+	assert_bytes_equal(&r.out, d.p, d.n);
+	assert_sha_of_file(r.sha, gz.p, gz.n);
+	bytes_free(&r.out);
+
+	/* Left after a little: source_finish hashes the rest. */
+	struct source *s;
+	struct cs_diag dg;
+	uint8_t buf[100], sha[32];
+	size_t got;
+	assert_int_equal(source_open(gzpath, &s, &dg), CS_OK);
+	assert_int_equal(source_read(s, buf, sizeof(buf), &got, &dg), CS_OK);
+	assert_int_equal(got, sizeof(buf));
+	assert_int_equal(source_finish(s, sha, &dg), CS_OK);
+	assert_sha_of_file(sha, gz.p, gz.n);
+	source_destroy(s);
+
+	/* Dropped mid-way without a finish: nothing leaks, nothing hangs. */
+	uint8_t *big = malloc(DIGEST_INLINE_MAX + RAW_BLOCK);
+	assert_non_null(big);
+	assert_int_equal(source_open(path, &s, &dg), CS_OK);
+	assert_int_equal(source_read(s, big, DIGEST_INLINE_MAX + RAW_BLOCK, &got, &dg), CS_OK);
+	assert_int_equal(got, DIGEST_INLINE_MAX + RAW_BLOCK);
+	source_destroy(s);
+	free(big);
+	bytes_free(&gz);
+	bytes_free(&d);
+}
+
 static void assert_open_fails(const char *path, int e)
 {
 	struct source *s = (struct source *)&s;
@@ -859,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_gzip_bomb_bounded),
 		cmocka_unit_test(test_finish_hashes_rest),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_large_input_digest),
 		cmocka_unit_test(test_engine_name),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
