@@ -45,6 +45,11 @@ struct matcher_hits {
 	size_t cap;
 	size_t limit;       /* most hits kept per chunk; more are counted in dropped */
 	uint64_t dropped;
+	/* Set by each scan: buf[0, nl_pos) holds nl_count newlines (counted anyway
+	 * to give the hits their lines), so a caller that wants the buffer's
+	 * total goes on from there instead of counting it all again. */
+	size_t nl_pos;
+	uint64_t nl_count;
 };
 
 struct matcher_stats {

@@ -281,6 +281,8 @@ static void hits_reduce(const uint8_t *buf, struct matcher_hits *h, size_t first
 		}
 		v[i].line = line;
 	}
+	h->nl_pos = (size_t)pos;
+	h->nl_count = line;
 	qsort(v, n, sizeof(*v), cmp_hit_line_ind);
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -330,6 +332,8 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 	struct scan_ctx c = {.m = m, .s = s, .buf = buf, .len = len, .skip_prefix = skip_prefix,
 			     .out = out};
 	s->n_rc = 0;
+	out->nl_pos = 0;
+	out->nl_count = 0;
 	/* The engine takes an unsigned int length: feed huge buffers in line-aligned parts. */
 	size_t off = 0;
 	while (off < len) {

@@ -66,7 +66,11 @@ static void *worker_main(void *arg)
 			s->scan_err = matcher_scan_piece(b->m, wk->scratch, s->buf, s->len,
 							 s->skip > 2 ? s->skip - 2 : 0, s->split,
 							 &s->hits, NULL);
-			s->newlines = util_count_nl(s->buf + s->skip, s->len - s->skip);
+			/* Newlines from skip on; the scan counted up to nl_pos already
+			 * (0 when it failed). */
+			size_t at = s->hits.nl_pos;
+			s->newlines = s->hits.nl_count + util_count_nl(s->buf + at, s->len - at) -
+				      util_count_nl(s->buf, s->skip);
 		}
 
 		pthread_mutex_lock(&b->mu);

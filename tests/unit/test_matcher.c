@@ -85,6 +85,16 @@ static size_t fx_scan_n(struct fixture *fx, const char *text, size_t len, size_t
 		assert_int_equal(h->line, nl);
 		assert_true(h->count >= 1);
 	}
+	/* The newlines counted for the lines are handed on: exact, and (with
+	 * hits) up to the last hit's line, so a caller's total need not count
+	 * that part again. */
+	size_t nl_before = 0;
+	assert_true(fx->hits.nl_pos <= len);
+	for (size_t k = 0; k < fx->hits.nl_pos; k++)
+		nl_before += text[k] == '\n';
+	assert_int_equal(fx->hits.nl_count, nl_before);
+	if (fx->hits.n > 0)
+		assert_int_equal(fx->hits.nl_count, fx->hits.v[fx->hits.n - 1].line);
 	return fx->hits.n;
 }
 
