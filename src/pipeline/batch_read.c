@@ -108,7 +108,6 @@ static void finish_source(struct batch *b, struct reading *r)
 	else
 		batch_note(b, in, INPUT_PARTIAL, &d);
 	source_get_info(r->src, &si);
-	in->gzip = si.is_gzip;
 	in->raw_bytes = si.raw_read;
 	b->raw_prev += si.raw_read;
 	in->gz_members = si.gz_members;
