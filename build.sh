@@ -2,6 +2,7 @@
 # cybersieve: install what it needs (Debian 12), build, and run.
 #   ./build.sh demo    scan the sample logs in samples/ with the packs in rules/
 #   ./build.sh test    build and run the whole test suite (ctest), then again under ASan+UBSan
+#                      and under ThreadSanitizer
 #   ./build.sh deps    only install the Debian packages
 # Runs as root, or as a user with sudo. Safe to run again: installed packages are skipped.
 set -eu
@@ -61,6 +62,11 @@ test)
 	cmake -S "$here" -B "$san" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_SANITIZE=ON -DCS_BUILD_BENCH=OFF
 	cmake --build "$san" -j "$(nproc)"
 	(cd "$san" && ctest --output-on-failure -j "$(nproc)")
+	# And under ThreadSanitizer: the reading, digest, worker and emitter threads.
+	tsan="${build}-tsan"
+	cmake -S "$here" -B "$tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TSAN=ON -DCS_BUILD_BENCH=OFF
+	cmake --build "$tsan" -j "$(nproc)"
+	(cd "$tsan" && ctest --output-on-failure -j "$(nproc)")
 	;;
 *)
 	echo "usage: $0 demo|test|deps" >&2
