@@ -24,6 +24,7 @@ struct digest_stream {
 	bool no_helper;    /* the helper could not be started: hash here */
 	bool running;      /* the helper thread exists and is not joined */
 	bool helped;       /* a helper was started for this input */
+	bool finalized;    /* digest_final was called */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_data; /* the helper waits for bytes or the end */
@@ -121,7 +122,7 @@ fail_ring:
 static bool digest_stop(struct digest_stream *h, bool abandon)
 {
 	if (!h->running)
-		return true;
+		return !h->failed;
 	pthread_mutex_lock(&h->mu);
 	h->closing = true;
 	h->abandon = abandon;
@@ -182,6 +183,9 @@ enum cs_err digest_final(struct digest_stream *h, uint8_t out[32])
 {
 	unsigned int len = 0;
 
+	if (h->finalized)
+		return CS_ERR_INVALID; /* the context is spent, whatever the first call said */
+	h->finalized = true;
 	if (!digest_stop(h, false) || EVP_DigestFinal_ex(h->ctx, out, &len) != 1 || len != 32)
 		return CS_ERR_NOMEM;
 	return CS_OK;

@@ -32,7 +32,8 @@ void digest_destroy(struct digest_stream *h);
 enum cs_err digest_update(struct digest_stream *h, const void *p, size_t n);
 
 /* Wait until every byte given is hashed, then write the digest. Nothing may
- * be added after. Errors: CS_ERR_NOMEM. */
+ * be added after. Errors: CS_ERR_NOMEM; CS_ERR_INVALID on a second call
+ * (the first one's answer stands, right or failed). */
 enum cs_err digest_final(struct digest_stream *h, uint8_t out[32]);
 
 /* Whether a helper thread was started (for tests). */

@@ -54,6 +54,9 @@ static void feed_and_check(const uint8_t *p, size_t n, const size_t *pieces, siz
 	}
 	assert_int_equal(digest_final(h, got), CS_OK);
 	assert_int_equal(digest_threaded(h), want_threaded);
+	/* The context is spent: a second final is refused, not a digest of nothing. */
+	uint8_t again[32];
+	assert_int_equal(digest_final(h, again), CS_ERR_INVALID);
 	digest_destroy(h);
 	sha256_ref(p, n, want);
 	assert_memory_equal(got, want, 32);
