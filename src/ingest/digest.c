@@ -191,7 +191,7 @@ enum cs_err digest_final(struct digest_stream *h, uint8_t out[32])
 	return CS_OK;
 }
 
-int digest_threaded(const struct digest_stream *h)
+bool digest_threaded(const struct digest_stream *h)
 {
 	return h->helped;
 }

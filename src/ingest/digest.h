@@ -8,6 +8,7 @@
 #ifndef CS_INGEST_DIGEST_H
 #define CS_INGEST_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,6 @@ enum cs_err digest_update(struct digest_stream *h, const void *p, size_t n);
 enum cs_err digest_final(struct digest_stream *h, uint8_t out[32]);
 
 /* Whether a helper thread was started (for tests). */
-int digest_threaded(const struct digest_stream *h);
+bool digest_threaded(const struct digest_stream *h);
 
 #endif

@@ -327,13 +327,14 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 	if (!m || !s || !out || (!buf && len))
 		return CS_ERR_INVALID;
 	size_t first = out->n;
+	/* Nothing counted yet, whichever way this returns (matcher.h). */
+	out->nl_pos = 0;
+	out->nl_count = 0;
 	if (!m->db || len == 0)
 		return CS_OK;
 	struct scan_ctx c = {.m = m, .s = s, .buf = buf, .len = len, .skip_prefix = skip_prefix,
 			     .out = out};
 	s->n_rc = 0;
-	out->nl_pos = 0;
-	out->nl_count = 0;
 	/* The engine takes an unsigned int length: feed huge buffers in line-aligned parts. */
 	size_t off = 0;
 	while (off < len) {
