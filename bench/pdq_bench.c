@@ -39,6 +39,20 @@ static void flip_bits(uint64_t *rng, uint8_t h[PDQ_HASH_BYTES], unsigned d)
 	}
 }
 
+static bool count_pair(void *ctx, size_t q, uint32_t id, unsigned dist)
+{
+	(void)q;
+	(void)id;
+	(void)dist;
+	++*(size_t *)ctx;
+	return true;
+}
+
+/* Time the queries qs[0..nq) in batches of PDQ_BATCH_MAX answered one way;
+ * returns queries per second and sets *hits. */
+static double time_batches(const struct pdq_index *idx, uint8_t (*qs)[PDQ_HASH_BYTES], size_t nq,
+			   unsigned maxd, enum pdq_batch_mode mode, size_t *hits);
+
 static double now(void)
 {
 	struct timespec ts;
@@ -52,6 +66,40 @@ static bool count_hit(void *ctx, uint32_t id, unsigned dist)
 	(void)dist;
 	++*(size_t *)ctx;
 	return true;
+}
+
+static double time_batches(const struct pdq_index *idx, uint8_t (*qs)[PDQ_HASH_BYTES], size_t nq,
+			   unsigned maxd, enum pdq_batch_mode mode, size_t *hits)
+{
+	struct pdq_batch *b = NULL;
+	*hits = 0;
+	if (pdq_batch_create(&b) != CS_OK)
+		return 0;
+	pdq_batch_set_mode(b, mode);
+	double t0 = now();
+	for (size_t i = 0; i < nq; i++) {
+		if (pdq_batch_count(b) == PDQ_BATCH_MAX)
+			pdq_index_query_batch(idx, b, maxd, count_pair, hits);
+		pdq_batch_add(b, qs[i]);
+	}
+	pdq_index_query_batch(idx, b, maxd, count_pair, hits);
+	double t1 = now();
+	pdq_batch_destroy(b);
+	return nq / (t1 - t0);
+}
+
+static const char *const mode_name[] = {"auto", "each", "walk", "walk-avx512"};
+
+/* Batched answers: rates of each way, and the same hit count as one by one. */
+static void report_batches(const struct pdq_index *idx, uint8_t (*qs)[PDQ_HASH_BYTES], size_t nq,
+			   unsigned maxd, const char *what, size_t want)
+{
+	for (int mode = PDQ_BATCH_WALK; mode <= PDQ_BATCH_WALK_AVX512; mode++) {
+		size_t hits;
+		double qps = time_batches(idx, qs, nq, maxd, (enum pdq_batch_mode)mode, &hits);
+		printf("%s batched (%s): %.0f q/s, hits %zu%s\n", what, mode_name[mode], qps, hits,
+		       hits == want ? "" : "  MISMATCH");
+	}
 }
 
 int main(int argc, char **argv)
@@ -88,6 +136,7 @@ int main(int argc, char **argv)
 	printf("random  d<=%u: %.0f q/s  %.0f probes %.0f candidates %.2f verified per query, hits %zu\n",
 	       maxd, nq / (t1 - t0), (double)st.probes / nq, (double)st.candidates / nq,
 	       (double)st.verified / nq, hits);
+	report_batches(idx, qs, nq, maxd, "random ", hits);
 
 	size_t per = nq / (maxd + 1) ? nq / (maxd + 1) : 1;
 	size_t found = 0, total = 0;
@@ -96,17 +145,20 @@ int main(int argc, char **argv)
 		flip_bits(&rng, qs[i], (unsigned)((i / per) % (maxd + 1)));
 	}
 	memset(&st, 0, sizeof(st));
+	size_t all = 0;
 	t0 = now();
 	for (size_t i = 0; i < nq; i++) {
 		size_t h = 0;
 		pdq_index_query(idx, qs[i], maxd, count_hit, &h, &st);
 		found += h > 0;
+		all += h;
 		total++;
 	}
 	t1 = now();
 	printf("planted d=0..%u: %.0f q/s  %.0f candidates %.2f verified per query, found %zu/%zu\n",
 	       maxd, nq / (t1 - t0), (double)st.candidates / nq, (double)st.verified / nq, found,
 	       total);
+	report_batches(idx, qs, nq, maxd, "planted", all);
 
 	size_t lq = nq < 2000 ? nq : 2000;
 	t0 = now();

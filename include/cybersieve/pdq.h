@@ -69,6 +69,54 @@ size_t pdq_index_query(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYT
 bool pdq_index_best(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYTES], unsigned max_dist,
 		    uint32_t *id, unsigned *dist);
 
+/* A batch of queries answered together: the tables are then read once,
+ * in order, instead of at a few hundred scattered places per query. Owned
+ * by one thread; reused batch after batch (its memory is kept). */
+struct pdq_batch;
+
+/* Most queries a batch holds (its memory: about 52 bytes a query, 6.6 MB
+ * full, plus 0.5 MB of sort tables). */
+#define PDQ_BATCH_MAX 131072u
+/* Below this many queries a batch is answered one query at a time. */
+#define PDQ_BATCH_MIN 2048u
+
+/* Errors: CS_ERR_NOMEM. */
+enum cs_err pdq_batch_create(struct pdq_batch **out);
+
+/* NULL is a no-op. */
+void pdq_batch_destroy(struct pdq_batch *b);
+
+/* Queue h; its number is the count queued before it. CS_ERR_LIMIT when the
+ * batch holds PDQ_BATCH_MAX already, CS_ERR_NOMEM. */
+enum cs_err pdq_batch_add(struct pdq_batch *b, const uint8_t h[PDQ_HASH_BYTES]);
+
+/* Queries queued. */
+size_t pdq_batch_count(const struct pdq_batch *b);
+
+/* Drop the queued queries unanswered. */
+void pdq_batch_clear(struct pdq_batch *b);
+
+/* Called once per (query, listed hash) pair within the distance; return
+ * false to stop. */
+typedef bool (*pdq_batch_fn)(void *ctx, size_t query, uint32_t id, unsigned dist);
+
+/* How a batch is answered: PDQ_BATCH_AUTO picks (one at a time below
+ * PDQ_BATCH_MIN, else table walks compared with AVX-512 where the CPU has
+ * VPOPCNTQ); the others force one way, for tests and benchmarks. */
+enum pdq_batch_mode {
+	PDQ_BATCH_AUTO = 0,
+	PDQ_BATCH_EACH,        /* pdq_index_query() per query */
+	PDQ_BATCH_WALK,        /* table walks, plain comparisons */
+	PDQ_BATCH_WALK_AVX512, /* table walks, AVX-512 (plain where the CPU lacks it) */
+};
+void pdq_batch_set_mode(struct pdq_batch *b, enum pdq_batch_mode mode);
+
+/* Answer every query queued in b, as pdq_index_query() would answer each
+ * (the same pairs, each once, in no set order), then empty b, even when fn
+ * stopped it. Returns the number of pairs reported. */
+size_t pdq_index_query_batch(const struct pdq_index *idx, struct pdq_batch *b, unsigned max_dist,
+			     pdq_batch_fn fn, void *ctx);
+
 /* The same answers as pdq_index_query() by comparing every entry: the
  * reference the tests hold the index to, and the better choice for a few
  * hundred entries. */

@@ -121,12 +121,48 @@ static bool shape_push(void *vctx, uint32_t ind, uint64_t start, uint64_t end)
 	return hits_push(c->out, start, end, ind);
 }
 
-/* A candidate of a shape: the sets say which indicators, if any, it is. */
+/* Answer the PDQ candidates put aside: their hits join the others (which
+ * hits_reduce sorts). False when out of memory. */
+static bool pdq_flush(struct scan_ctx *c)
+{
+	struct matcher_scratch *s = c->s;
+	if (!s->pdq || pdq_batch_count(s->pdq) == 0)
+		return true;
+	return shapes_pdq_batch(&c->m->shapes, s->pdq, (const uint64_t(*)[2])s->pdq_pos,
+				shape_push, c);
+}
+
+static bool pdq_defer(void *vctx, const uint8_t key[PDQ_HASH_BYTES], uint64_t start, uint64_t end)
+{
+	struct scan_ctx *c = vctx;
+	struct matcher_scratch *s = c->s;
+	if (pdq_batch_count(s->pdq) == PDQ_BATCH_MAX && !pdq_flush(c))
+		return false;
+	size_t n = pdq_batch_count(s->pdq);
+	if (n == s->pdq_pos_cap) {
+		size_t cap = n ? n * 2 : 1024;
+		uint64_t(*p)[2] = realloc(s->pdq_pos, cap * sizeof(*p));
+		if (!p)
+			return false;
+		s->pdq_pos = p;
+		s->pdq_pos_cap = cap;
+	}
+	if (pdq_batch_add(s->pdq, key) != CS_OK)
+		return false;
+	s->pdq_pos[n][0] = start;
+	s->pdq_pos[n][1] = end;
+	return true;
+}
+
+/* A candidate of a shape: the sets say which indicators, if any, it is.
+ * PDQ candidates wait for the end of the buffer (pdq_flush), where they are
+ * answered together. */
 static int on_shape(struct scan_ctx *c, enum shape_kind k, uint64_t to)
 {
 	if (to <= c->skip_prefix || (c->cut_end && to + 1 >= c->len))
 		return 0;
-	if (!shapes_confirm(&c->m->shapes, k, c->buf, c->len, to, shape_push, c)) {
+	if (!shapes_confirm_defer(&c->m->shapes, k, c->buf, c->len, to, shape_push, c,
+				  c->s->pdq ? pdq_defer : NULL, c)) {
 		c->oom = true;
 		return 1;
 	}
@@ -350,11 +386,15 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 		c.skip_prefix = skip_prefix > off ? skip_prefix - off : 0;
 		c.cut_end = cut_end && off + part == len;
 		size_t mark = out->n;
+		if (s->pdq)
+			pdq_batch_clear(s->pdq);
 		hs_error_t rc = hs_scan(m->db, (const char *)c.buf, (unsigned)part, 0, s->hs, on_match,
 					&c);
 		if (!c.oom && rc == HS_SUCCESS)
 			if (recheck_lines(&c) != CS_OK && !c.oom)
 				rc = HS_UNKNOWN_ERROR;
+		if (!c.oom && rc == HS_SUCCESS && !pdq_flush(&c))
+			c.oom = true;
 		if (c.oom)
 			return CS_ERR_NOMEM;
 		if (rc != HS_SUCCESS) {
@@ -662,8 +702,9 @@ enum cs_err matcher_scratch_create(const struct matcher *m, struct matcher_scrat
 	struct matcher_scratch *s = calloc(1, sizeof(*s));
 	if (!s)
 		return CS_ERR_NOMEM;
-	if (m->db && hs_alloc_scratch(m->db, &s->hs) != HS_SUCCESS) {
-		free(s);
+	if ((m->db && hs_alloc_scratch(m->db, &s->hs) != HS_SUCCESS) ||
+	    (m->shapes.pdq && pdq_batch_create(&s->pdq) != CS_OK)) {
+		matcher_scratch_destroy(s);
 		return CS_ERR_NOMEM;
 	}
 	*out = s;
@@ -678,6 +719,8 @@ void matcher_scratch_destroy(struct matcher_scratch *s)
 		hs_free_scratch(s->hs);
 	free(s->rc);
 	free(s->pad);
+	pdq_batch_destroy(s->pdq);
+	free(s->pdq_pos);
 	free(s);
 }
 

@@ -45,6 +45,9 @@ struct matcher_scratch {
 	size_t n_rc, cap_rc;
 	uint8_t *pad;        /* a copy of a buffer ending near a page end (below) */
 	size_t pad_cap;
+	struct pdq_batch *pdq; /* PDQ candidates of the scan, answered together */
+	uint64_t (*pdq_pos)[2]; /* where each was found */
+	size_t pdq_pos_cap;
 };
 
 /* True when reading MATCHER_SCAN_SLACK bytes past p + len could cross into

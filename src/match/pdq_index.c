@@ -2,11 +2,15 @@
  * array (bucket offsets by part value) of 128-bit sketches plus entry ids.
  * A query probes, per table, every part value within D/16 bits of its own,
  * refuses candidates on the sketch (most misses end there, in memory read in
- * order), and only then reads the full hash. The index owns all its arrays;
- * it is immutable after pdq_index_create(), so queries need no locking. */
+ * order), and only then reads the full hash. A batch of queries sorts its
+ * queries by part value and walks each table once, bucket by bucket, in the
+ * order the table lies in memory (pdq_index_query_batch). The index owns all
+ * its arrays; it is immutable after pdq_index_create(), so queries need no
+ * locking. */
 #include "cybersieve/pdq.h"
 #include "cybersieve/util.h"
 
+#include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +24,11 @@ struct pdq_sketch {
 	uint64_t a, b;
 };
 
+/* The sketches are kept as two arrays (first and second word), so a batch
+ * compares eight entries at once. */
 struct pdq_table {
 	uint32_t *off;            /* PDQ_PART_VALUES + 1 bucket starts */
-	struct pdq_sketch *sk;    /* entries in bucket order */
+	uint64_t *ska, *skb;      /* entries' sketches in bucket order */
 	uint32_t *id;             /* the same order */
 };
 
@@ -41,7 +47,8 @@ struct pdq_index {
 	uint16_t masks[PDQ_MASKS]; /* by increasing weight */
 	unsigned mask_count[PDQ_MAX_RADIUS + 1];
 	bool use_popcnt;
-	void *block_off, *block_sk, *block_id;
+	bool use_avx512;          /* batches compare with AVX-512 VPOPCNTQ */
+	void *block_off, *block_ska, *block_skb, *block_id;
 };
 
 static int hex_val(char c)
@@ -118,7 +125,9 @@ static void pdq_build_table(struct pdq_index *idx, unsigned t, uint32_t *cursor)
 	memcpy(cursor, tab->off, PDQ_PART_VALUES * sizeof(uint32_t));
 	for (size_t i = 0; i < idx->n; i++) {
 		uint32_t pos = cursor[pdq_part(idx->hash[i], t)]++;
-		tab->sk[pos] = pdq_sketch_of(idx->hash[i], t);
+		struct pdq_sketch sk = pdq_sketch_of(idx->hash[i], t);
+		tab->ska[pos] = sk.a;
+		tab->skb[pos] = sk.b;
 		tab->id[pos] = (uint32_t)i;
 	}
 }
@@ -143,21 +152,25 @@ enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,
 	idx->n = n;
 	idx->hash = util_alloc_table(slots * sizeof(idx->hash[0]));
 	idx->block_off = util_alloc_table((size_t)PDQ_PARTS * (PDQ_PART_VALUES + 1) * sizeof(uint32_t));
-	idx->block_sk = util_alloc_table(PDQ_PARTS * slots * sizeof(struct pdq_sketch));
+	idx->block_ska = util_alloc_table(PDQ_PARTS * slots * sizeof(uint64_t));
+	idx->block_skb = util_alloc_table(PDQ_PARTS * slots * sizeof(uint64_t));
 	idx->block_id = util_alloc_table(PDQ_PARTS * slots * sizeof(uint32_t));
-	if (!idx->hash || !idx->block_off || !idx->block_sk || !idx->block_id)
+	if (!idx->hash || !idx->block_off || !idx->block_ska || !idx->block_skb || !idx->block_id)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		pdq_words(hashes[i], idx->hash[i]);
 	pdq_fill_masks(idx);
 	for (unsigned t = 0; t < PDQ_PARTS; t++) {
 		idx->tab[t].off = (uint32_t *)idx->block_off + (size_t)t * (PDQ_PART_VALUES + 1);
-		idx->tab[t].sk = (struct pdq_sketch *)idx->block_sk + t * slots;
+		idx->tab[t].ska = (uint64_t *)idx->block_ska + t * slots;
+		idx->tab[t].skb = (uint64_t *)idx->block_skb + t * slots;
 		idx->tab[t].id = (uint32_t *)idx->block_id + t * slots;
 		pdq_build_table(idx, t, cursor);
 	}
 	__builtin_cpu_init();
 	idx->use_popcnt = __builtin_cpu_supports("popcnt");
+	idx->use_avx512 = __builtin_cpu_supports("avx512f") &&
+			  __builtin_cpu_supports("avx512vpopcntdq");
 	*out = idx;
 	idx = NULL;
 	err = CS_OK;
@@ -176,7 +189,8 @@ void pdq_index_destroy(struct pdq_index *idx)
 		return;
 	free(idx->hash);
 	free(idx->block_off);
-	free(idx->block_sk);
+	free(idx->block_ska);
+	free(idx->block_skb);
 	free(idx->block_id);
 	free(idx);
 }
@@ -193,31 +207,40 @@ size_t pdq_index_memory(const struct pdq_index *idx)
 	       (size_t)PDQ_PARTS * (PDQ_PART_VALUES + 1) * sizeof(uint32_t);
 }
 
-/* A candidate passed the sketch: compare the full hash, and report it only
- * from the first table whose probe reaches it, so each entry comes once. */
-static void pdq_verify(const struct pdq_index *idx, unsigned t, uint32_t id, const uint64_t q[4],
-		       unsigned max_dist, unsigned r, struct pdq_scan *s)
+/* A candidate passed the sketch of table t: its full distance from q when
+ * within max_dist and t is the first table whose probe reaches it (so each
+ * entry comes once, whatever order the tables are walked in); -1 otherwise. */
+static int pdq_first_dist(const struct pdq_index *idx, unsigned t, uint32_t id, const uint64_t q[4],
+			  unsigned max_dist, unsigned r)
 {
 	const uint64_t *w = idx->hash[id];
 	unsigned d = 0;
-	s->st.verified++;
 	for (int i = 0; i < 4; i++)
 		d += (unsigned)__builtin_popcountll(w[i] ^ q[i]);
 	if (d > max_dist)
-		return;
+		return -1;
 	for (unsigned j = 0; j < t; j++)
 		if ((unsigned)__builtin_popcount(pdq_part(w, j) ^ pdq_part(q, j)) <= r)
-			return;
+			return -1;
+	return (int)d;
+}
+
+static void pdq_verify(const struct pdq_index *idx, unsigned t, uint32_t id, const uint64_t q[4],
+		       unsigned max_dist, unsigned r, struct pdq_scan *s)
+{
+	s->st.verified++;
+	int d = pdq_first_dist(idx, t, id, q, max_dist, r);
+	if (d < 0)
+		return;
 	s->hits++;
-	if (!s->fn(s->ctx, id, d))
+	if (!s->fn(s->ctx, id, (unsigned)d))
 		s->stop = true;
 }
 
 /* Probes are handled in batches of whole tables, in three passes so the
  * memory reads of a batch overlap instead of waiting one after another:
  * prefetch the bucket offsets, then read them and prefetch the sketches,
- * then compare. Tables are still compared in order (pdq_verify relies on
- * it). 1024 probes hold 16 tables at radius 1 (272) and one at radius 3. */
+ * then compare. 1024 probes hold 16 tables at radius 1 (272) and one at radius 3. */
 #define PDQ_BATCH_PROBES 1024
 _Static_assert(PDQ_MASKS <= PDQ_BATCH_PROBES, "one table must fit a batch");
 
@@ -252,8 +275,12 @@ pdq_query_body(const struct pdq_index *idx, const uint64_t q[4], unsigned max_di
 				p->lo = tab->off[v ^ m];
 				p->hi = tab->off[(v ^ m) + 1];
 				p->base = (unsigned)__builtin_popcount(m);
-				const char *a = (const char *)&tab->sk[p->lo];
-				const char *b = (const char *)&tab->sk[p->hi];
+				const char *a = (const char *)&tab->ska[p->lo];
+				const char *b = (const char *)&tab->ska[p->hi];
+				for (; a < b; a += 64)
+					__builtin_prefetch(a);
+				a = (const char *)&tab->skb[p->lo];
+				b = (const char *)&tab->skb[p->hi];
 				for (; a < b; a += 64)
 					__builtin_prefetch(a);
 			}
@@ -267,8 +294,8 @@ pdq_query_body(const struct pdq_index *idx, const uint64_t q[4], unsigned max_di
 				s->st.candidates += p->hi - p->lo;
 				for (uint32_t e = p->lo; e < p->hi && !s->stop; e++) {
 					unsigned d = p->base +
-						     (unsigned)__builtin_popcountll(tab->sk[e].a ^ qs.a) +
-						     (unsigned)__builtin_popcountll(tab->sk[e].b ^ qs.b);
+						     (unsigned)__builtin_popcountll(tab->ska[e] ^ qs.a) +
+						     (unsigned)__builtin_popcountll(tab->skb[e] ^ qs.b);
 					if (d <= max_dist)
 						pdq_verify(idx, t, tab->id[e], q, max_dist, r, s);
 				}
@@ -310,6 +337,353 @@ size_t pdq_index_query(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYT
 		st->verified += s.st.verified;
 	}
 	return s.hits;
+}
+
+/* A bucket's probing queries, gathered from the buckets of every mask (the
+ * room past PDQ_WALK_LIST takes a last group of up to eight). */
+#define PDQ_WALK_LIST 512
+
+struct pdq_walk_list {
+	uint64_t a[PDQ_WALK_LIST + 8], b[PDQ_WALK_LIST + 8];
+	uint64_t lim[PDQ_WALK_LIST + 8];
+	uint64_t j[PDQ_WALK_LIST + 8];
+	size_t n;
+};
+
+/* Batches: the queries are counting-sorted by the part of the table being
+ * walked, then each bucket of the table, in memory order, is compared with
+ * the queries whose part is within the radius of the bucket's value. The
+ * table is read once per batch and the queries' side (a few MB) stays in
+ * cache, where one query at a time reads about 1,400 scattered cache lines. */
+struct pdq_batch {
+	uint64_t (*q)[4];         /* queued queries, in the order added */
+	size_t n, cap;
+	enum pdq_batch_mode mode;
+	/* the walk of one table: queries sorted by that table's part */
+	uint32_t *qoff;           /* PDQ_PART_VALUES + 1 starts */
+	uint32_t *cur;            /* PDQ_PART_VALUES cursors */
+	uint64_t *qa, *qb;        /* their sketches */
+	uint32_t *qid;            /* their numbers */
+	size_t wcap;
+	struct pdq_walk_list list;
+};
+
+enum cs_err pdq_batch_create(struct pdq_batch **out)
+{
+	struct pdq_batch *b = calloc(1, sizeof(*b));
+	*out = NULL;
+	if (!b)
+		return CS_ERR_NOMEM;
+	b->qoff = malloc((PDQ_PART_VALUES + 1) * sizeof(uint32_t));
+	b->cur = malloc(PDQ_PART_VALUES * sizeof(uint32_t));
+	if (!b->qoff || !b->cur) {
+		pdq_batch_destroy(b);
+		return CS_ERR_NOMEM;
+	}
+	*out = b;
+	return CS_OK;
+}
+
+void pdq_batch_destroy(struct pdq_batch *b)
+{
+	if (!b)
+		return;
+	free(b->q);
+	free(b->qoff);
+	free(b->cur);
+	free(b->qa);
+	free(b->qb);
+	free(b->qid);
+	free(b);
+}
+
+void pdq_batch_set_mode(struct pdq_batch *b, enum pdq_batch_mode mode)
+{
+	b->mode = mode;
+}
+
+size_t pdq_batch_count(const struct pdq_batch *b)
+{
+	return b->n;
+}
+
+void pdq_batch_clear(struct pdq_batch *b)
+{
+	b->n = 0;
+}
+
+enum cs_err pdq_batch_add(struct pdq_batch *b, const uint8_t h[PDQ_HASH_BYTES])
+{
+	if (b->n >= PDQ_BATCH_MAX)
+		return CS_ERR_LIMIT;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		if (cap > PDQ_BATCH_MAX)
+			cap = PDQ_BATCH_MAX;
+		void *q = realloc(b->q, cap * sizeof(b->q[0]));
+		if (!q)
+			return CS_ERR_NOMEM;
+		b->q = q;
+		b->cap = cap;
+	}
+	pdq_words(h, b->q[b->n++]);
+	return CS_OK;
+}
+
+/* Room for the sorted side of b->n queries. */
+static bool pdq_batch_reserve(struct pdq_batch *b)
+{
+	if (b->wcap >= b->n)
+		return true;
+	uint64_t *qa = realloc(b->qa, b->cap * sizeof(uint64_t));
+	if (qa)
+		b->qa = qa;
+	uint64_t *qb = realloc(b->qb, b->cap * sizeof(uint64_t));
+	if (qb)
+		b->qb = qb;
+	uint32_t *qid = realloc(b->qid, b->cap * sizeof(uint32_t));
+	if (qid)
+		b->qid = qid;
+	if (!qa || !qb || !qid)
+		return false;
+	b->wcap = b->cap;
+	return true;
+}
+
+/* Sort the queries by their part in table t, with their sketches of it. */
+static void pdq_batch_sort(struct pdq_batch *b, unsigned t)
+{
+	memset(b->qoff, 0, (PDQ_PART_VALUES + 1) * sizeof(uint32_t));
+	for (size_t i = 0; i < b->n; i++)
+		b->qoff[pdq_part(b->q[i], t) + 1]++;
+	for (unsigned v = 0; v < PDQ_PART_VALUES; v++)
+		b->qoff[v + 1] += b->qoff[v];
+	memcpy(b->cur, b->qoff, PDQ_PART_VALUES * sizeof(uint32_t));
+	for (size_t i = 0; i < b->n; i++) {
+		uint32_t pos = b->cur[pdq_part(b->q[i], t)]++;
+		struct pdq_sketch sk = pdq_sketch_of(b->q[i], t);
+		b->qa[pos] = sk.a;
+		b->qb[pos] = sk.b;
+		b->qid[pos] = (uint32_t)i;
+	}
+}
+
+struct pdq_walk {
+	const struct pdq_index *idx;
+	struct pdq_batch *b;
+	unsigned max_dist, r, nmask;
+	unsigned lim[PDQ_MASKS];  /* per mask: the most bits the sketches may differ by */
+	pdq_batch_fn fn;
+	void *ctx;
+	size_t hits;
+	bool stop;
+};
+
+/* Entries e + i of table t, for each bit i of ok, passed query j's sketch.
+ * False once fn asked to stop. */
+static __attribute__((noinline)) bool pdq_walk_verify(struct pdq_walk *w, unsigned t, uint32_t e,
+						       unsigned ok, uint32_t j)
+{
+	uint32_t qi = w->b->qid[j];
+	for (; ok; ok &= ok - 1) {
+		uint32_t id = w->idx->tab[t].id[e + (unsigned)__builtin_ctz(ok)];
+		int d = pdq_first_dist(w->idx, t, id, w->b->q[qi], w->max_dist, w->r);
+		if (d < 0)
+			continue;
+		w->hits++;
+		if (!w->fn(w->ctx, qi, id, (unsigned)d)) {
+			w->stop = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Compare the queries gathered in l with entries [lo, hi) of table t. */
+static inline __attribute__((always_inline)) bool
+pdq_walk_compare(struct pdq_walk *w, unsigned t, const struct pdq_walk_list *l, uint32_t lo,
+		 uint32_t hi)
+{
+	const uint64_t *ska = w->idx->tab[t].ska, *skb = w->idx->tab[t].skb;
+	for (size_t i = 0; i < l->n; i++)
+		for (uint32_t e = lo; e < hi; e++)
+			if ((uint64_t)__builtin_popcountll(ska[e] ^ l->a[i]) +
+				    (uint64_t)__builtin_popcountll(skb[e] ^ l->b[i]) <=
+			    l->lim[i] &&
+			    !pdq_walk_verify(w, t, e, 1, (uint32_t)l->j[i]))
+				return false;
+	return true;
+}
+
+/* Walk table t: each bucket in memory order against the queries whose part
+ * is within the radius of its value, gathered into one list so the compare
+ * loop runs long (a loop per mask would run about twice, and mispredict).
+ * Compiled twice, as pdq_query_body is. */
+static inline __attribute__((always_inline)) void pdq_walk_table(struct pdq_walk *w, unsigned t,
+								 struct pdq_walk_list *l)
+{
+	const uint32_t *off = w->idx->tab[t].off, *qoff = w->b->qoff;
+	const uint64_t *qa = w->b->qa, *qb = w->b->qb;
+	const uint16_t *masks = w->idx->masks;
+	for (unsigned v = 0; v < PDQ_PART_VALUES; v++) {
+		uint32_t lo = off[v], hi = off[v + 1];
+		if (lo == hi)
+			continue;
+		l->n = 0;
+		for (unsigned k = 0; k < w->nmask; k++) {
+			unsigned u = v ^ masks[k];
+			for (uint32_t j = qoff[u]; j < qoff[u + 1]; j++) {
+				if (l->n == PDQ_WALK_LIST) {
+					if (!pdq_walk_compare(w, t, l, lo, hi))
+						return;
+					l->n = 0;
+				}
+				l->a[l->n] = qa[j];
+				l->b[l->n] = qb[j];
+				l->lim[l->n] = w->lim[k];
+				l->j[l->n++] = j;
+			}
+		}
+		if (!pdq_walk_compare(w, t, l, lo, hi))
+			return;
+	}
+}
+
+static void pdq_walk_generic(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
+{
+	pdq_walk_table(w, t, l);
+}
+
+__attribute__((target("popcnt"))) static void pdq_walk_table_popcnt(struct pdq_walk *w, unsigned t,
+								    struct pdq_walk_list *l)
+{
+	pdq_walk_table(w, t, l);
+}
+
+/* The same walk with AVX-512: queries are gathered eight at a time, and
+ * each is compared with eight entries at once. */
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) static void
+pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
+{
+	const struct pdq_table *tab = &w->idx->tab[t];
+	const uint32_t *off = tab->off, *qoff = w->b->qoff;
+	const uint64_t *ska = tab->ska, *skb = tab->skb, *qa = w->b->qa, *qb = w->b->qb;
+	const uint16_t *masks = w->idx->masks;
+	const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+	for (unsigned v = 0; v < PDQ_PART_VALUES; v++) {
+		uint32_t lo = off[v], hi = off[v + 1];
+		if (lo == hi)
+			continue;
+		size_t n = 0;
+		bool last = false;
+		unsigned k = 0;
+		uint32_t j = qoff[v ^ masks[0]];
+		while (!last) {
+			/* Gather until the list is full or every mask is done. */
+			while (n < PDQ_WALK_LIST) {
+				unsigned u = v ^ masks[k];
+				uint32_t qh = qoff[u + 1];
+				if (j < qh) {
+					uint32_t take = qh - j < 8 ? qh - j : 8;
+					__mmask8 m = (__mmask8)((1u << take) - 1);
+					_mm512_storeu_si512(l->a + n, _mm512_maskz_loadu_epi64(m, qa + j));
+					_mm512_storeu_si512(l->b + n, _mm512_maskz_loadu_epi64(m, qb + j));
+					_mm512_storeu_si512(l->lim + n,
+							    _mm512_set1_epi64((long long)w->lim[k]));
+					_mm512_storeu_si512(l->j + n,
+							    _mm512_add_epi64(_mm512_set1_epi64(j), iota));
+					n += take;
+					j += take;
+					continue;
+				}
+				if (++k == w->nmask) {
+					last = true;
+					break;
+				}
+				j = qoff[v ^ masks[k]];
+			}
+			for (uint32_t e = lo; e < hi; e += 8) {
+				__mmask8 live = hi - e >= 8 ? 0xff : (__mmask8)((1u << (hi - e)) - 1);
+				__m512i ea = _mm512_maskz_loadu_epi64(live, ska + e);
+				__m512i eb = _mm512_maskz_loadu_epi64(live, skb + e);
+				for (size_t i = 0; i < n; i++) {
+					__m512i da = _mm512_popcnt_epi64(
+						_mm512_xor_si512(ea, _mm512_set1_epi64((long long)l->a[i])));
+					__m512i db = _mm512_popcnt_epi64(
+						_mm512_xor_si512(eb, _mm512_set1_epi64((long long)l->b[i])));
+					__mmask8 ok = _mm512_mask_cmple_epu64_mask(
+						live, _mm512_add_epi64(da, db),
+						_mm512_set1_epi64((long long)l->lim[i]));
+					if (ok && !pdq_walk_verify(w, t, e, ok, (uint32_t)l->j[i]))
+						return;
+				}
+			}
+			n = 0;
+		}
+	}
+}
+
+struct pdq_each {
+	pdq_batch_fn fn;
+	void *ctx;
+	size_t query;
+};
+
+static bool pdq_each_hit(void *vctx, uint32_t id, unsigned dist)
+{
+	struct pdq_each *e = vctx;
+	return e->fn(e->ctx, e->query, id, dist);
+}
+
+size_t pdq_index_query_batch(const struct pdq_index *idx, struct pdq_batch *b, unsigned max_dist,
+			     pdq_batch_fn fn, void *ctx)
+{
+	size_t hits = 0;
+	if (!idx || !b || !fn || idx->n == 0 || b->n == 0) {
+		if (b)
+			b->n = 0;
+		return 0;
+	}
+	if (max_dist > PDQ_MAX_DIST)
+		max_dist = PDQ_MAX_DIST;
+	enum pdq_batch_mode mode = b->mode;
+	if (mode == PDQ_BATCH_AUTO)
+		mode = b->n < PDQ_BATCH_MIN ? PDQ_BATCH_EACH : PDQ_BATCH_WALK_AVX512;
+	if (mode != PDQ_BATCH_EACH && !pdq_batch_reserve(b))
+		mode = PDQ_BATCH_EACH; /* no room to sort: the slower way needs none */
+	if (mode == PDQ_BATCH_EACH) {
+		struct pdq_each e = {fn, ctx, 0};
+		for (size_t i = 0; i < b->n; i++) {
+			e.query = i;
+			struct pdq_scan s = {.fn = pdq_each_hit, .ctx = &e};
+			if (idx->use_popcnt)
+				pdq_query_popcnt(idx, b->q[i], max_dist, &s);
+			else
+				pdq_query_generic(idx, b->q[i], max_dist, &s);
+			hits += s.hits;
+			if (s.stop)
+				break;
+		}
+		b->n = 0;
+		return hits;
+	}
+	struct pdq_walk w = {.idx = idx, .b = b, .max_dist = max_dist, .r = max_dist / PDQ_PARTS,
+			     .fn = fn, .ctx = ctx};
+	w.nmask = idx->mask_count[w.r];
+	for (unsigned k = 0; k < w.nmask; k++)
+		w.lim[k] = max_dist - (unsigned)__builtin_popcount(idx->masks[k]);
+	bool simd = mode == PDQ_BATCH_WALK_AVX512 && idx->use_avx512;
+	for (unsigned t = 0; t < PDQ_PARTS && !w.stop; t++) {
+		pdq_batch_sort(b, t);
+		if (simd)
+			pdq_walk_table_avx512(&w, t, &b->list);
+		else if (idx->use_popcnt)
+			pdq_walk_table_popcnt(&w, t, &b->list);
+		else
+			pdq_walk_generic(&w, t, &b->list);
+	}
+	b->n = 0;
+	return w.hits;
 }
 
 size_t pdq_index_query_linear(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYTES],

@@ -796,6 +796,38 @@ static bool confirm_host(const struct shapes *s, const uint8_t *buf, size_t len,
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx)
 {
+	return shapes_confirm_defer(s, k, buf, len, end, emit, ctx, NULL, NULL);
+}
+
+struct pdq_batch_emit {
+	const struct shapes *s;
+	const uint64_t (*pos)[2];
+	shapes_emit_fn emit;
+	void *ctx;
+	bool ok;
+};
+
+static bool pdq_batch_found(void *vctx, size_t q, uint32_t id, unsigned dist)
+{
+	struct pdq_batch_emit *pe = vctx;
+	if (dist > pe->s->pdq_dist[id])
+		return true;
+	pe->ok = pe->emit(pe->ctx, pe->s->pdq_ind[id], pe->pos[q][0], pe->pos[q][1]);
+	return pe->ok;
+}
+
+bool shapes_pdq_batch(const struct shapes *s, struct pdq_batch *b, const uint64_t (*pos)[2],
+		      shapes_emit_fn emit, void *ctx)
+{
+	struct pdq_batch_emit pe = {s, pos, emit, ctx, true};
+	pdq_index_query_batch(s->pdq, b, s->pdq_max, pdq_batch_found, &pe);
+	return pe.ok;
+}
+
+bool shapes_confirm_defer(const struct shapes *s, enum shape_kind k, const uint8_t *buf,
+			  size_t len, uint64_t end, shapes_emit_fn emit, void *ctx,
+			  shapes_defer_fn defer, void *dctx)
+{
 	if (k == SHAPE_HOST)
 		return confirm_host(s, buf, len, end, emit, ctx);
 	if (k == SHAPE_DOMAIN) {
@@ -826,6 +858,8 @@ bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *bu
 		return false;
 	if (k != SHAPE_SHA256 || !s->pdq)
 		return true;
+	if (defer)
+		return defer(dctx, key, start, end);
 	struct pdq_emit pe = {s, start, end, emit, ctx, true};
 	pdq_index_query(s->pdq, key, s->pdq_max, pdq_found, &pe, NULL);
 	return pe.ok;

@@ -164,4 +164,23 @@ typedef bool (*shapes_emit_fn)(void *ctx, uint32_t ind, uint64_t start, uint64_t
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx);
 
+/* A PDQ candidate put aside for a batch: the 32 bytes of the token at
+ * buf[start, end); false stops (out of memory). */
+typedef bool (*shapes_defer_fn)(void *dctx, const uint8_t key[PDQ_HASH_BYTES], uint64_t start,
+				uint64_t end);
+
+/* As shapes_confirm, but a 64-hex token goes to defer instead of being
+ * looked up in the PDQ index at once (its sha256 lookup is still done here);
+ * shapes_pdq_batch answers what defer queued. Returns false when emit or
+ * defer did. */
+bool shapes_confirm_defer(const struct shapes *s, enum shape_kind k, const uint8_t *buf,
+			  size_t len, uint64_t end, shapes_emit_fn emit, void *ctx,
+			  shapes_defer_fn defer, void *dctx);
+
+/* Answer the PDQ candidates queued in b (query i found at pos[i][0] to
+ * pos[i][1]): emit each listed hash within its pack's distance. b is empty
+ * after. Returns false when emit did. */
+bool shapes_pdq_batch(const struct shapes *s, struct pdq_batch *b, const uint64_t (*pos)[2],
+		      shapes_emit_fn emit, void *ctx);
+
 #endif

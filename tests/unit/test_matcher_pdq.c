@@ -242,6 +242,53 @@ static void test_differential(void **state)
 	assert_true(agreed >= 100);
 }
 
+/* One buffer with more 64-hex tokens than a batch holds, so the scan answers
+ * them in batches (one of them full in mid-scan): every planted near hash
+ * is reported at its own line and offset, nothing else. Lines of random
+ * hashes have no listed hash within 31 bits (the odds are below 1e-15). */
+static void test_batches_in_one_buffer(void **state)
+{
+	struct fx *f = *state;
+	size_t lines = PDQ_BATCH_MAX + 3000, line_len = 71; /* "k=", 64 hex, " z=1\n" */
+	char *text = malloc(lines * line_len + 1);
+	uint32_t *want = calloc(lines, sizeof(*want)); /* planted: 1 + index of the hash */
+	assert_non_null(text);
+	assert_non_null(want);
+	uint64_t x = 2024;
+	char *p = text;
+	for (size_t i = 0; i < lines; i++) {
+		char h[65];
+		if (i % 97 == 5) {
+			size_t j = 2 + rng_next(&x) % (N_A - 2); /* not hash[0] or [1]: one hit */
+			memcpy(h, f->hash[j], 65);
+			flip(&x, h, (unsigned)(i % (DIST_A + 1)));
+			want[i] = (uint32_t)j + 1;
+		} else {
+			rand_hex(&x, h);
+		}
+		p += snprintf(p, line_len + 1, "k=%s z=1\n", h);
+	}
+	assert_int_equal((size_t)(p - text), lines * line_len);
+	assert_int_equal(scan(f, text), lines / 97 + (lines % 97 > 5));
+	size_t seen = 0;
+	for (size_t i = 0; i < f->hits.n; i++) {
+		const struct matcher_hit *h = &f->hits.v[i];
+		assert_true(h->line < lines);
+		assert_int_not_equal(want[h->line], 0);
+		char id[16];
+		snprintf(id, sizeof(id), "p%u", want[h->line] - 1);
+		assert_string_equal(hit_ind(f, i)->id, id);
+		assert_int_equal(h->start, h->line * line_len + 2);
+		assert_int_equal(h->end, h->start + 64);
+		assert_int_equal(hit_dist(f, text, i), (int)(h->line % (DIST_A + 1)));
+		assert_true(i == 0 || f->hits.v[i - 1].line < h->line); /* in line order */
+		seen++;
+	}
+	assert_int_equal(seen, f->hits.n);
+	free(want);
+	free(text);
+}
+
 static void on_stream(void *user, const struct matcher_stream_hit *h)
 {
 	size_t *n = user;
@@ -306,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_exact_and_sha256),
 		cmocka_unit_test(test_distance_per_pack),
 		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_batches_in_one_buffer),
 		cmocka_unit_test(test_stream_and_fields),
 		cmocka_unit_test(test_header),
 	};
