@@ -339,8 +339,9 @@ size_t pdq_index_query(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYT
 	return s.hits;
 }
 
-/* A bucket's probing queries, gathered from the buckets of every mask (the
- * room past PDQ_WALK_LIST takes a last group of up to eight). */
+/* A bucket's probing queries for the AVX-512 walk, gathered from the
+ * buckets of every mask (the room past PDQ_WALK_LIST takes a last group of
+ * up to eight). */
 #define PDQ_WALK_LIST 512
 
 struct pdq_walk_list {
@@ -499,69 +500,46 @@ static __attribute__((noinline)) bool pdq_walk_verify(struct pdq_walk *w, unsign
 	return true;
 }
 
-/* Compare the queries gathered in l with entries [lo, hi) of table t. */
-static inline __attribute__((always_inline)) bool
-pdq_walk_compare(struct pdq_walk *w, unsigned t, const struct pdq_walk_list *l, uint32_t lo,
-		 uint32_t hi)
-{
-	const uint64_t *ska = w->idx->tab[t].ska, *skb = w->idx->tab[t].skb;
-	for (size_t i = 0; i < l->n; i++)
-		for (uint32_t e = lo; e < hi; e++)
-			if ((uint64_t)__builtin_popcountll(ska[e] ^ l->a[i]) +
-				    (uint64_t)__builtin_popcountll(skb[e] ^ l->b[i]) <=
-			    l->lim[i] &&
-			    !pdq_walk_verify(w, t, e, 1, (uint32_t)l->j[i]))
-				return false;
-	return true;
-}
-
 /* Walk table t: each bucket in memory order against the queries whose part
- * is within the radius of its value, gathered into one list so the compare
- * loop runs long (a loop per mask would run about twice, and mispredict).
- * Compiled twice, as pdq_query_body is. */
-static inline __attribute__((always_inline)) void pdq_walk_table(struct pdq_walk *w, unsigned t,
-								 struct pdq_walk_list *l)
+ * is within the radius of its value, one mask after another. Compiled
+ * twice, as pdq_query_body is. */
+static inline __attribute__((always_inline)) void pdq_walk_table(struct pdq_walk *w, unsigned t)
 {
-	const uint32_t *off = w->idx->tab[t].off, *qoff = w->b->qoff;
-	const uint64_t *qa = w->b->qa, *qb = w->b->qb;
+	const struct pdq_table *tab = &w->idx->tab[t];
+	const uint32_t *off = tab->off, *qoff = w->b->qoff;
+	const uint64_t *ska = tab->ska, *skb = tab->skb, *qa = w->b->qa, *qb = w->b->qb;
 	const uint16_t *masks = w->idx->masks;
 	for (unsigned v = 0; v < PDQ_PART_VALUES; v++) {
 		uint32_t lo = off[v], hi = off[v + 1];
 		if (lo == hi)
 			continue;
-		l->n = 0;
 		for (unsigned k = 0; k < w->nmask; k++) {
-			unsigned u = v ^ masks[k];
-			for (uint32_t j = qoff[u]; j < qoff[u + 1]; j++) {
-				if (l->n == PDQ_WALK_LIST) {
-					if (!pdq_walk_compare(w, t, l, lo, hi))
+			unsigned u = v ^ masks[k], lim = w->lim[k];
+			for (uint32_t j = qoff[u]; j < qoff[u + 1]; j++)
+				for (uint32_t e = lo; e < hi; e++)
+					if ((unsigned)__builtin_popcountll(ska[e] ^ qa[j]) +
+						    (unsigned)__builtin_popcountll(skb[e] ^ qb[j]) <=
+						    lim &&
+					    !pdq_walk_verify(w, t, e, 1, j))
 						return;
-					l->n = 0;
-				}
-				l->a[l->n] = qa[j];
-				l->b[l->n] = qb[j];
-				l->lim[l->n] = w->lim[k];
-				l->j[l->n++] = j;
-			}
 		}
-		if (!pdq_walk_compare(w, t, l, lo, hi))
-			return;
 	}
 }
 
-static void pdq_walk_generic(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
+static void pdq_walk_generic(struct pdq_walk *w, unsigned t)
 {
-	pdq_walk_table(w, t, l);
+	pdq_walk_table(w, t);
 }
 
-__attribute__((target("popcnt"))) static void pdq_walk_table_popcnt(struct pdq_walk *w, unsigned t,
-								    struct pdq_walk_list *l)
+__attribute__((target("popcnt"))) static void pdq_walk_table_popcnt(struct pdq_walk *w, unsigned t)
 {
-	pdq_walk_table(w, t, l);
+	pdq_walk_table(w, t);
 }
 
-/* The same walk with AVX-512: queries are gathered eight at a time, and
- * each is compared with eight entries at once. */
+/* The same walk with AVX-512: a bucket's queries from every mask are first
+ * gathered into one list, eight at a time, so the compare loop runs long
+ * (a loop per mask runs about twice, and mispredicts); each query is then
+ * compared with eight entries at once. */
 __attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) static void
 pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 {
@@ -678,9 +656,9 @@ size_t pdq_index_query_batch(const struct pdq_index *idx, struct pdq_batch *b, u
 		if (simd)
 			pdq_walk_table_avx512(&w, t, &b->list);
 		else if (idx->use_popcnt)
-			pdq_walk_table_popcnt(&w, t, &b->list);
+			pdq_walk_table_popcnt(&w, t);
 		else
-			pdq_walk_generic(&w, t, &b->list);
+			pdq_walk_generic(&w, t);
 	}
 	b->n = 0;
 	return w.hits;
