@@ -115,21 +115,58 @@ static bool recheck_push(const uint8_t *buf, struct matcher_scratch *s, uint64_t
 	return true;
 }
 
-static bool shape_push(void *vctx, uint32_t ind, uint64_t start, uint64_t end)
+static bool pdq_flush(struct scan_ctx *c);
+
+/* With a hit limit, PDQ tokens put aside must not lose their place to hits
+ * found after them: they are answered before the limit can be reached. */
+static bool pdq_limit_near(const struct scan_ctx *c)
 {
-	struct scan_ctx *c = vctx;
+	size_t queued = c->s->pdq ? pdq_batch_count(c->s->pdq) : 0;
+	return queued && c->out->limit && c->out->n + queued >= c->out->limit;
+}
+
+/* Every hit of a scan goes through here (but those of pdq_flush). */
+static bool scan_push(struct scan_ctx *c, uint64_t start, uint64_t end, uint32_t ind)
+{
+	if (pdq_limit_near(c) && !pdq_flush(c))
+		return false;
 	return hits_push(c->out, start, end, ind);
 }
 
+static bool shape_push(void *vctx, uint32_t ind, uint64_t start, uint64_t end)
+{
+	return scan_push(vctx, start, end, ind);
+}
+
+static bool pdq_push(void *vctx, uint32_t ind, uint64_t start, uint64_t end)
+{
+	return hits_push(vctx, start, end, ind);
+}
+
+static int cmp_hit_end(const void *a, const void *b);
+
 /* Answer the PDQ candidates put aside: their hits join the others (which
- * hits_reduce sorts). False when out of memory. */
+ * hits_reduce sorts). Under a hit limit they are added in text order, so
+ * the limit keeps the first ones as it does for every other hit. False when
+ * out of memory. */
 static bool pdq_flush(struct scan_ctx *c)
 {
 	struct matcher_scratch *s = c->s;
 	if (!s->pdq || pdq_batch_count(s->pdq) == 0)
 		return true;
-	return shapes_pdq_batch(&c->m->shapes, s->pdq, (const uint64_t(*)[2])s->pdq_pos,
-				shape_push, c);
+	const uint64_t(*pos)[2] = (const uint64_t(*)[2])s->pdq_pos;
+	if (!c->out->limit)
+		return shapes_pdq_batch(&c->m->shapes, s->pdq, pos, pdq_push, c->out);
+	s->pdq_hits.n = 0;
+	if (!shapes_pdq_batch(&c->m->shapes, s->pdq, pos, pdq_push, &s->pdq_hits))
+		return false;
+	qsort(s->pdq_hits.v, s->pdq_hits.n, sizeof(*s->pdq_hits.v), cmp_hit_end);
+	for (size_t i = 0; i < s->pdq_hits.n; i++) {
+		const struct matcher_hit *h = &s->pdq_hits.v[i];
+		if (!hits_push(c->out, h->start, h->end, h->ind))
+			return false;
+	}
+	return true;
 }
 
 static bool pdq_defer(void *vctx, const uint8_t key[PDQ_HASH_BYTES], uint64_t start, uint64_t end)
@@ -151,7 +188,7 @@ static bool pdq_defer(void *vctx, const uint8_t key[PDQ_HASH_BYTES], uint64_t st
 		return false;
 	s->pdq_pos[n][0] = start;
 	s->pdq_pos[n][1] = end;
-	return true;
+	return !pdq_limit_near(c) || pdq_flush(c);
 }
 
 /* A candidate of a shape: the sets say which indicators, if any, it is.
@@ -209,7 +246,7 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	struct matcher_hits *h = c->out;
 	if (h->n > 0 && h->v[h->n - 1].ind == id && h->v[h->n - 1].start == start)
 		return 0;
-	if (!hits_push(c->out, start, to, id)) {
+	if (!scan_push(c, start, to, id)) {
 		c->oom = true;
 		return 1;
 	}
@@ -721,6 +758,7 @@ void matcher_scratch_destroy(struct matcher_scratch *s)
 	free(s->pad);
 	pdq_batch_destroy(s->pdq);
 	free(s->pdq_pos);
+	matcher_hits_fini(&s->pdq_hits);
 	free(s);
 }
 

@@ -48,6 +48,7 @@ struct matcher_scratch {
 	struct pdq_batch *pdq; /* PDQ candidates of the scan, answered together */
 	uint64_t (*pdq_pos)[2]; /* where each was found */
 	size_t pdq_pos_cap;
+	struct matcher_hits pdq_hits; /* their hits, put in order under a hit limit */
 };
 
 /* True when reading MATCHER_SCAN_SLACK bytes past p + len could cross into

@@ -564,12 +564,14 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 				if (j < qh) {
 					uint32_t take = qh - j < 8 ? qh - j : 8;
 					__mmask8 m = (__mmask8)((1u << take) - 1);
-					_mm512_storeu_si512(l->a + n, _mm512_maskz_loadu_epi64(m, qa + j));
-					_mm512_storeu_si512(l->b + n, _mm512_maskz_loadu_epi64(m, qb + j));
+					__m512i va = _mm512_maskz_loadu_epi64(m, qa + j);
+					__m512i vb = _mm512_maskz_loadu_epi64(m, qb + j);
+					__m512i vj = _mm512_add_epi64(_mm512_set1_epi64(j), iota);
+					_mm512_storeu_si512(l->a + n, va);
+					_mm512_storeu_si512(l->b + n, vb);
 					_mm512_storeu_si512(l->lim + n,
 							    _mm512_set1_epi64((long long)w->lim[k]));
-					_mm512_storeu_si512(l->j + n,
-							    _mm512_add_epi64(_mm512_set1_epi64(j), iota));
+					_mm512_storeu_si512(l->j + n, vj);
 					n += take;
 					j += take;
 					continue;
@@ -581,17 +583,18 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 				j = qoff[v ^ masks[k]];
 			}
 			for (uint32_t e = lo; e < hi; e += 8) {
-				__mmask8 live = hi - e >= 8 ? 0xff : (__mmask8)((1u << (hi - e)) - 1);
+				unsigned left = hi - e;
+				__mmask8 live = left >= 8 ? 0xff : (__mmask8)((1u << left) - 1);
 				__m512i ea = _mm512_maskz_loadu_epi64(live, ska + e);
 				__m512i eb = _mm512_maskz_loadu_epi64(live, skb + e);
 				for (size_t i = 0; i < n; i++) {
-					__m512i da = _mm512_popcnt_epi64(
-						_mm512_xor_si512(ea, _mm512_set1_epi64((long long)l->a[i])));
-					__m512i db = _mm512_popcnt_epi64(
-						_mm512_xor_si512(eb, _mm512_set1_epi64((long long)l->b[i])));
-					__mmask8 ok = _mm512_mask_cmple_epu64_mask(
-						live, _mm512_add_epi64(da, db),
-						_mm512_set1_epi64((long long)l->lim[i]));
+					__m512i xa = _mm512_set1_epi64((long long)l->a[i]);
+					__m512i xb = _mm512_set1_epi64((long long)l->b[i]);
+					__m512i lim = _mm512_set1_epi64((long long)l->lim[i]);
+					__m512i d = _mm512_add_epi64(
+						_mm512_popcnt_epi64(_mm512_xor_si512(ea, xa)),
+						_mm512_popcnt_epi64(_mm512_xor_si512(eb, xb)));
+					__mmask8 ok = _mm512_mask_cmple_epu64_mask(live, d, lim);
 					if (ok && !pdq_walk_verify(w, t, e, ok, (uint32_t)l->j[i]))
 						return;
 				}

@@ -281,12 +281,42 @@ static void test_batches_in_one_buffer(void **state)
 		assert_int_equal(h->start, h->line * line_len + 2);
 		assert_int_equal(h->end, h->start + 64);
 		assert_int_equal(hit_dist(f, text, i), (int)(h->line % (DIST_A + 1)));
+		assert_int_equal(h->count, 1); /* reported once */
 		assert_true(i == 0 || f->hits.v[i - 1].line < h->line); /* in line order */
 		seen++;
 	}
 	assert_int_equal(seen, f->hits.n);
 	free(want);
 	free(text);
+}
+
+/* Under a hit limit the first hits in the text are kept, PDQ ones too,
+ * though PDQ tokens are answered after the others: a PDQ hit on the first
+ * line, then lines each with hash[0] (sha256 s0 and pdq p0). */
+static void test_limit_keeps_first(void **state)
+{
+	struct fx *f = *state;
+	uint64_t x = 77;
+	char h[65], text[800];
+	memcpy(h, f->hash[2], 65);
+	flip(&x, h, 3);
+	size_t n = (size_t)snprintf(text, sizeof(text), "a %s\n", h);
+	for (int i = 0; i < 5; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "b %s\n", f->hash[0]);
+	f->hits.limit = 3;
+	f->hits.dropped = 0;
+	scan(f, text);
+	f->hits.limit = 0;
+	assert_int_equal(f->hits.n, 3);
+	assert_int_equal(f->hits.dropped, 11 - 3);
+	assert_int_equal(f->hits.v[0].line, 0);
+	assert_string_equal(hit_ind(f, 0)->id, "p2");
+	for (size_t i = 1; i < 3; i++) {
+		assert_int_equal(f->hits.v[i].line, 1);
+		const char *id = hit_ind(f, i)->id;
+		assert_true(strcmp(id, "p0") == 0 || strcmp(id, "s0") == 0);
+	}
+	assert_string_not_equal(hit_ind(f, 1)->id, hit_ind(f, 2)->id);
 }
 
 static void on_stream(void *user, const struct matcher_stream_hit *h)
@@ -354,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_distance_per_pack),
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_batches_in_one_buffer),
+		cmocka_unit_test(test_limit_keeps_first),
 		cmocka_unit_test(test_stream_and_fields),
 		cmocka_unit_test(test_header),
 	};

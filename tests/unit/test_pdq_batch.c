@@ -192,7 +192,7 @@ static size_t check_batch(struct fixture *fx, enum pdq_batch_mode mode, unsigned
 static void test_every_way_every_radius(void **state)
 {
 	struct fixture *fx = *state;
-	static const unsigned dists[] = {9, 31, 47, 63}; /* radius 0 to 3 */
+	static const unsigned dists[] = {0, 15, 16, 31, 47, 63}; /* radius 0 to 3 */
 	static const enum pdq_batch_mode modes[] = {PDQ_BATCH_AUTO, PDQ_BATCH_EACH, PDQ_BATCH_WALK,
 						    PDQ_BATCH_WALK_AVX512};
 	for (size_t d = 0; d < sizeof(dists) / sizeof(dists[0]); d++) {
@@ -206,6 +206,9 @@ static void test_every_way_every_radius(void **state)
 		/* Each copy of entry 0 finds it and the part of the cluster in reach. */
 		assert_true(first >= N_SAME);
 	}
+	/* A larger distance is taken as the largest allowed. */
+	assert_int_equal(check_batch(fx, PDQ_BATCH_WALK_AVX512, 200),
+			 check_batch(fx, PDQ_BATCH_EACH, 63));
 }
 
 /* Batches reused: answers stay right after a stop, a clear and a refill. */
