@@ -147,25 +147,32 @@ static int cmp_hit_end(const void *a, const void *b);
 
 /* Answer the PDQ candidates put aside: their hits join the others (which
  * hits_reduce sorts). Under a hit limit they are added in text order, so
- * the limit keeps the first ones as it does for every other hit. False when
- * out of memory. */
+ * the limit keeps the first ones as it does for every other hit; they are
+ * held first in s->pdq_hits, itself capped at the room left (past it, which
+ * of the batch's hits are kept is the walk's order, and the rest are
+ * counted as dropped). False when out of memory. */
 static bool pdq_flush(struct scan_ctx *c)
 {
 	struct matcher_scratch *s = c->s;
+	struct matcher_hits *out = c->out;
 	if (!s->pdq || pdq_batch_count(s->pdq) == 0)
 		return true;
 	const uint64_t(*pos)[2] = (const uint64_t(*)[2])s->pdq_pos;
-	if (!c->out->limit)
-		return shapes_pdq_batch(&c->m->shapes, s->pdq, pos, pdq_push, c->out);
+	if (!out->limit)
+		return shapes_pdq_batch(&c->m->shapes, s->pdq, pos, pdq_push, out);
+	size_t room = out->n < out->limit ? out->limit - out->n : 0;
 	s->pdq_hits.n = 0;
+	s->pdq_hits.dropped = 0;
+	s->pdq_hits.limit = room ? room : 1;
 	if (!shapes_pdq_batch(&c->m->shapes, s->pdq, pos, pdq_push, &s->pdq_hits))
 		return false;
 	qsort(s->pdq_hits.v, s->pdq_hits.n, sizeof(*s->pdq_hits.v), cmp_hit_end);
 	for (size_t i = 0; i < s->pdq_hits.n; i++) {
 		const struct matcher_hit *h = &s->pdq_hits.v[i];
-		if (!hits_push(c->out, h->start, h->end, h->ind))
+		if (!hits_push(out, h->start, h->end, h->ind))
 			return false;
 	}
+	out->dropped += s->pdq_hits.dropped;
 	return true;
 }
 

@@ -319,6 +319,47 @@ static void test_limit_keeps_first(void **state)
 	assert_string_not_equal(hit_ind(f, 1)->id, hit_ind(f, 2)->id);
 }
 
+/* One token near 50 listed hashes, under a limit of 10: 10 hits kept, 40
+ * counted as dropped, none held beyond the limit. */
+static void test_limit_caps_one_token(void **state)
+{
+	(void)state;
+	uint64_t x = 3;
+	char base[65], h[65], pack[8192], text[80];
+	rand_hex(&x, base);
+	size_t n = (size_t)snprintf(pack, sizeof(pack), "@name near\n@category csam\n@source t\n"
+				    "@licence CC0-1.0\n@tlp red\n");
+	for (int i = 0; i < 50; i++) {
+		memcpy(h, base, 65);
+		flip(&x, h, 1 + (unsigned)i % 20);
+		n += (size_t)snprintf(pack + n, sizeof(pack) - n, "n%d pdq %s\n", i, h);
+	}
+	struct pack *p = parse(pack);
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+	assert_int_equal(matcher_scratch_create(m, &s), CS_OK);
+	snprintf(text, sizeof(text), "x %s\n", base);
+	struct matcher_hits hits = {.limit = 10};
+	assert_int_equal(matcher_scan(m, s, (const uint8_t *)text, strlen(text), 0, &hits, NULL),
+			 CS_OK);
+	assert_int_equal(hits.n, 10); /* ten indicators on the line */
+	assert_int_equal(hits.dropped, 40);
+	hits.n = 0;
+	hits.dropped = 0;
+	hits.limit = 0;
+	assert_int_equal(matcher_scan(m, s, (const uint8_t *)text, strlen(text), 0, &hits, NULL),
+			 CS_OK);
+	assert_int_equal(hits.n, 50);
+	assert_int_equal(hits.dropped, 0);
+	matcher_hits_fini(&hits);
+	matcher_scratch_destroy(s);
+	matcher_destroy(m);
+	pack_destroy(p);
+}
+
 static void on_stream(void *user, const struct matcher_stream_hit *h)
 {
 	size_t *n = user;
@@ -385,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_batches_in_one_buffer),
 		cmocka_unit_test(test_limit_keeps_first),
+		cmocka_unit_test(test_limit_caps_one_token),
 		cmocka_unit_test(test_stream_and_fields),
 		cmocka_unit_test(test_header),
 	};
