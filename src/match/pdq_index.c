@@ -10,9 +10,19 @@
 #include "cybersieve/pdq.h"
 #include "cybersieve/util.h"
 
-#include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The popcnt and AVX-512 variants exist on x86-64 only, chosen at run time;
+ * elsewhere the plain loops are the only ones (and popcounts are native). */
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define PDQ_X86 1
+#define PDQ_TARGET_POPCNT __attribute__((target("popcnt")))
+#else
+#define PDQ_X86 0
+#define PDQ_TARGET_POPCNT
+#endif
 
 #define PDQ_PARTS 16
 #define PDQ_PART_VALUES 65536u
@@ -167,10 +177,12 @@ enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,
 		idx->tab[t].id = (uint32_t *)idx->block_id + t * slots;
 		pdq_build_table(idx, t, cursor);
 	}
+#if PDQ_X86
 	__builtin_cpu_init();
 	idx->use_popcnt = __builtin_cpu_supports("popcnt");
 	idx->use_avx512 = __builtin_cpu_supports("avx512f") &&
 			  __builtin_cpu_supports("avx512vpopcntdq");
+#endif
 	*out = idx;
 	idx = NULL;
 	err = CS_OK;
@@ -310,7 +322,7 @@ static void pdq_query_generic(const struct pdq_index *idx, const uint64_t q[4], 
 	pdq_query_body(idx, q, max_dist, s);
 }
 
-__attribute__((target("popcnt"))) static void
+PDQ_TARGET_POPCNT static void
 pdq_query_popcnt(const struct pdq_index *idx, const uint64_t q[4], unsigned max_dist,
 		 struct pdq_scan *s)
 {
@@ -531,11 +543,12 @@ static void pdq_walk_generic(struct pdq_walk *w, unsigned t)
 	pdq_walk_table(w, t);
 }
 
-__attribute__((target("popcnt"))) static void pdq_walk_table_popcnt(struct pdq_walk *w, unsigned t)
+PDQ_TARGET_POPCNT static void pdq_walk_table_popcnt(struct pdq_walk *w, unsigned t)
 {
 	pdq_walk_table(w, t);
 }
 
+#if PDQ_X86
 /* The same walk with AVX-512: a bucket's queries from every mask are first
  * gathered into one list, eight at a time, so the compare loop runs long
  * (a loop per mask runs about twice, and mispredicts); each query is then
@@ -603,6 +616,7 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 		}
 	}
 }
+#endif
 
 struct pdq_each {
 	pdq_batch_fn fn;
@@ -657,7 +671,11 @@ size_t pdq_index_query_batch(const struct pdq_index *idx, struct pdq_batch *b, u
 	for (unsigned t = 0; t < PDQ_PARTS && !w.stop; t++) {
 		pdq_batch_sort(b, t);
 		if (simd)
+#if PDQ_X86
 			pdq_walk_table_avx512(&w, t, &b->list);
+#else
+			pdq_walk_generic(&w, t); /* never: use_avx512 is false */
+#endif
 		else if (idx->use_popcnt)
 			pdq_walk_table_popcnt(&w, t);
 		else
