@@ -163,7 +163,7 @@ static bool pdq_flush(struct scan_ctx *c)
 	size_t room = out->n < out->limit ? out->limit - out->n : 0;
 	s->pdq_hits.n = 0;
 	s->pdq_hits.dropped = 0;
-	s->pdq_hits.limit = room ? room : 1;
+	s->pdq_hits.limit = room ? room : 1; /* 0 would mean no limit; one more is dropped below */
 	if (!shapes_pdq_batch(&c->m->shapes, s->pdq, pos, pdq_push, &s->pdq_hits))
 		return false;
 	qsort(s->pdq_hits.v, s->pdq_hits.n, sizeof(*s->pdq_hits.v), cmp_hit_end);

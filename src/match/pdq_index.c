@@ -124,21 +124,25 @@ static void pdq_fill_masks(struct pdq_index *idx)
 	}
 }
 
-static void pdq_build_table(struct pdq_index *idx, unsigned t, uint32_t *cursor)
+/* Counting-sort hashes w[0..n) by their part t: off[] gets the bucket starts
+ * (PDQ_PART_VALUES + 1), and a[], b[], id[] each hash's sketch and number in
+ * bucket order. cursor is room for PDQ_PART_VALUES counters. The index's
+ * tables and a batch's sorted queries are both made this way. */
+static void pdq_sort_by_part(const uint64_t (*w)[4], size_t n, unsigned t, uint32_t *off,
+			     uint32_t *cursor, uint64_t *a, uint64_t *b, uint32_t *id)
 {
-	struct pdq_table *tab = &idx->tab[t];
-	memset(tab->off, 0, (PDQ_PART_VALUES + 1) * sizeof(uint32_t));
-	for (size_t i = 0; i < idx->n; i++)
-		tab->off[pdq_part(idx->hash[i], t) + 1]++;
+	memset(off, 0, (PDQ_PART_VALUES + 1) * sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++)
+		off[pdq_part(w[i], t) + 1]++;
 	for (unsigned v = 0; v < PDQ_PART_VALUES; v++)
-		tab->off[v + 1] += tab->off[v];
-	memcpy(cursor, tab->off, PDQ_PART_VALUES * sizeof(uint32_t));
-	for (size_t i = 0; i < idx->n; i++) {
-		uint32_t pos = cursor[pdq_part(idx->hash[i], t)]++;
-		struct pdq_sketch sk = pdq_sketch_of(idx->hash[i], t);
-		tab->ska[pos] = sk.a;
-		tab->skb[pos] = sk.b;
-		tab->id[pos] = (uint32_t)i;
+		off[v + 1] += off[v];
+	memcpy(cursor, off, PDQ_PART_VALUES * sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t pos = cursor[pdq_part(w[i], t)]++;
+		struct pdq_sketch sk = pdq_sketch_of(w[i], t);
+		a[pos] = sk.a;
+		b[pos] = sk.b;
+		id[pos] = (uint32_t)i;
 	}
 }
 
@@ -175,7 +179,8 @@ enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,
 		idx->tab[t].ska = (uint64_t *)idx->block_ska + t * slots;
 		idx->tab[t].skb = (uint64_t *)idx->block_skb + t * slots;
 		idx->tab[t].id = (uint32_t *)idx->block_id + t * slots;
-		pdq_build_table(idx, t, cursor);
+		pdq_sort_by_part((const uint64_t(*)[4])idx->hash, n, t, idx->tab[t].off, cursor,
+				 idx->tab[t].ska, idx->tab[t].skb, idx->tab[t].id);
 	}
 #if PDQ_X86
 	__builtin_cpu_init();
@@ -329,6 +334,16 @@ pdq_query_popcnt(const struct pdq_index *idx, const uint64_t q[4], unsigned max_
 	pdq_query_body(idx, q, max_dist, s);
 }
 
+/* One query, with the popcnt instruction where the CPU has it. */
+static void pdq_query_words(const struct pdq_index *idx, const uint64_t q[4], unsigned max_dist,
+			    struct pdq_scan *s)
+{
+	if (idx->use_popcnt)
+		pdq_query_popcnt(idx, q, max_dist, s);
+	else
+		pdq_query_generic(idx, q, max_dist, s);
+}
+
 size_t pdq_index_query(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYTES],
 		       unsigned max_dist, pdq_hit_fn fn, void *ctx, struct pdq_query_stats *st)
 {
@@ -339,10 +354,7 @@ size_t pdq_index_query(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYT
 	if (max_dist > PDQ_MAX_DIST)
 		max_dist = PDQ_MAX_DIST;
 	pdq_words(h, q);
-	if (idx->use_popcnt)
-		pdq_query_popcnt(idx, q, max_dist, &s);
-	else
-		pdq_query_generic(idx, q, max_dist, &s);
+	pdq_query_words(idx, q, max_dist, &s);
 	if (st) {
 		st->probes += s.st.probes;
 		st->candidates += s.st.candidates;
@@ -466,19 +478,7 @@ static bool pdq_batch_reserve(struct pdq_batch *b)
 /* Sort the queries by their part in table t, with their sketches of it. */
 static void pdq_batch_sort(struct pdq_batch *b, unsigned t)
 {
-	memset(b->qoff, 0, (PDQ_PART_VALUES + 1) * sizeof(uint32_t));
-	for (size_t i = 0; i < b->n; i++)
-		b->qoff[pdq_part(b->q[i], t) + 1]++;
-	for (unsigned v = 0; v < PDQ_PART_VALUES; v++)
-		b->qoff[v + 1] += b->qoff[v];
-	memcpy(b->cur, b->qoff, PDQ_PART_VALUES * sizeof(uint32_t));
-	for (size_t i = 0; i < b->n; i++) {
-		uint32_t pos = b->cur[pdq_part(b->q[i], t)]++;
-		struct pdq_sketch sk = pdq_sketch_of(b->q[i], t);
-		b->qa[pos] = sk.a;
-		b->qb[pos] = sk.b;
-		b->qid[pos] = (uint32_t)i;
-	}
+	pdq_sort_by_part((const uint64_t(*)[4])b->q, b->n, t, b->qoff, b->cur, b->qa, b->qb, b->qid);
 }
 
 struct pdq_walk {
@@ -651,10 +651,7 @@ size_t pdq_index_query_batch(const struct pdq_index *idx, struct pdq_batch *b, u
 		for (size_t i = 0; i < b->n; i++) {
 			e.query = i;
 			struct pdq_scan s = {.fn = pdq_each_hit, .ctx = &e};
-			if (idx->use_popcnt)
-				pdq_query_popcnt(idx, b->q[i], max_dist, &s);
-			else
-				pdq_query_generic(idx, b->q[i], max_dist, &s);
+			pdq_query_words(idx, b->q[i], max_dist, &s);
 			hits += s.hits;
 			if (s.stop)
 				break;
