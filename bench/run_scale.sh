@@ -57,6 +57,11 @@ echo "x" >"$data/one.log"
 } >"$data/planted.pack"
 
 # timed OUT CMD...: "wall_s max_rss_kb cpu_s" of CMD as the last line of OUT
+# Arithmetic on decimal figures (awk: present on every Debian system).
+calc() {
+	awk "BEGIN { printf \"%.6f\", $1 }"
+}
+
 timed() {
 	local out=$1
 	shift
@@ -83,10 +88,10 @@ for n in $sizes; do
 	read -r s_s s_kb s_cpu <"$data/s2.t.last"
 	recs=$(wc -l <"$data/o2/records.ndjson")
 	printf '%s\t%.1f\t%s\t%d\t%.1f\t%s\t%d\t%s\t%s\t%.0f\t%.0f\t%d\t%s\t%s\n' "$n" \
-		"$(echo "$(stat -c %s "$pk") / 1000000" | bc -l)" "$c_s" $((c_kb / 1024)) \
-		"$(echo "$(stat -c %s "$db") / 1000000" | bc -l)" "$l_s" $((l_kb / 1024)) "$u_s" "$s_s" \
-		"$(echo "$bytes / ($s_s - $u_s) / 1000000" | bc -l)" \
-		"$(echo "$bytes / ($s_cpu - $u_cpu) / 1000000" | bc -l)" $((s_kb / 1024)) "$patterns" "$recs" |
+		"$(calc "$(stat -c %s "$pk") / 1000000")" "$c_s" $((c_kb / 1024)) \
+		"$(calc "$(stat -c %s "$db") / 1000000")" "$l_s" $((l_kb / 1024)) "$u_s" "$s_s" \
+		"$(calc "$bytes / ($s_s - $u_s) / 1000000")" \
+		"$(calc "$bytes / ($s_cpu - $u_cpu) / 1000000")" $((s_kb / 1024)) "$patterns" "$recs" |
 		tee -a "$tsv"
 done
 
@@ -106,10 +111,10 @@ if [ "$pdq" -gt 0 ]; then
 	precs=$(wc -l <"$data/o4/records.ndjson")
 	printf '\npdq_entries\tlog_MB\tlines\tplanted\tstartup_s\tstartup_rss_MB\tscan_s\tscan_MBps\tscan_MBps_cpu\tscan_rss_MB\trecords\n' | tee -a "$tsv"
 	printf '%s\t%.0f\t%s\t%s\t%s\t%d\t%s\t%.0f\t%.0f\t%d\t%s\n' "$pdq" \
-		"$(echo "$pbytes / 1000000" | bc -l)" "$(wc -l <"$pl")" \
+		"$(calc "$pbytes / 1000000")" "$(wc -l <"$pl")" \
 		"$(sed -n 's/.*lines, \([0-9]*\) planted.*/\1/p' "$data/pdqlog.err")" \
-		"$pu_s" $((pu_kb / 1024)) "$ps_s" "$(echo "$pbytes / ($ps_s - $pu_s) / 1000000" | bc -l)" \
-		"$(echo "$pbytes / ($ps_cpu - $pu_cpu) / 1000000" | bc -l)" \
+		"$pu_s" $((pu_kb / 1024)) "$ps_s" "$(calc "$pbytes / ($ps_s - $pu_s) / 1000000")" \
+		"$(calc "$pbytes / ($ps_cpu - $pu_cpu) / 1000000")" \
 		$((ps_kb / 1024)) "$precs" | tee -a "$tsv"
 fi
 echo "table saved as $tsv" >&2
