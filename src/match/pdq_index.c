@@ -370,6 +370,7 @@ size_t pdq_index_query(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYT
 
 struct pdq_walk_list {
 	uint64_t a[PDQ_WALK_LIST + 8], b[PDQ_WALK_LIST + 8];
+	uint64_t lim[PDQ_WALK_LIST + 8];
 	uint64_t j[PDQ_WALK_LIST + 8];
 	size_t n;
 };
@@ -385,7 +386,7 @@ struct pdq_batch {
 	enum pdq_batch_mode mode;
 	/* the walk of one table: queries sorted by that table's part */
 	uint32_t *qoff;           /* PDQ_PART_VALUES + 1 starts */
-	uint32_t *tmp;            /* their numbers in order of the part's low byte */
+	uint32_t *cur;            /* PDQ_PART_VALUES cursors */
 	uint64_t *qa, *qb;        /* their sketches */
 	uint32_t *qid;            /* their numbers */
 	size_t wcap;
@@ -399,7 +400,8 @@ enum cs_err pdq_batch_create(struct pdq_batch **out)
 	if (!b)
 		return CS_ERR_NOMEM;
 	b->qoff = malloc((PDQ_PART_VALUES + 1) * sizeof(uint32_t));
-	if (!b->qoff) {
+	b->cur = malloc(PDQ_PART_VALUES * sizeof(uint32_t));
+	if (!b->qoff || !b->cur) {
 		pdq_batch_destroy(b);
 		return CS_ERR_NOMEM;
 	}
@@ -413,7 +415,7 @@ void pdq_batch_destroy(struct pdq_batch *b)
 		return;
 	free(b->q);
 	free(b->qoff);
-	free(b->tmp);
+	free(b->cur);
 	free(b->qa);
 	free(b->qb);
 	free(b->qid);
@@ -467,48 +469,16 @@ static bool pdq_batch_reserve(struct pdq_batch *b)
 	uint32_t *qid = realloc(b->qid, b->cap * sizeof(uint32_t));
 	if (qid)
 		b->qid = qid;
-	uint32_t *tmp = realloc(b->tmp, b->cap * sizeof(uint32_t));
-	if (tmp)
-		b->tmp = tmp;
-	if (!qa || !qb || !qid || !tmp)
+	if (!qa || !qb || !qid)
 		return false;
 	b->wcap = b->cap;
 	return true;
 }
 
-/* Sort the queries by their part in table t, with their sketches of it, in
- * the order pdq_sort_by_part gives (stable), but in two passes of one byte
- * each: their writes go to 256 places at a time rather than 65,536, which
- * keeps them in cache (a third of a batch's time went to the one-pass sort
- * of a full batch). */
+/* Sort the queries by their part in table t, with their sketches of it. */
 static void pdq_batch_sort(struct pdq_batch *b, unsigned t)
 {
-	const uint64_t(*q)[4] = (const uint64_t(*)[4])b->q;
-	uint32_t *off = b->qoff, lo[256] = {0}, hi[256];
-	memset(off, 0, (PDQ_PART_VALUES + 1) * sizeof(uint32_t));
-	for (size_t i = 0; i < b->n; i++) {
-		unsigned p = pdq_part(q[i], t);
-		off[p + 1]++;
-		lo[p & 255]++;
-	}
-	for (unsigned v = 0; v < PDQ_PART_VALUES; v++)
-		off[v + 1] += off[v];
-	for (unsigned x = 0, sum = 0; x < 256; x++) {
-		uint32_t c = lo[x];
-		lo[x] = sum;
-		sum += c;
-		hi[x] = off[x << 8];
-	}
-	for (size_t i = 0; i < b->n; i++)
-		b->tmp[lo[pdq_part(q[i], t) & 255]++] = (uint32_t)i;
-	for (size_t k = 0; k < b->n; k++) {
-		uint32_t i = b->tmp[k];
-		uint32_t pos = hi[pdq_part(q[i], t) >> 8]++;
-		struct pdq_sketch sk = pdq_sketch_of(q[i], t);
-		b->qa[pos] = sk.a;
-		b->qb[pos] = sk.b;
-		b->qid[pos] = i;
-	}
+	pdq_sort_by_part((const uint64_t(*)[4])b->q, b->n, t, b->qoff, b->cur, b->qa, b->qb, b->qid);
 }
 
 struct pdq_walk {
@@ -591,10 +561,6 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 	const uint64_t *ska = tab->ska, *skb = tab->skb, *qa = w->b->qa, *qb = w->b->qb;
 	const uint16_t *masks = w->idx->masks;
 	const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
-	/* One bound for every mask, the loosest (that of the bucket's own
-	 * value): a candidate it lets through that a tighter one would not is
-	 * refused by the full distance in pdq_walk_verify. */
-	const __m512i lim = _mm512_set1_epi64((long long)w->max_dist);
 	for (unsigned v = 0; v < PDQ_PART_VALUES; v++) {
 		uint32_t lo = off[v], hi = off[v + 1];
 		if (lo == hi)
@@ -616,6 +582,8 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 					__m512i vj = _mm512_add_epi64(_mm512_set1_epi64(j), iota);
 					_mm512_storeu_si512(l->a + n, va);
 					_mm512_storeu_si512(l->b + n, vb);
+					_mm512_storeu_si512(l->lim + n,
+							    _mm512_set1_epi64((long long)w->lim[k]));
 					_mm512_storeu_si512(l->j + n, vj);
 					n += take;
 					j += take;
@@ -627,45 +595,19 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 				}
 				j = qoff[v ^ masks[k]];
 			}
-			/* Sixteen entries at a time, so a query's broadcast and
-			 * branch serve two vectors; a last group of eight or
-			 * fewer alone. */
-			uint32_t e = lo;
-			for (; e + 8 < hi; e += 16) {
-				unsigned left = hi - e - 8;
-				__mmask8 m1 = left >= 8 ? 0xff : (__mmask8)((1u << left) - 1);
-				__m512i a0 = _mm512_loadu_si512(ska + e);
-				__m512i b0 = _mm512_loadu_si512(skb + e);
-				__m512i a1 = _mm512_maskz_loadu_epi64(m1, ska + e + 8);
-				__m512i b1 = _mm512_maskz_loadu_epi64(m1, skb + e + 8);
+			for (uint32_t e = lo; e < hi; e += 8) {
+				unsigned left = hi - e;
+				__mmask8 live = left >= 8 ? 0xff : (__mmask8)((1u << left) - 1);
+				__m512i ea = _mm512_maskz_loadu_epi64(live, ska + e);
+				__m512i eb = _mm512_maskz_loadu_epi64(live, skb + e);
 				for (size_t i = 0; i < n; i++) {
 					__m512i xa = _mm512_set1_epi64((long long)l->a[i]);
 					__m512i xb = _mm512_set1_epi64((long long)l->b[i]);
-					__m512i d0 = _mm512_add_epi64(
-						_mm512_popcnt_epi64(_mm512_xor_si512(a0, xa)),
-						_mm512_popcnt_epi64(_mm512_xor_si512(b0, xb)));
-					__m512i d1 = _mm512_add_epi64(
-						_mm512_popcnt_epi64(_mm512_xor_si512(a1, xa)),
-						_mm512_popcnt_epi64(_mm512_xor_si512(b1, xb)));
-					unsigned ok = (unsigned)_mm512_cmple_epu64_mask(d0, lim) |
-						      (unsigned)_mm512_mask_cmple_epu64_mask(m1, d1, lim)
-							      << 8;
-					if (ok && !pdq_walk_verify(w, t, e, ok, (uint32_t)l->j[i]))
-						return;
-				}
-			}
-			if (e < hi) {
-				unsigned left = hi - e; /* 1 to 8 */
-				__mmask8 m0 = left >= 8 ? 0xff : (__mmask8)((1u << left) - 1);
-				__m512i a0 = _mm512_maskz_loadu_epi64(m0, ska + e);
-				__m512i b0 = _mm512_maskz_loadu_epi64(m0, skb + e);
-				for (size_t i = 0; i < n; i++) {
-					__m512i xa = _mm512_set1_epi64((long long)l->a[i]);
-					__m512i xb = _mm512_set1_epi64((long long)l->b[i]);
-					__m512i d0 = _mm512_add_epi64(
-						_mm512_popcnt_epi64(_mm512_xor_si512(a0, xa)),
-						_mm512_popcnt_epi64(_mm512_xor_si512(b0, xb)));
-					unsigned ok = _mm512_mask_cmple_epu64_mask(m0, d0, lim);
+					__m512i lim = _mm512_set1_epi64((long long)l->lim[i]);
+					__m512i d = _mm512_add_epi64(
+						_mm512_popcnt_epi64(_mm512_xor_si512(ea, xa)),
+						_mm512_popcnt_epi64(_mm512_xor_si512(eb, xb)));
+					__mmask8 ok = _mm512_mask_cmple_epu64_mask(live, d, lim);
 					if (ok && !pdq_walk_verify(w, t, e, ok, (uint32_t)l->j[i]))
 						return;
 				}
