@@ -7,11 +7,18 @@
  * cut at the last newline (the partial line is carried to the next read) and
  * scans each piece.  Counts matches and distinct matching lines; a line number
  * is only worked out where something matched.  Single threaded.
+ *
+ * With --exprs, FILE holds Hyperscan expressions instead, one a line as
+ * FLAGS<TAB>EXPRESSION, FLAGS being letters (i caseless, m multi-line, s dot
+ * matches all) or "-" for none, lines starting with '#' skipped: the bare
+ * engine's rate for a product's pattern set, shapes and all
+ * (bench/shapes-mix.tsv).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <hs.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +83,7 @@ static char *lit_escape(const char *s, size_t n)
     return e;
 }
 
-static int lits_push(struct lits *l, char *expr)
+static int lits_push(struct lits *l, char *expr, unsigned flags)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 1024;
@@ -84,8 +91,13 @@ static int lits_push(struct lits *l, char *expr)
         if (!e)
             return -1;
         l->expr = e;
+        unsigned *f = realloc(l->flags, cap * sizeof *f);
+        if (!f)
+            return -1;
+        l->flags = f;
         l->cap = cap;
     }
+    l->flags[l->n] = flags;
     l->expr[l->n++] = expr;
     return 0;
 }
@@ -99,8 +111,34 @@ static void lits_free(struct lits *l)
     free(l->flags);
 }
 
-/* One literal per line; empty lines are skipped, a trailing CR dropped. */
-static int lits_load(const char *path, struct lits *l)
+/* FLAGS<TAB>EXPRESSION: the flags, the expression copied; NULL if malformed. */
+static char *expr_parse(const char *line, size_t n, unsigned *flags)
+{
+    const char *tab = memchr(line, '\t', n);
+    if (!tab || tab == line)
+        return NULL;
+    *flags = 0;
+    for (const char *f = line; f < tab; f++) {
+        switch (*f) {
+        case 'i': *flags |= HS_FLAG_CASELESS; break;
+        case 'm': *flags |= HS_FLAG_MULTILINE; break;
+        case 's': *flags |= HS_FLAG_DOTALL; break;
+        case '-': break;
+        default: return NULL;
+        }
+    }
+    size_t k = n - (size_t)(tab + 1 - line);
+    char *e = malloc(k + 1);
+    if (e) {
+        memcpy(e, tab + 1, k);
+        e[k] = '\0';
+    }
+    return e;
+}
+
+/* One literal per line (or, with exprs, one FLAGS<TAB>EXPRESSION, '#'
+ * lines skipped); empty lines are skipped, a trailing CR dropped. */
+static int lits_load(const char *path, bool exprs, struct lits *l)
 {
     char line[BASE_LIT_MAX + 2];
     FILE *f = fopen(path, "r");
@@ -115,18 +153,22 @@ static int lits_load(const char *path, struct lits *l)
         }
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             n--;
-        if (n == 0)
+        if (n == 0 || (exprs && line[0] == '#'))
             continue;
-        char *e = lit_escape(line, n);
-        if (!e || l->n >= BASE_LITS_MAX || lits_push(l, e) != 0) {
+        unsigned flags = 0;
+        char *e = exprs ? expr_parse(line, n, &flags) : lit_escape(line, n);
+        if (!e && exprs) {
+            errno = EINVAL;
+            goto out;
+        }
+        if (!e || l->n >= BASE_LITS_MAX || lits_push(l, e, flags) != 0) {
             free(e);
             errno = ENOMEM;
             goto out;
         }
     }
     l->ids = malloc((l->n + 1) * sizeof *l->ids);
-    l->flags = calloc(l->n + 1, sizeof *l->flags);
-    if (!l->ids || !l->flags)
+    if (!l->ids)
         goto out;
     for (size_t i = 0; i < l->n; i++)
         l->ids[i] = (unsigned)i;
@@ -223,12 +265,16 @@ int main(int argc, char **argv)
     struct scan_totals t = {0};
     char *buf = NULL;
     int fd = -1, rc = 1;
-    if (argc != 3) {
-        fprintf(stderr, "usage: hs_baseline LITERALS LOGFILE\n");
+    bool exprs = argc == 4 && strcmp(argv[1], "--exprs") == 0;
+    if (argc != 3 && !exprs) {
+        fprintf(stderr, "usage: hs_baseline [--exprs] LITERALS LOGFILE\n");
         return 2;
     }
-    if (lits_load(argv[1], &l) != 0 || l.n == 0) {
-        fprintf(stderr, "hs_baseline: %s: %s\n", argv[1], l.n ? strerror(errno) : "no literals");
+    argv += exprs;
+    if (lits_load(argv[1], exprs, &l) != 0 || l.n == 0) {
+        fprintf(stderr, "hs_baseline: %s: %s\n", argv[1],
+                l.n || errno ? (errno == EINVAL ? "line not FLAGS<TAB>EXPRESSION" : strerror(errno))
+                             : "no literals");
         goto out;
     }
     double c0 = now_s();

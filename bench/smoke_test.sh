@@ -33,4 +33,21 @@ for set in 1k 10k; do
     ref=$(LC_ALL=C grep -F -c -f "$dir/a/literals-$set.txt" "$dir/a/logs.txt")
     [ "$ref" = "$want" ] || fail "set $set: grep -F found $ref matching lines, truth has $want"
 done
+# --exprs: the 1k literals written as escaped expressions find the same lines
+# as the literals; the shapes file compiles and finds something; a line with
+# an unknown flag is refused with a message.
+awk '{ e = ""; for (i = 1; i <= length($0); i++) { c = substr($0, i, 1)
+        e = e (c ~ /[A-Za-z0-9]/ ? c : sprintf("\\x%02x", ord[c])) } print "-\t" e }
+     BEGIN { for (i = 32; i < 127; i++) ord[sprintf("%c", i)] = i }' \
+    "$dir/a/literals-1k.txt" > "$dir/lits.tsv"
+{ echo "# comment"; cat "$dir/lits.tsv"; } > "$dir/lits-c.tsv"
+want=$("$base" "$dir/a/literals-1k.txt" "$dir/a/logs.txt" | tr ' ' '\n' | sed -n 's/^lines=//p')
+got=$("$base" --exprs "$dir/lits-c.tsv" "$dir/a/logs.txt" | tr ' ' '\n' | sed -n 's/^lines=//p')
+[ -n "$want" ] && [ "$got" = "$want" ] || fail "--exprs literals: $got matching lines, literals gave $want"
+here=$(dirname "$0")
+m=$("$base" --exprs "$here/shapes-mix.tsv" "$dir/a/logs.txt" | tr ' ' '\n' | sed -n 's/^matches=//p')
+[ "${m:-0}" -gt 0 ] || fail "--exprs shapes-mix.tsv: no match in the log"
+printf 'x\tabc\n' > "$dir/bad.tsv"
+"$base" --exprs "$dir/bad.tsv" "$dir/a/logs.txt" >/dev/null 2>"$dir/bad.err" && fail "bad flag accepted"
+grep -q 'FLAGS<TAB>EXPRESSION' "$dir/bad.err" || fail "bad line: $(cat "$dir/bad.err")"
 echo "bench smoke: ok"
