@@ -1,8 +1,9 @@
 /* The compiled indicator database and block scanning (include/cybersieve/matcher.h).
  * Built once, then read-only; one scratch per thread. Hits come from the engine
- * ordered by end offset; each is confirmed at its boundaries, regex hits that
- * span a newline are re-checked line by line, then hits are reduced to one per
- * (line, indicator). */
+ * ordered by end offset, IPv4 address candidates from ip4scan.c in step with
+ * them; each is confirmed at its boundaries, regex hits that span a newline
+ * are re-checked line by line, then hits are reduced to one per (line,
+ * indicator). */
 #include <hs/hs.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "cybersieve/matcher.h"
 #include "cybersieve/pdq.h"
 #include "cybersieve/util.h"
+#include "match/ip4scan.h"
 #include "match/matcher_int.h"
 #include "match/pattern.h"
 
@@ -29,6 +31,11 @@ struct scan_ctx {
 	bool rechecking;
 	uint32_t want;
 	uint64_t base;
+	/* IPv4 candidates (ip4scan.c), handed over in step with the engine's
+	 * hits: ip4_end is the next one's end when ip4_have, and ip4_pos where
+	 * the search goes on */
+	bool ip4, ip4_have;
+	size_t ip4_pos, ip4_end;
 };
 
 static bool hits_push(struct matcher_hits *h, uint64_t start, uint64_t end, uint32_t ind)
@@ -213,6 +220,28 @@ static int on_shape(struct scan_ctx *c, enum shape_kind k, uint64_t to)
 	return 0;
 }
 
+/* Confirm the IPv4 candidates that end at or before to, in text order, so
+ * that they come between the engine's hits as the engine would have given
+ * them (a hit limit keeps the first hits of the text). Non-zero when out of
+ * memory. */
+static int ip4_upto(struct scan_ctx *c, uint64_t to)
+{
+	for (;;) {
+		if (!c->ip4_have) {
+			if (!ip4scan_next(c->buf, c->len, &c->ip4_pos, &c->ip4_end)) {
+				c->ip4 = false; /* none left in this part */
+				return 0;
+			}
+			c->ip4_have = true;
+		}
+		if (c->ip4_end > to)
+			return 0;
+		c->ip4_have = false;
+		if (on_shape(c, SHAPE_IP4, c->ip4_end))
+			return 1;
+	}
+}
+
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
 		    unsigned int flags, void *vctx)
 {
@@ -224,6 +253,8 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 			return 0;
 		from += c->base;
 		to += c->base;
+	} else if (c->ip4 && ip4_upto(c, to)) {
+		return 1;
 	}
 	if (id >= m->n)
 		return on_shape(c, shapes_engine_kind(id - m->n), to);
@@ -410,7 +441,8 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 	/* Nothing counted yet, whichever way this returns (matcher.h). */
 	out->nl_pos = 0;
 	out->nl_count = 0;
-	if (!m->db || len == 0)
+	bool ip4 = m->shapes.used[SHAPE_IP4]; /* found beside the engine (ip4scan.h) */
+	if ((!m->db && !ip4) || len == 0)
 		return CS_OK;
 	struct scan_ctx c = {.m = m, .s = s, .buf = buf, .len = len, .skip_prefix = skip_prefix,
 			     .out = out};
@@ -432,8 +464,14 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 		size_t mark = out->n;
 		if (s->pdq)
 			pdq_batch_clear(s->pdq);
-		hs_error_t rc = hs_scan(m->db, (const char *)c.buf, (unsigned)part, 0, s->hs, on_match,
-					&c);
+		c.ip4 = ip4;
+		c.ip4_have = false;
+		c.ip4_pos = 0;
+		hs_error_t rc = HS_SUCCESS;
+		if (m->db)
+			rc = hs_scan(m->db, (const char *)c.buf, (unsigned)part, 0, s->hs, on_match, &c);
+		if (!c.oom && rc == HS_SUCCESS && c.ip4 && ip4_upto(&c, part))
+			c.oom = true;
 		if (!c.oom && rc == HS_SUCCESS)
 			if (recheck_lines(&c) != CS_OK && !c.oom)
 				rc = HS_UNKNOWN_ERROR;
@@ -488,7 +526,7 @@ static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, cha
 		if (!b->pack_refused[m->ind[i].pack_index] && !m->in_set[i])
 			b->ids[k++] = (unsigned)i;
 	size_t n_expr = k;
-	k += shapes_engine_count(&m->shapes);
+	k += shapes_engine_count(&m->shapes, true);
 	const char **ex = malloc((k ? k : 1) * sizeof(*ex));
 	unsigned *fl = malloc((k ? k : 1) * sizeof(*fl));
 	unsigned *ids = malloc((k ? k : 1) * sizeof(*ids));
@@ -505,7 +543,8 @@ static hs_error_t build_try(struct matcher *m, struct build *b, size_t *bad, cha
 		ex[i] = b->expr[ids[i]];
 		fl[i] = b->flags[ids[i]];
 	}
-	shapes_engine_exprs(&m->shapes, (unsigned)m->n, ex + n_expr, fl + n_expr, ids + n_expr);
+	shapes_engine_exprs(&m->shapes, true, (unsigned)m->n, ex + n_expr, fl + n_expr,
+			    ids + n_expr);
 	hs_compile_error_t *err = NULL;
 	hs_error_t rc = HS_SUCCESS;
 	if (k > 0)

@@ -37,7 +37,7 @@ static bool url_streamed_whole(const struct matcher *m, size_t i)
  * was refused by the block build too) is left out. */
 static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 {
-	size_t n = m->n ? m->n : 1, n_shape = shapes_engine_count(&m->shapes);
+	size_t n = m->n ? m->n : 1, n_shape = shapes_engine_count(&m->shapes, false);
 	char **expr = calloc(n, sizeof(*expr));
 	unsigned *flags = calloc(n, sizeof(*flags)), *ids = calloc(n + n_shape, sizeof(*ids));
 	const char **ex = calloc(n + n_shape, sizeof(*ex));
@@ -68,7 +68,7 @@ static enum cs_err stream_compile(struct matcher *m, struct cs_diag *d)
 			som |= (flags[i] & HS_FLAG_SOM_LEFTMOST) != 0;
 		}
 		m->stream_patterns = k;
-		k += shapes_engine_exprs(&m->shapes, (unsigned)m->n, ex + k, fl + k, ids + k);
+		k += shapes_engine_exprs(&m->shapes, false, (unsigned)m->n, ex + k, fl + k, ids + k);
 		if (k == 0) {
 			err = CS_OK;
 			break;

@@ -21,7 +21,8 @@
 #include "cybersieve/util.h"
 #include "match/matcher_int.h"
 
-#define SAVEDB_FORMAT 3u /* 2: the host shape of lookalike brands; 3: the URL set */
+#define SAVEDB_FORMAT 4u /* 2: the host shape of lookalike brands; 3: the URL set;
+			    * 4: IPv4 addresses out of the block database (ip4scan.c) */
 #define SAVEDB_HEAD (SAVEDB_MAGIC_LEN + 4 + 4 + 8 + 32)
 #define SAVEDB_FILE_MAX ((size_t)1 << 36)
 #define NO_STR UINT32_MAX

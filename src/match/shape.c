@@ -328,21 +328,21 @@ const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_
  * after the last shape (shapes_engine_kind maps them back). */
 _Static_assert(SHAPE_URL == SHAPE_COUNT - 1, "URL tails take the ids after the last shape");
 
-size_t shapes_engine_count(const struct shapes *s)
+size_t shapes_engine_count(const struct shapes *s, bool block)
 {
 	size_t n = 0;
 	for (int k = 0; k < SHAPE_COUNT; k++)
-		if (s->used[k])
+		if (shapes_in_engine(s, (enum shape_kind)k, block))
 			n += k == SHAPE_URL ? s->url.n_tails : 1;
 	return n;
 }
 
-size_t shapes_engine_exprs(const struct shapes *s, unsigned base, const char **ex, unsigned *fl,
-			   unsigned *ids)
+size_t shapes_engine_exprs(const struct shapes *s, bool block, unsigned base, const char **ex,
+			   unsigned *fl, unsigned *ids)
 {
 	size_t n = 0;
 	for (int k = 0; k < SHAPE_COUNT; k++) {
-		if (!s->used[k])
+		if (!shapes_in_engine(s, (enum shape_kind)k, block))
 			continue;
 		if (k != SHAPE_URL) {
 			ex[n] = shapes_expr(s, (enum shape_kind)k, &fl[n]);

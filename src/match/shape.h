@@ -3,7 +3,8 @@
  * or 64 characters) and a set of the listed values confirms them, so compile
  * time and database size do not grow with the number of indicators. IP
  * addresses in text are dotted quads and colon-hex runs confirmed by a
- * longest-prefix lookup. Wallet addresses and IBANs are tokens of their
+ * longest-prefix lookup (in block scans the dotted quads come from ip4scan.h,
+ * not the engine). Wallet addresses and IBANs are tokens of their
  * forms, confirmed by their checksum (wallet_detect, iban_check) before the
  * normalised token is looked up; "any" indicators take every valid token
  * (of their families, for wallets). Domains, from SHAPES_DOMSET_MIN of them
@@ -130,14 +131,22 @@ void shapes_wallet_expr(struct shapes *s);
  * which has several: shapes_engine_exprs). */
 const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_flags);
 
-/* Engine expressions of all used shapes: how many there are. */
-size_t shapes_engine_count(const struct shapes *s);
+/* Whether the engine looks for shape k: in block mode (block true) IPv4
+ * addresses are found by ip4scan.c instead, which the block scan runs beside
+ * the engine (matcher.c); stream mode keeps every shape in the engine. */
+static inline bool shapes_in_engine(const struct shapes *s, enum shape_kind k, bool block)
+{
+	return s->used[k] && !(block && k == SHAPE_IP4);
+}
+
+/* Engine expressions of the used shapes (shapes_in_engine): how many. */
+size_t shapes_engine_count(const struct shapes *s, bool block);
 
 /* Fill ex[], fl[] and ids[] (room for shapes_engine_count()) with the
  * engine expressions of the used shapes; each id is base plus a relative id
  * that shapes_engine_kind() maps back to the shape. Returns the count. */
-size_t shapes_engine_exprs(const struct shapes *s, unsigned base, const char **ex, unsigned *fl,
-			   unsigned *ids);
+size_t shapes_engine_exprs(const struct shapes *s, bool block, unsigned base, const char **ex,
+			   unsigned *fl, unsigned *ids);
 
 /* The shape of an engine hit with id base + rel. */
 static inline enum shape_kind shapes_engine_kind(size_t rel)

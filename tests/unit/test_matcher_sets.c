@@ -400,6 +400,24 @@ static void test_ip_text(void **state)
 	ip_free(&f);
 }
 
+/* Under a hit limit the first hits of the text are kept: the addresses,
+ * found beside the engine, take their place among the engine's hits. */
+static void test_ip_text_limit(void **state)
+{
+	(void)state;
+	struct ipfx f;
+	char o[512];
+	ip_build(&f);
+	f.hits.limit = 3;
+	f.hits.dropped = 0;
+	assert_string_equal(ip_scan(&f, "a needle\nb 10.1.2.3 needle\nc 10.1.9.9 needle\n", o,
+				    sizeof(o)),
+			    "lit=needle host=10.1.2.3 lit=needle");
+	assert_int_equal(f.hits.dropped, 2);
+	f.hits.limit = 0;
+	ip_free(&f);
+}
+
 struct ip_got {
 	struct matcher *m;
 	char ids[128];
@@ -442,6 +460,7 @@ int main(void)
 {
 	const struct CMUnitTest ip_tests[] = {
 		cmocka_unit_test(test_ip_text),
+		cmocka_unit_test(test_ip_text_limit),
 		cmocka_unit_test(test_ip_packet),
 	};
 	if (cmocka_run_group_tests(ip_tests, NULL, NULL) != 0)

@@ -1,0 +1,129 @@
+/* Dotted-quad IPv4 candidates in text (src/match/ip4scan.h). */
+#include "match/ip4scan.h"
+
+static inline bool is_dig(uint8_t c)
+{
+	return (uint8_t)(c - '0') < 10;
+}
+
+static inline bool is_ipc(uint8_t c)
+{
+	return is_dig(c) || c == '.';
+}
+
+/* The first i in [from, len - 1) with a dot at i and a digit on each side,
+ * or len. from >= 1. */
+static size_t next_dd_plain(const uint8_t *b, size_t len, size_t from)
+{
+	for (size_t i = from; i + 1 < len; i++)
+		if (b[i] == '.' && is_dig(b[i - 1]) && is_dig(b[i + 1]))
+			return i;
+	return len;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* 64 bytes a step: the dots, and the digits one byte before and after. */
+__attribute__((target("avx512bw,bmi"))) static size_t next_dd_avx512(const uint8_t *b, size_t len,
+								      size_t from)
+{
+	const __m512i dot = _mm512_set1_epi8('.'), zero = _mm512_set1_epi8('0');
+	const __m512i nine = _mm512_set1_epi8(9);
+	size_t i = from;
+	for (; i + 65 <= len; i += 64) {
+		__m512i v = _mm512_loadu_si512(b + i);
+		__m512i p = _mm512_sub_epi8(_mm512_loadu_si512(b + i - 1), zero);
+		__m512i n = _mm512_sub_epi8(_mm512_loadu_si512(b + i + 1), zero);
+		__mmask64 m = _mm512_cmpeq_epi8_mask(v, dot) & _mm512_cmple_epu8_mask(p, nine) &
+			      _mm512_cmple_epu8_mask(n, nine);
+		if (m)
+			return i + (size_t)_tzcnt_u64(m);
+	}
+	return next_dd_plain(b, len, i);
+}
+
+/* The same, 32 bytes a step. */
+__attribute__((target("avx2,bmi"))) static size_t next_dd_avx2(const uint8_t *b, size_t len,
+							       size_t from)
+{
+	const __m256i dot = _mm256_set1_epi8('.'), zero = _mm256_set1_epi8('0');
+	const __m256i nine = _mm256_set1_epi8(9);
+	size_t i = from;
+	for (; i + 33 <= len; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(b + i));
+		__m256i p = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(b + i - 1)), zero);
+		__m256i n = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(b + i + 1)), zero);
+		/* unsigned x <= 9 as min(x, 9) == x */
+		__m256i pd = _mm256_cmpeq_epi8(_mm256_min_epu8(p, nine), p);
+		__m256i nd = _mm256_cmpeq_epi8(_mm256_min_epu8(n, nine), n);
+		__m256i hit = _mm256_and_si256(_mm256_cmpeq_epi8(v, dot), _mm256_and_si256(pd, nd));
+		uint32_t m = (uint32_t)_mm256_movemask_epi8(hit);
+		if (m)
+			return i + (size_t)_tzcnt_u32(m);
+	}
+	return next_dd_plain(b, len, i);
+}
+#endif
+
+static size_t next_dd(const uint8_t *b, size_t len, size_t from)
+{
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512bw"))
+		return next_dd_avx512(b, len, from);
+	if (__builtin_cpu_supports("avx2"))
+		return next_dd_avx2(b, len, from);
+#endif
+	return next_dd_plain(b, len, from);
+}
+
+/* The end of the four groups starting the run b[s, r), or 0 when the run
+ * does not start with them or they are followed by more of an address. */
+static size_t quad_end(const uint8_t *b, size_t len, size_t s, size_t r)
+{
+	size_t p = s;
+	for (int g = 0; g < 4; g++) {
+		size_t d = p;
+		while (d < r && is_dig(b[d]))
+			d++;
+		if (d == p || d - p > 3)
+			return 0;
+		p = d;
+		if (g < 3) {
+			if (p == r || b[p] != '.')
+				return 0;
+			p++;
+		}
+	}
+	/* The fourth group ends at a dot or the run's end: "1.2.3.4.5" is no
+	 * address, "1.2.3.4." ends a sentence. */
+	if (p + 1 < len && b[p] == '.' && is_dig(b[p + 1]))
+		return 0;
+	return p;
+}
+
+bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *end)
+{
+	size_t i = *pos;
+	while (i < len) {
+		i = next_dd(buf, len, i ? i : 1);
+		if (i >= len)
+			break;
+		/* The run around the dot; it cannot reach back past *pos, which
+		 * is 0 or the end of an earlier run (not a digit or dot). */
+		size_t s = i, r = i + 1;
+		while (s > 0 && is_ipc(buf[s - 1]))
+			s--;
+		while (r < len && is_ipc(buf[r]))
+			r++;
+		*pos = r;
+		size_t e = quad_end(buf, len, s, r);
+		if (e) {
+			*end = e;
+			return true;
+		}
+		i = r;
+	}
+	*pos = len;
+	return false;
+}

@@ -1,0 +1,26 @@
+/* Dotted-quad IPv4 candidates in text, found without the pattern engine.
+ *
+ * Logs hold an address (and timestamps, versions, sizes) on nearly every
+ * line, and the engine's dotted-quad shape ran at half the rate of all the
+ * other shapes together (bench/README.md, "Indicators at scale"). Block scans
+ * look for addresses here instead: a vector search for a dot between two
+ * digits, then the run of digits and dots around it is read once.
+ *
+ * A candidate is what the engine's shape (shape.c, SHAPE_IP4) reports and
+ * confirm_ip() does not refuse on sight: a maximal run of digits and dots
+ * that starts with four groups of one to three digits joined by dots, the
+ * fourth group ending the run or followed by a dot that no digit follows.
+ * The end offset of those four groups is reported, once per run. */
+#ifndef CS_MATCH_IP4SCAN_H
+#define CS_MATCH_IP4SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The end of the next candidate in buf[*pos, len) into *end, and *pos past
+ * the run that holds it; false (and *pos = len) when there is none. *pos must
+ * be 0 or where an earlier call left it. */
+bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *end);
+
+#endif

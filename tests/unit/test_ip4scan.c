@@ -1,0 +1,170 @@
+/* ip4scan_next: the IPv4 candidates of a text, as the engine's dotted-quad
+ * shape reports them and confirm_ip keeps them. Written cases, then random
+ * texts of digits, dots and separators against a plain reading of the same
+ * rule (every start, every end), at every length and alignment the vector
+ * loops and their tails see. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "match/ip4scan.h"
+
+static bool dig(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* buf[s, e) is D.D.D.D with D one to three digits. */
+static bool is_quad(const uint8_t *b, size_t s, size_t e)
+{
+	int groups = 0;
+	size_t p = s;
+	while (groups < 4) {
+		size_t d = p;
+		while (d < e && dig(b[d]))
+			d++;
+		if (d == p || d - p > 3)
+			return false;
+		groups++;
+		p = d;
+		if (groups < 4) {
+			if (p >= e || b[p] != '.')
+				return false;
+			p++;
+		}
+	}
+	return p == e;
+}
+
+/* The reference: each end e where some s starts a quad (at the text's start
+ * or after a byte that is neither digit nor dot) and the byte after e is
+ * neither a digit nor a dot followed by a digit. */
+static size_t reference(const uint8_t *b, size_t len, size_t *ends)
+{
+	size_t n = 0;
+	for (size_t e = 1; e <= len; e++) {
+		if (e < len && (dig(b[e]) || (b[e] == '.' && e + 1 < len && dig(b[e + 1]))))
+			continue;
+		for (size_t s = e >= 15 ? e - 15 : 0; s + 7 <= e; s++) {
+			if (s > 0 && (dig(b[s - 1]) || b[s - 1] == '.'))
+				continue;
+			if (is_quad(b, s, e)) {
+				ends[n++] = e;
+				break;
+			}
+		}
+	}
+	return n;
+}
+
+static size_t found(const uint8_t *b, size_t len, size_t *ends)
+{
+	size_t pos = 0, e, n = 0;
+	while (ip4scan_next(b, len, &pos, &e)) {
+		assert_true(e <= len);
+		assert_true(pos >= e);
+		ends[n++] = e;
+	}
+	assert_int_equal(pos, len);
+	return n;
+}
+
+static void expect(const char *text, const size_t *want, size_t n_want)
+{
+	size_t got[64];
+	size_t n = found((const uint8_t *)text, strlen(text), got);
+	assert_int_equal(n, n_want);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(got[i], want[i]);
+}
+
+static void test_written(void **state)
+{
+	(void)state;
+	expect("1.2.3.4", (size_t[]){7}, 1);
+	expect("src=10.0.0.1 dst=192.168.100.200\n", (size_t[]){12, 32}, 2);
+	expect("a1.2.3.4b", (size_t[]){8}, 1);
+	expect("1.2.3.4.", (size_t[]){7}, 1);      /* a sentence's dot */
+	expect("1.2.3.4..", (size_t[]){7}, 1);
+	expect("01.2.3.4", (size_t[]){8}, 1);      /* the parser judges leading zeros */
+	expect("999.2.3.4", (size_t[]){9}, 1);     /* and the range */
+	expect("1.2.3.4\n5.6.7.8", (size_t[]){7, 15}, 2);
+	expect("", NULL, 0);
+	expect("1.2.3.4.5", NULL, 0);              /* five groups */
+	expect("1.2.3", NULL, 0);
+	expect("1234.1.1.1", NULL, 0);             /* a group of four digits */
+	expect("1.2.3.1234", NULL, 0);
+	expect("x.1.2.3.4", NULL, 0);              /* a dot before it */
+	expect(".1.2.3.4", NULL, 0);
+	expect("1..2.3.4", NULL, 0);
+	expect("12:00:00.000Z v1.2.3 4.5.6.7", (size_t[]){28}, 1);
+}
+
+static void test_long_runs(void **state)
+{
+	(void)state;
+	size_t n = 1 << 20;
+	uint8_t *b = malloc(n + 8);
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		b[i] = i % 2 ? '.' : '1';
+	size_t pos = 0, e;
+	assert_false(ip4scan_next(b, n, &pos, &e)); /* one run of many groups */
+	assert_int_equal(pos, n);
+	memcpy(b + n - 8, " 1.2.3.4", 8);
+	pos = 0;
+	assert_true(ip4scan_next(b, n, &pos, &e));
+	assert_int_equal(e, n);
+	assert_false(ip4scan_next(b, n, &pos, &e));
+	free(b);
+}
+
+static void test_random_against_reference(void **state)
+{
+	(void)state;
+	static const char alpha[] = "0123456789....\n x/:";
+	enum { CAP = 700 };
+	uint8_t *b = malloc(CAP + 64);
+	size_t *want = malloc(CAP * sizeof(*want)), *got = malloc(CAP * sizeof(*got));
+	assert_non_null(b);
+	assert_non_null(want);
+	assert_non_null(got);
+	uint32_t x = 2463534242u;
+	for (int round = 0; round < 40000; round++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		size_t len = round < 20000 ? x % 80 : x % CAP;
+		size_t off = (x >> 10) % 64;
+		for (size_t i = 0; i < len; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			/* mostly digits and dots, so quads are common */
+			b[off + i] = (uint8_t)alpha[(x >> 8) % (sizeof(alpha) - 1)];
+		}
+		size_t n_want = reference(b + off, len, want);
+		size_t n_got = found(b + off, len, got);
+		assert_int_equal(n_got, n_want);
+		for (size_t i = 0; i < n_got; i++)
+			assert_int_equal(got[i], want[i]);
+	}
+	free(b);
+	free(want);
+	free(got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_written),
+		cmocka_unit_test(test_long_runs),
+		cmocka_unit_test(test_random_against_reference),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
