@@ -150,12 +150,13 @@ static enum cs_err walk_seen_grow(struct walk_ctx *c)
 	for (size_t i = 0; i < old_cap; i++)
 		if (old[i].path)
 			c->seen[walk_seen_slot(c, old[i].dev, old[i].ino)] = old[i];
-	free(old);
-	/* The stack points into the old table: find its entries again. */
+	/* The stack points into the old table: find its entries again, before
+	 * the old table is freed. */
 	for (size_t d = 0; d < c->depth; d++) {
 		const struct walk_dir_id *e = c->stack[d];
 		c->stack[d] = &c->seen[walk_seen_slot(c, e->dev, e->ino)];
 	}
+	free(old);
 	return CS_OK;
 }
 

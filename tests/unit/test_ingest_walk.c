@@ -173,6 +173,39 @@ static void test_symlink_loop(void **state)
 	walk_list_fini(&l);
 }
 
+/* Thousands of directories: the table of directories seen grows many times
+ * while others are on the current path. The path must still be known after
+ * each growth (a loop back to a directory on it is still a loop) and the
+ * old table must not be read once freed (it was: a crash past ~4,000). */
+static void test_many_dirs(void **state)
+{
+	(void)state;
+	enum { N = 6000 };
+	mk_dir("t6");
+	mk_dir("t6/x");
+	mk_dir("t6/x/y");
+	char rel[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(rel, sizeof(rel), "t6/x/y/d%04d", i);
+		mk_dir(rel);
+	}
+	mk_file("t6/x/y/d5999/last.log", 4);
+	mk_link("../..", "t6/x/y/d5999/up"); /* back to t6/x, on the path */
+	struct walk_list l;
+
+	walk_one(tp("t6"), 0, 1, &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].path, tp("t6/x/y/d5999/last.log"));
+	assert_int_equal(l.v[0].status, WALK_FILE);
+	assert_string_equal(l.v[1].path, tp("t6/x/y/d5999/up"));
+	assert_int_equal(l.v[1].status, WALK_LOOP);
+	char back[600];
+	snprintf(back, sizeof(back), "points back to %s", tp("t6/x"));
+	if (!strstr(l.v[1].reason, back))
+		fail_msg("reason: %s", l.v[1].reason);
+	walk_list_fini(&l);
+}
+
 static void test_special_and_unreadable(void **state)
 {
 	(void)state;
@@ -304,6 +337,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nested_sorted),
 		cmocka_unit_test(test_symlink_loop),
+		cmocka_unit_test(test_many_dirs),
 		cmocka_unit_test(test_special_and_unreadable),
 		cmocka_unit_test(test_missing_and_stdin_in_every_shard),
 		cmocka_unit_test(test_shard_of_known_values),
