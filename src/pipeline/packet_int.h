@@ -53,8 +53,17 @@ void pk_ring_pop(struct pk_ring *r, const struct pk_ent *e);
 
 /* -------------------------------------------------------- flow state --- */
 
-/* What a direction's first bytes looked like: fields cover host names there. */
-enum pk_hint { PK_HINT_NONE = 0, PK_HINT_HTTP, PK_HINT_TLS };
+/* An indicator a parsed field of a direction reported (DNS name, SNI, HTTP
+ * Host or URL), with the packets of that field: the same indicator in the
+ * raw bytes of those packets is the same occurrence, not reported again as
+ * payload. */
+struct pk_field_seen {
+	uint64_t pkt_first;
+	uint32_t ind;
+	uint32_t span;                /* pkt_last - pkt_first, capped */
+};
+
+#define PK_FIELDS_SEEN 4
 
 /* Scan state of a content-coded HTTP body's decoded bytes: heap, only while
  * such a body is open in its direction (a flow holds at most two). */
@@ -70,8 +79,8 @@ struct pk_dir {
 	uint64_t head_pkt, head_ts;   /* first packet of the HTTP head being read */
 	uint64_t body_pkt, body_ts;   /* first packet of the HTTP body being read */
 	uint64_t first_pkt, first_ts; /* first packet with data */
-	uint8_t hint;                 /* enum pk_hint */
-	bool hint_set;
+	struct pk_field_seen seen[PK_FIELDS_SEEN]; /* the latest, round robin */
+	uint8_t seen_next;
 	bool body_skip;               /* this body's scan state could not be had */
 };
 

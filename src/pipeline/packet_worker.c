@@ -95,6 +95,31 @@ static void on_open(struct flow *f, void *ctx)
 
 /* ------------------------------------------------------- field hits --- */
 
+/* Host names read by a parser (DNS, SNI, HTTP Host and URL): the indicators
+ * they report are remembered with their packets (pk_field_seen). */
+#define MASK_HOSTS ((1u << IND_DOMAIN) | (1u << IND_LOOKALIKE) | (1u << IND_URL))
+
+static void field_seen_add(struct pk_dir *pd, uint32_t ind, uint64_t p0, uint64_t p1)
+{
+	struct pk_field_seen *e = &pd->seen[pd->seen_next];
+	pd->seen_next = (uint8_t)((pd->seen_next + 1) % PK_FIELDS_SEEN);
+	e->pkt_first = p0;
+	e->ind = ind;
+	e->span = p1 - p0 > UINT32_MAX ? UINT32_MAX : (uint32_t)(p1 - p0);
+}
+
+/* A field of the same direction reported ind within packets [p0, p1]. */
+static bool field_seen(const struct pk_dir *pd, uint32_t ind, uint64_t p0, uint64_t p1)
+{
+	for (int i = 0; i < PK_FIELDS_SEEN; i++) {
+		const struct pk_field_seen *e = &pd->seen[i];
+		if (e->ind == ind && e->pkt_first && p0 >= e->pkt_first &&
+		    p1 <= e->pkt_first + e->span)
+			return true;
+	}
+	return false;
+}
+
 static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *field,
 		       const uint8_t *text, size_t len, unsigned mask, struct pk_match *mt)
 {
@@ -103,6 +128,8 @@ static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *fiel
 		return;
 	for (size_t i = 0; i < w->hits.n; i++) {
 		const struct matcher_hit *h = &w->hits.v[i];
+		if (mask & MASK_HOSTS)
+			field_seen_add(&pf->d[mt->dir], h->ind, mt->pkt_first, mt->pkt_last);
 		mt->ind = h->ind;
 		mt->field = field;
 		mt->text = text + h->start;
@@ -224,8 +251,6 @@ static void stream_end(struct pk_worker *w, struct matcher_stream *ms, matcher_s
 
 /* ------------------------------------------------------ decoded bodies --- */
 
-/* Domains and URLs of HTTP and TLS flows are matched in the fields that
- * name hosts, not in the bytes around them. */
 static bool host_type(enum ind_type t)
 {
 	return t == IND_DOMAIN || t == IND_URL || t == IND_LOOKALIKE;
@@ -234,13 +259,10 @@ static bool host_type(enum ind_type t)
 /* A hit in the decoded bytes of a coded body. The decoded bytes depend on
  * every coded byte before them, so the evidence spans from the body's first
  * packet to the packet whose bytes completed the match; the offset is the
- * match's place in the decoded body. As for a plain body (payload of an HTTP
- * flow), domains and URLs are left to the head's fields. */
+ * match's place in the decoded body. */
 static void on_body_hit(void *user, const struct matcher_stream_hit *h)
 {
 	struct pk_worker *w = user;
-	if (host_type(matcher_get(w->m, h->ind)->ind->type))
-		return;
 	struct pk_flow *pf = pf_of(w->cur);
 	struct pk_dir *pd = &pf->d[w->cur_dir];
 	struct pk_match mt = {.ind = h->ind, .field = "http.body", .dir = w->cur_dir,
@@ -389,9 +411,10 @@ static void on_stream_hit(void *user, const struct matcher_stream_hit *h)
 	struct pk_worker *w = user;
 	struct pk_flow *pf = pf_of(w->cur);
 	enum ind_type t = matcher_get(w->m, h->ind)->ind->type;
-	/* Where a parser reads the host names (HTTP heads, TLS hellos), domains
-	 * and URLs are matched in those fields, not again in the raw bytes. */
-	if (host_type(t) && pf->d[w->cur_dir].hint != PK_HINT_NONE)
+	/* Domains and URLs are found anywhere in the bytes (a link in a page,
+	 * an address in a mail, a request the parser refused), but the one a
+	 * parsed field of these packets reported is not reported twice. */
+	if (host_type(t) && field_seen(&pf->d[w->cur_dir], h->ind, h->pkt_first, h->pkt_last))
 		return;
 	struct pk_match mt = {.ind = h->ind, .field = "payload", .dir = w->cur_dir,
 			      .pkt_first = h->pkt_first, .pkt_last = h->pkt_last,
@@ -428,25 +451,6 @@ static void scan_datagram(struct pk_worker *w, struct pk_flow *pf, const uint8_t
 				      .after_len = (size_t)(a1 - h->end)};
 		pk_emit(w, pf, &mt);
 	}
-}
-
-static void set_hint(struct pk_dir *pd, enum flow_dir dir, const uint8_t *p, size_t n)
-{
-	pd->hint_set = true;
-	if (n >= 1 && p[0] == 0x16 && (n < 2 || p[1] == 3)) {
-		pd->hint = PK_HINT_TLS;
-		return;
-	}
-	if (dir == FLOW_DIR_S2C) {
-		if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
-			pd->hint = PK_HINT_HTTP;
-		return;
-	}
-	size_t i = 0;
-	while (i < n && i < 16 && p[i] >= 'A' && p[i] <= 'Z')
-		i++;
-	if (i >= 3 && i < n && p[i] == ' ')
-		pd->hint = PK_HINT_HTTP;
 }
 
 /* The HTTP state of a flow grows and shrinks inside a packet (head buffers,
@@ -519,11 +523,11 @@ static void on_data(struct flow *f, enum flow_dir dir, const uint8_t *data, size
 		}
 		return;
 	}
-	if (!pd->hint_set && off == 0)
-		set_hint(pd, dir, data, len);
+	/* The parsers first: the host names they report in these bytes are
+	 * then known to the payload scan (field_seen). */
+	feed_tcp_apps(w, pf, dir, data, len);
 	if (w->stream_ok)
 		stream_feed(w, &pd->ms, data, len, off, on_stream_hit);
-	feed_tcp_apps(w, pf, dir, data, len);
 }
 
 static void on_gap(struct flow *f, enum flow_dir dir, uint64_t bytes, void *ctx)
@@ -593,16 +597,11 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 
 /* ------------------------------------------------------------ worker --- */
 
-/* Coded bodies are worth inflating for the stream database when it holds an
- * indicator reported from body content: any but domains and URLs. */
+/* Coded bodies are worth inflating when the stream database holds
+ * something to find in them. */
 static bool body_types(const struct matcher *m)
 {
-	if (matcher_stream_patterns(m) == 0)
-		return false;
-	for (int t = 0; t < IND_TYPE_COUNT; t++)
-		if (!host_type((enum ind_type)t) && matcher_type_count(m, (enum ind_type)t) > 0)
-			return true;
-	return false;
+	return matcher_stream_patterns(m) > 0;
 }
 
 /* The HTTP env for w->m: only the digests some indicator can match are worth

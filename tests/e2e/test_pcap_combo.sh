@@ -83,6 +83,7 @@ r-and flow - src:ip.src:to_server:34-34 h-ca:http.host:to_server:37-37 u-rqxt:ht
 r-not flow - u-rqxt:http.url:to_server:37-37 iis:payload:to_client:39-39 arkime_synthetic.pcap
 r-bro flow - h-bro:http.host:to_server:4-4 u-bro:http.url:to_server:4-4 apache:payload:to_client:6-6 get.pcap
 r-sni flow-dir to_server sni:tls.sni:to_server:4-4 chrome-34-google.pcap
+r-sni flow-dir to_client sni:payload:to_client:6-6 chrome-34-google.pcap
 r-res flow-dir to_server resolver:ip.dst:to_server:3-3 q-google:dns.query:to_server:3-3 pcapng-multi-interface.pcapng
 r-res flow-dir to_server resolver:ip.dst:to_server:5-5 q-google:dns.query:to_server:5-5 pcapng-multi-interface.pcapng"
 
@@ -117,7 +118,7 @@ def cid(f):
     h = hashlib.sha1(struct.pack('!H', 0) + s + d + bytes([proto, 0]) + struct.pack('!HH', sp, dp))
     return '1:' + base64.b64encode(h.digest()).decode()
 rules = [r for r in recs if 'contributors' in r]
-assert len(rules) == 7, len(rules)
+assert len(rules) == 8, len(rules)
 for r in rules:
     assert r['indicator']['type'] == 'combo', r['indicator']
     assert list(r)[:12] == ['prev', 'record_id', 'run_id', 'seq', 'time_detected', 'tool',
@@ -142,7 +143,7 @@ assert apache['text'] == 'Apache/2.4.3' and apache['length'] == 12, apache
 # The answer's head starts the to_client stream: "Server: " is on its third line.
 assert apache['offset'] == len('HTTP/1.1 200 OK\r\nDate: Thu, 07 Mar 2013 21:43:07 GMT\r\nServer: '), apache
 s = json.load(open(sys.argv[2]))
-assert s['rule_records'] == 7 and s['matches'] == 8, (s['rule_records'], s['matches'])
+assert s["rule_records"] == 8 and s["matches"] == 9, (s["rule_records"], s["matches"])
 PY
 
 # 3. Line rules belong to text: the same pack over a log line holding the host

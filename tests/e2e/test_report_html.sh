@@ -122,10 +122,11 @@ cs_scan "$T/cap" -e domain:google.de "$CS_SRC/tests/e2e/pcap/chrome-34-google.pc
 expect_rc "capture scan" 0 "$CS_RC"
 "$CS_BIN" report "$T/cap" -o "$T/c.html" 2>/dev/null
 expect_rc "report of a capture" 0 $?
-dom "$T/cap" "$T/c.html" verdict=verified rows=1 counts top safe \
+# Two records: the SNI (packet 4) and the server's certificate (packet 6).
+dom "$T/cap" "$T/c.html" verdict=verified rows=2 counts top safe \
 	"text=loc:chrome-34-google.pcap packet 4" \
 	"text=flow:192.168.4.149:55881 → 74.125.239.152:443 TCP (to_server)" text=field:tls.sni
-expect_grep "time chart by packet time" "$T/c.html" "by packet time for 1 records"
+expect_grep "time chart by packet time" "$T/c.html" "by packet time for 2 records"
 
 "$CS_BIN" report "$T/nonexistent" -o "$T/n.html" 2>/dev/null
 expect_rc "report of a missing folder" 2 $?

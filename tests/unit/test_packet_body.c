@@ -26,6 +26,8 @@
 #define SRV 0x0a000002u
 #define LIT "BODYSECRETLITERAL"
 #define LIT_OFF 16380u
+#define HOST "www.lazy-dog.example"  /* a link in the page, in the last coded piece */
+#define HOST_OFF 30000u
 #define BODY_LEN 40000u
 #define MAX_FRAMES 64
 
@@ -60,6 +62,7 @@ static void body_text(uint8_t *b)
 	for (size_t i = 0; i < BODY_LEN; i++)
 		b[i] = (uint8_t)words[i % (sizeof(words) - 1)];
 	memcpy(b + LIT_OFF, LIT, strlen(LIT));
+	memcpy(b + HOST_OFF, " " HOST " ", strlen(HOST) + 2);
 }
 
 /* Three coded pieces: decoded [0, LIT_OFF + 6), [.., LIT_OFF + 4000), rest;
@@ -364,16 +367,18 @@ static void test_worker_counters(void **state)
 	pack_destroy(pk);
 }
 
-/* Domains and URLs are not reported from bodies: with only those, coded
- * bodies are not inflated at all. */
-static void test_no_decoding_for_hosts(void **state)
+/* Domains are found in page bodies too, coded or not: with only a domain
+ * listed, coded bodies are still inflated and scanned. */
+static void test_hosts_in_coded_bodies(void **state)
 {
 	(void)state;
+	static struct frames fs;
+	build(&fs);
 	struct pack *pk;
 	struct cs_diag d;
 	cs_diag_clear(&d);
 	assert_int_equal(pack_create_adhoc("-e", &pk), CS_OK);
-	assert_int_equal(pack_add(pk, "d", IND_DOMAIN, 0, "lazy.example", 12, 1, &d), CS_OK);
+	assert_int_equal(pack_add(pk, "d", IND_DOMAIN, 0, "lazy-dog.example", 16, 1, &d), CS_OK);
 	pack_seal(pk);
 	struct matcher *m;
 	assert_int_equal(matcher_build(&pk, 1, NULL, NULL, &m, &d), CS_OK);
@@ -384,8 +389,16 @@ static void test_no_decoding_for_hosts(void **state)
 	struct pk_run run = {.m = m, .o = &o, .n = 1, .workers = &wk};
 	assert_int_equal(pk_worker_init(&wk, &run, 0, &d), CS_OK);
 	assert_true(wk.stream_ok);
-	assert_false(wk.http_env.flags & APP_HTTP_DECODE_BODIES);
+	assert_true(wk.http_env.flags & APP_HTTP_DECODE_BODIES);
 	pk_worker_fini(&wk);
+	struct packet_stats st;
+	memset(&st, 0, sizeof(st));
+	char *out = run_capture(&fs, m, 1, &st);
+	char b[8192];
+	assert_int_equal(find(out, "\"field\":\"http.body\"", "\"text\":\"lazy-dog.example\"",
+			      NULL, b, sizeof(b)), 3);
+	assert_int_equal(st.matches, 3);
+	free(out);
 	matcher_destroy(m);
 	pack_destroy(pk);
 }
@@ -396,7 +409,7 @@ int main(void)
 		cmocka_unit_test(test_coded_bodies_scanned),
 		cmocka_unit_test(test_digest_and_scan),
 		cmocka_unit_test(test_worker_counters),
-		cmocka_unit_test(test_no_decoding_for_hosts),
+		cmocka_unit_test(test_hosts_in_coded_bodies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

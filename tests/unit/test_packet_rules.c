@@ -304,11 +304,11 @@ static void test_flow_rules(void **state)
 	summary(r.out, got, sizeof(got));
 	/* Quiet parts write nothing; r-dir never fires (d and mb are in opposite
 	 * directions), nor r-cross (d in flow C, mb in flow D), nor the line rule.
-	 * Parts are in the order found (the payload before the parsed head);
-	 * flow rules come before flow-dir rules of the same flow. */
+	 * Parts are in the order found (a packet's parsed head before its
+	 * payload); flow rules come before flow-dir rules of the same flow. */
 	assert_string_equal(got,
 			    "mb payload\n"
-			    "r-flow flow ta:payload:to_server:3-3 d:http.host:to_server:3-3 "
+			    "r-flow flow d:http.host:to_server:3-3 ta:payload:to_server:3-3 "
 			    "mb:payload:to_client:4-4\n"
 			    "r-not flow ta:payload:to_server:7-7\n"
 			    "r-dir2 flow-dir [to_server] ta:payload:to_server:7-7\n"
