@@ -81,6 +81,12 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
+	/* "cybersieve scan --help" (any command, before a "--") is the help. */
+	for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || (i == 2 && strcmp(argv[i], "-h") == 0)) {
+			usage(stdout);
+			return 0;
+		}
 	if (strcmp(argv[1], "scan") == 0)
 		return cli_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "tap") == 0)
