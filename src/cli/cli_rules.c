@@ -169,6 +169,40 @@ static bool load_compiled(struct cli_rules *r, const char *path, bool strict)
 	return ok;
 }
 
+/* A file left to the pack parser that holds no '@' header line in its first
+ * 4 KiB is no pack: what it is not, and how to load a list of values, said
+ * instead of the parser's complaint about its first line. False when it
+ * may be a pack (or cannot be read: the parser says why). */
+static bool not_a_pack(const char *path, char *why, size_t cap)
+{
+	char head[4097];
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return false;
+	size_t n = fread(head, 1, sizeof(head) - 1, fp);
+	fclose(fp);
+	head[n] = '\0';
+	size_t i = 0;
+	if (n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	for (size_t at = i; at < n; at++)
+		if (head[at] == '@' && (at == i || head[at - 1] == '\n'))
+			return false;
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+		i++;
+	if (i < n && (head[i] == '{' || head[i] == '['))
+		snprintf(why, cap, "JSON that is neither a STIX 2.1 bundle nor a MISP event: not "
+			 "read; for a JSON list of values, give them one a line with their type "
+			 "(--rules TYPE:FILE or -f TYPE:FILE)");
+	else
+		snprintf(why, cap, "no '@' pack header and no feed format recognised (Zeek intel, "
+			 "MISP CSV, CSV with a host or url column, md5sum or sha256sum output; a "
+			 "Suricata dataset needs its prefix, as suricata-sha256:FILE): for a list "
+			 "of values give its type, as --rules TYPE:FILE, -f TYPE:FILE or a "
+			 "'# type: TYPE' first line");
+	return true;
+}
+
 static bool load_file(struct cli_rules *r, const char *path, bool strict)
 {
 	if (is_compiled(path))
@@ -178,8 +212,15 @@ static bool load_file(struct cli_rules *r, const char *path, bool strict)
 	struct import_opts io;
 	const char *file;
 	cs_diag_clear(&d);
-	enum cs_err e = is_import(path, &io, &file) ? load_import(file, &io, &p, &d)
-						     : pack_load_file(path, &p, &d);
+	bool imp = is_import(path, &io, &file);
+	char why[400];
+	if (!imp && not_a_pack(path, why, sizeof(why))) {
+		char msg[4600];
+		snprintf(msg, sizeof(msg), "%s: %s%s", path, why, strict ? "" : " (refused)");
+		cli_rules_error(r, msg);
+		return !strict;
+	}
+	enum cs_err e = imp ? load_import(file, &io, &p, &d) : pack_load_file(path, &p, &d);
 	if (e != CS_OK) {
 		diag_error(r, &d, strict ? "" : " (pack refused)");
 		return !strict && e != CS_ERR_NOMEM;
