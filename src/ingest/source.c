@@ -350,8 +350,12 @@ static void source_gz_damaged(struct source *s, const char *what, const char *re
 	uint64_t base = source_raw_base(s);
 	uint64_t from = s->member_raw + 1;
 
+	/* The offset is where the member starts (its data up to the damage
+	 * was scanned); the text adds where in the file the damage was met. */
 	source_pend(s, CS_ERR_FORMAT, 0, s->member_raw,
-		    "%s gzip member at decompressed offset %llu: %s", what,
+		    "%s gzip member starting at this offset, damage met at byte %llu of the "
+		    "file, at decompressed offset %llu: %s",
+		    what, (unsigned long long)(base + s->rpos),
 		    (unsigned long long)s->info.out_bytes, reason);
 	s->state = SOURCE_GZ_SEEK;
 	if (from >= base) {

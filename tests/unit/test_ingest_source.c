@@ -473,6 +473,11 @@ static void assert_resynced(const struct three *t, const struct drained *r, cons
 	snprintf(want, sizeof(want), "at decompressed offset %llu:",
 		 (unsigned long long)out_at_error);
 	assert_non_null(strstr(r->first.msg, want));
+	/* where the damage was met: inside the file, past the damaged member's start */
+	const char *met = strstr(r->first.msg, "damage met at byte ");
+	assert_non_null(met);
+	unsigned long long at = strtoull(met + 19, NULL, 10);
+	assert_true(at > t->g[0].n && at <= t->file.n);
 	assert_true(r->out.n >= t->d[0].n + t->d[2].n);
 	assert_memory_equal(r->out.p, t->d[0].p, t->d[0].n);
 	assert_memory_equal(r->out.p + r->out.n - t->d[2].n, t->d[2].p, t->d[2].n);
