@@ -64,6 +64,8 @@ struct pack {
 	uint8_t confidence;
 	uint8_t pdq_distance; /* @pdq-distance: largest Hamming distance of a pdq match */
 	uint8_t digest[32]; /* SHA-256 of the pack file's bytes (or of the ad-hoc lines) */
+	const char *format; /* an imported feed's format (import_format_name); NULL for a pack */
+	size_t refused;     /* an imported feed's entries not loaded: invalid or unsupported */
 	struct indicator *ind;
 	size_t n_ind;
 	size_t cap_ind;

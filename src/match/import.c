@@ -462,6 +462,8 @@ enum cs_err import_parse(const char *label, const char *buf, size_t len,
 		return e;
 	}
 	digest_bytes(buf, len, c.p->digest);
+	c.p->format = import_format_name(f);
+	c.p->refused = rep->n_invalid + rep->n_unsupported;
 	*out = c.p;
 	return CS_OK;
 }

@@ -99,6 +99,12 @@ static void render_packs(struct jbuf *j, const struct summary_info *s)
 		json_kv_u64(j, "indicators", pk->n_ind);
 		json_kv_str(j, "tlp", pk->tlp);
 		json_kv_str(j, "licence", pk->licence);
+		if (pk->format) {
+			/* a feed: what it was read as, and how many entries were not
+			 * loaded (stderr lists the first lines of each reason) */
+			json_kv_str(j, "format", pk->format);
+			json_kv_u64(j, "refused", pk->refused);
+		}
 		json_obj_close(j);
 	}
 	json_arr_close(j);
