@@ -253,8 +253,13 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 			return 0;
 		from += c->base;
 		to += c->base;
-	} else if (c->ip4 && ip4_upto(c, to)) {
-		return 1;
+	} else if (c->ip4) {
+		/* At one end offset the engine reported in id order, the IPv4
+		 * shape after the indicators and the digest shapes: candidates
+		 * ending at `to` go before a hit of a later shape only. */
+		uint64_t upto = id > m->n + SHAPE_IP4 || to == 0 ? to : to - 1;
+		if (ip4_upto(c, upto))
+			return 1;
 	}
 	if (id >= m->n)
 		return on_shape(c, shapes_engine_kind(id - m->n), to);

@@ -416,6 +416,23 @@ static void test_ip_text_limit(void **state)
 	assert_int_equal(f.hits.dropped, 2);
 	f.hits.limit = 0;
 	ip_free(&f);
+
+	/* A tie at one end offset: the literal "3.4" ends where the address
+	 * does, and comes first, as the engine gave them when it found both. */
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(pack_create_adhoc("tie", &f.p), CS_OK);
+	add(f.p, "lit", IND_LITERAL, "3.4");
+	add(f.p, "host", IND_IP, "1.2.3.4");
+	pack_seal(f.p);
+	assert_int_equal(matcher_build(&f.p, 1, NULL, NULL, &f.m, &d), CS_OK);
+	assert_int_equal(matcher_scratch_create(f.m, &f.s), CS_OK);
+	f.hits.limit = 1;
+	assert_string_equal(ip_scan(&f, "x 1.2.3.4 y", o, sizeof(o)), "lit=3.4");
+	f.hits.limit = 0;
+	assert_string_equal(ip_scan(&f, "x 1.2.3.4 y", o, sizeof(o)), "host=1.2.3.4 lit=3.4");
+	ip_free(&f);
 }
 
 struct ip_got {
