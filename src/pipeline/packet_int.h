@@ -172,6 +172,13 @@ struct pk_worker {
 	struct matcher_scratch *scr;
 	bool stream_ok;              /* payload stream scanning available */
 	struct matcher_hits hits;
+	/* Host-name field hits of the segment being handled (on_data): the
+	 * payload scan of that segment checks them all, however many there
+	 * are; pk_dir.seen keeps the latest across segments. */
+	struct pk_field_seen *seg_seen;
+	size_t seg_n, seg_cap;
+	const struct pk_flow *seg_flow;
+	uint8_t seg_dir;
 	struct app_http_env http_env; /* digests: those the current rules need */
 	struct app_http_env md_env;   /* owns all three digest algorithms */
 	struct app_http_stats http_st;

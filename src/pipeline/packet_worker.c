@@ -108,16 +108,46 @@ static void field_seen_add(struct pk_dir *pd, uint32_t ind, uint64_t p0, uint64_
 	e->span = p1 - p0 > UINT32_MAX ? UINT32_MAX : (uint32_t)(p1 - p0);
 }
 
-/* A field of the same direction reported ind within packets [p0, p1]. */
-static bool field_seen(const struct pk_dir *pd, uint32_t ind, uint64_t p0, uint64_t p1)
+static bool seen_covers(const struct pk_field_seen *e, uint32_t ind, uint64_t p0, uint64_t p1)
 {
-	for (int i = 0; i < PK_FIELDS_SEEN; i++) {
-		const struct pk_field_seen *e = &pd->seen[i];
-		if (e->ind == ind && e->pkt_first && p0 >= e->pkt_first &&
-		    p1 <= e->pkt_first + e->span)
+	return e->ind == ind && e->pkt_first && p0 >= e->pkt_first && p1 <= e->pkt_first + e->span;
+}
+
+/* A field of direction dir of pf reported ind within packets [p0, p1]: in
+ * the segment being handled, or among the latest of earlier ones. */
+static bool field_seen(const struct pk_worker *w, const struct pk_flow *pf, unsigned dir,
+		       uint32_t ind, uint64_t p0, uint64_t p1)
+{
+	if (w->seg_flow == pf && w->seg_dir == dir)
+		for (size_t i = 0; i < w->seg_n; i++)
+			if (seen_covers(&w->seg_seen[i], ind, p0, p1))
+				return true;
+	for (int i = 0; i < PK_FIELDS_SEEN; i++)
+		if (seen_covers(&pf->d[dir].seen[i], ind, p0, p1))
 			return true;
-	}
 	return false;
+}
+
+/* Remember a host-name field hit, in the flow's ring and (when it belongs to
+ * the segment being handled) in the worker's list for that segment. */
+static void field_seen_note(struct pk_worker *w, struct pk_flow *pf, unsigned dir, uint32_t ind,
+			    uint64_t p0, uint64_t p1)
+{
+	field_seen_add(&pf->d[dir], ind, p0, p1);
+	if (w->seg_flow != pf || w->seg_dir != dir)
+		return;
+	if (w->seg_n == w->seg_cap) {
+		size_t cap = w->seg_cap ? w->seg_cap * 2 : 16;
+		struct pk_field_seen *v = realloc(w->seg_seen, cap * sizeof(*v));
+		if (!v)
+			return; /* the ring still has it */
+		w->seg_seen = v;
+		w->seg_cap = cap;
+	}
+	struct pk_field_seen *e = &w->seg_seen[w->seg_n++];
+	e->pkt_first = p0;
+	e->ind = ind;
+	e->span = p1 - p0 > UINT32_MAX ? UINT32_MAX : (uint32_t)(p1 - p0);
 }
 
 static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *field,
@@ -129,7 +159,7 @@ static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *fiel
 	for (size_t i = 0; i < w->hits.n; i++) {
 		const struct matcher_hit *h = &w->hits.v[i];
 		if (mask & MASK_HOSTS)
-			field_seen_add(&pf->d[mt->dir], h->ind, mt->pkt_first, mt->pkt_last);
+			field_seen_note(w, pf, mt->dir, h->ind, mt->pkt_first, mt->pkt_last);
 		mt->ind = h->ind;
 		mt->field = field;
 		mt->text = text + h->start;
@@ -413,8 +443,12 @@ static void on_stream_hit(void *user, const struct matcher_stream_hit *h)
 	enum ind_type t = matcher_get(w->m, h->ind)->ind->type;
 	/* Domains and URLs are found anywhere in the bytes (a link in a page,
 	 * an address in a mail, a request the parser refused), but the one a
-	 * parsed field of these packets reported is not reported twice. */
-	if (host_type(t) && field_seen(&pf->d[w->cur_dir], h->ind, h->pkt_first, h->pkt_last))
+	 * parsed field of these packets reported is not reported twice; nor
+	 * are they taken from a ClientHello still being read (its SNI is
+	 * reported once the hello is whole). */
+	if (host_type(t) &&
+	    ((w->cur_dir == FLOW_DIR_C2S && pf->tls_on) ||
+	     field_seen(w, pf, w->cur_dir, h->ind, h->pkt_first, h->pkt_last)))
 		return;
 	struct pk_match mt = {.ind = h->ind, .field = "payload", .dir = w->cur_dir,
 			      .pkt_first = h->pkt_first, .pkt_last = h->pkt_last,
@@ -490,7 +524,8 @@ static void feed_tcp_apps(struct pk_worker *w, struct pk_flow *pf, enum flow_dir
 		}
 	}
 	if (pf->http_on) {
-		if (!pd->head_pkt) {
+		/* A head's first packet: not one of the body before it. */
+		if (!pd->head_pkt && !pf->http.half[dir].body.open) {
 			pd->head_pkt = w->cur_pkt;
 			pd->head_ts = w->cur_ts;
 		}
@@ -525,9 +560,13 @@ static void on_data(struct flow *f, enum flow_dir dir, const uint8_t *data, size
 	}
 	/* The parsers first: the host names they report in these bytes are
 	 * then known to the payload scan (field_seen). */
+	w->seg_flow = pf;
+	w->seg_dir = (uint8_t)dir;
+	w->seg_n = 0;
 	feed_tcp_apps(w, pf, dir, data, len);
 	if (w->stream_ok)
 		stream_feed(w, &pd->ms, data, len, off, on_stream_hit);
+	w->seg_flow = NULL; /* this flow may close and its slot serve another */
 }
 
 static void on_gap(struct flow *f, enum flow_dir dir, uint64_t bytes, void *ctx)
@@ -724,6 +763,7 @@ void pk_worker_fini(struct pk_worker *w)
 	flow_table_destroy(w->ft);
 	matcher_scratch_destroy(w->scr);
 	matcher_hits_fini(&w->hits);
+	free(w->seg_seen);
 	pk_scopes_fini(&w->rules);
 	app_http_env_fini(&w->md_env); /* http_env borrows its algorithms */
 	pk_ring_fini(&w->ring);

@@ -298,12 +298,176 @@ static void test_pipeline(void **state)
 	free(c.b);
 }
 
+/* ------------------------------------------------ host names once --- */
+
+/* A frame of the TCP flow from client port sport to server port 80. */
+static void tcp_bin(struct cap_buf *c, uint16_t sport, bool c2s, uint32_t seq, uint8_t flags,
+		    const void *data, size_t len)
+{
+	struct pb p = {.n = 0};
+	pb_eth(&p, 0x0800);
+	size_t ip = pb_ipv4(&p, 6, c2s ? CLI : SRV, c2s ? SRV : CLI, 1, 0);
+	pb_tcp(&p, c2s ? sport : 80, c2s ? 80 : sport, seq, flags);
+	pb_bytes(&p, data, len);
+	pb_ipv4_fix(&p, ip);
+	cap_frame(c, &p);
+}
+
+/* Handshake, then each piece from the client (or, with '<' first, from the
+ * server) as one segment. */
+static void tcp_talk(struct cap_buf *c, uint16_t sport, const void *const *pieces,
+		     const size_t *lens, int n)
+{
+	uint32_t cs = 1000, ss = 5000;
+	tcp_bin(c, sport, true, cs++, 0x02, "", 0);
+	tcp_bin(c, sport, false, ss++, 0x12, "", 0);
+	tcp_bin(c, sport, true, cs, 0x10, "", 0);
+	for (int i = 0; i < n; i++) {
+		tcp_bin(c, sport, true, cs, 0x18, pieces[i], lens[i]);
+		cs += (uint32_t)lens[i];
+	}
+}
+
+/* A TLS ClientHello naming host, with 300 bytes of padding after the SNI. */
+static size_t hello_with_sni(uint8_t *out, const char *host)
+{
+	uint8_t body[1024];
+	size_t n = 0, hl = strlen(host);
+	body[n++] = 3; body[n++] = 3;
+	memset(body + n, 0x5a, 32); n += 32;
+	body[n++] = 0;
+	body[n++] = 0; body[n++] = 2; body[n++] = 0x13; body[n++] = 0x01;
+	body[n++] = 1; body[n++] = 0;
+	size_t ext_len = 9 + hl + 4 + 300;
+	body[n++] = (uint8_t)(ext_len >> 8); body[n++] = (uint8_t)ext_len;
+	body[n++] = 0; body[n++] = 0; /* server_name */
+	body[n++] = (uint8_t)((hl + 5) >> 8); body[n++] = (uint8_t)(hl + 5);
+	body[n++] = (uint8_t)((hl + 3) >> 8); body[n++] = (uint8_t)(hl + 3);
+	body[n++] = 0;
+	body[n++] = (uint8_t)(hl >> 8); body[n++] = (uint8_t)hl;
+	memcpy(body + n, host, hl); n += hl;
+	body[n++] = 0; body[n++] = 0x15; body[n++] = 300 >> 8; body[n++] = 300 & 0xff;
+	memset(body + n, 0, 300); n += 300;
+	size_t o = 0;
+	out[o++] = 22; out[o++] = 3; out[o++] = 1;
+	out[o++] = (uint8_t)((n + 4) >> 8); out[o++] = (uint8_t)(n + 4);
+	out[o++] = 1; out[o++] = 0; out[o++] = (uint8_t)(n >> 8); out[o++] = (uint8_t)n;
+	memcpy(out + o, body, n);
+	return o + n;
+}
+
+/* Records of a capture as "id field first-last" lines, in order. */
+static void host_records(struct cap_buf *c, const char *const *ids, const char *const *vals,
+			 int n, char *out, size_t out_cap)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	struct pack *p;
+	assert_int_equal(pack_create_adhoc("-e", &p), CS_OK);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(pack_add(p, ids[i], IND_DOMAIN, 0, vals[i], strlen(vals[i]), 1, &d),
+				 CS_OK);
+	pack_seal(p);
+	struct matcher *m;
+	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+	char dir[] = "/tmp/cs-test-packet-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r.ndjson", dir);
+	struct ev_writer *w;
+	assert_int_equal(ev_writer_open(path, &w, &d), CS_OK);
+	struct capture *cap;
+	FILE *f = fmemopen(c->b, c->n, "r");
+	assert_int_equal(capture_open_file(f, "mem.pcap", &cap, &d), CS_OK);
+	struct packet_opts o;
+	packet_opts_default(&o);
+	o.threads = 1;
+	o.run_id = "run";
+	o.source_label = "mem.pcap";
+	struct packet_stats st;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(packet_run(m, cap, w, &o, NULL, NULL, &st, &d), CS_OK);
+	capture_destroy(cap);
+	assert_int_equal(ev_writer_close(w, &d), CS_OK);
+	FILE *rf = fopen(path, "r");
+	char line[8192];
+	size_t used = 0;
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), rf)) {
+		char id[32], field[32];
+		unsigned long long a, b;
+		const char *q = strstr(line, "\"indicator\":{\"id\":\"");
+		if (!q)
+			continue;
+		sscanf(q + 19, "%31[^\"]", id);
+		sscanf(strstr(line, "\"field\":\"") + 9, "%31[^\"]", field);
+		sscanf(strstr(line, "\"packet_first\":") + 15, "%llu", &a);
+		sscanf(strstr(line, "\"packet_last\":") + 14, "%llu", &b);
+		used += (size_t)snprintf(out + used, out_cap - used, "%s %s %llu-%llu\n", id, field, a,
+					 b);
+	}
+	fclose(rf);
+	unlink(path);
+	rmdir(dir);
+	matcher_destroy(m);
+	pack_destroy(p);
+}
+
+/* A host name a parsed field reports is not reported again from the raw
+ * bytes: however many indicators the field gave (the payload scan checks
+ * every one of the segment's), when the ClientHello spans two segments, and
+ * when requests follow each other in one segment. A body's mention of the
+ * next request's Host is its own occurrence, and the head's packets are the
+ * head's own. */
+static void test_host_fields_once(void **state)
+{
+	(void)state;
+	struct cap_buf c = {0};
+	uint32_t hdr[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1};
+	cap_put(&c, hdr, sizeof(hdr));
+	uint8_t hello[1024];
+	size_t hn = hello_with_sni(hello, "www.evil.example");
+	/* packets 1-3 handshake, 4-5 the hello in two */
+	const void *tls[] = {hello, hello + 150};
+	size_t tls_len[] = {150, hn - 150};
+	tcp_talk(&c, 40001, tls, tls_len, 2);
+	/* 6-8 handshake, 9 two requests in one segment */
+	const char *two = "GET / HTTP/1.1\r\nHost: www.evil.example\r\n\r\n"
+			  "GET /2 HTTP/1.1\r\nHost: h1.example\r\n\r\n";
+	const void *http[] = {two};
+	size_t http_len[] = {strlen(two)};
+	tcp_talk(&c, 40002, http, http_len, 1);
+	/* 10-12 handshake, 13 a POST head, 14 its body naming h2.example,
+	 * 15 the next request, to h2.example */
+	const char *post = "POST /f HTTP/1.1\r\nHost: www.evil.example\r\nContent-Length: 20\r\n\r\n";
+	const char *body = "see h2.example now\r\n";
+	const char *next = "GET / HTTP/1.1\r\nHost: h2.example\r\n\r\n";
+	const void *seq3[] = {post, body, next};
+	size_t seq3_len[] = {strlen(post), strlen(body), strlen(next)};
+	tcp_talk(&c, 40003, seq3, seq3_len, 3);
+
+	static const char *const ids[] = {"d1", "d2", "d3", "d4", "d5", "h1", "h2"};
+	static const char *const vals[] = {"evil.example", "evil.example", "evil.example",
+					   "evil.example", "evil.example", "h1.example",
+					   "h2.example"};
+	char got[4096];
+	host_records(&c, ids, vals, 7, got, sizeof(got));
+	assert_string_equal(got, "d1 tls.sni 4-5\nd2 tls.sni 4-5\nd3 tls.sni 4-5\n"
+				 "d4 tls.sni 4-5\nd5 tls.sni 4-5\n"
+				 "d1 http.host 9-9\nd2 http.host 9-9\nd3 http.host 9-9\n"
+				 "d4 http.host 9-9\nd5 http.host 9-9\nh1 http.host 9-9\n"
+				 "d1 http.host 13-13\nd2 http.host 13-13\nd3 http.host 13-13\n"
+				 "d4 http.host 13-13\nd5 http.host 13-13\n"
+				 "h2 payload 14-14\nh2 http.host 15-15\n");
+	free(c.b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render_escaping),
 		cmocka_unit_test(test_render_csam_withheld),
 		cmocka_unit_test(test_pipeline),
+		cmocka_unit_test(test_host_fields_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
