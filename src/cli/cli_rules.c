@@ -72,7 +72,7 @@ static bool is_import(const char *path, struct import_opts *o, const char **file
 	head[n] = '\0';
 	enum import_format f = import_detect(head, n);
 	/* A plain list must say its type; anything else without '@' headers is
-	 * left to the pack parser, whose errors name the line. */
+	 * left to the pack parser (and, refused there, to not_a_pack). */
 	if (f == IMPORT_PLAIN)
 		return strstr(head, "# type:") != NULL;
 	return f != IMPORT_NATIVE;
@@ -169,28 +169,38 @@ static bool load_compiled(struct cli_rules *r, const char *path, bool strict)
 	return ok;
 }
 
-/* A file left to the pack parser that holds no '@' header line in its first
- * 4 KiB is no pack: what it is not, and how to load a list of values, said
- * instead of the parser's complaint about its first line. False when it
- * may be a pack (or cannot be read: the parser says why). */
+/* A file the pack parser refused that holds no '@' header line at all (after
+ * any blanks, anywhere) was no pack: what it is not, and how to load a list
+ * of values, said instead of the parser's complaint about its first line.
+ * False when it may be a pack, or cannot be read (the parser's error
+ * stands). */
 static bool not_a_pack(const char *path, char *why, size_t cap)
 {
-	char head[4097];
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
 		return false;
-	size_t n = fread(head, 1, sizeof(head) - 1, fp);
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t n;
+	int first = 0; /* first byte that is not blank, BOM skipped */
+	bool header = false;
+	while (!header && (n = getline(&line, &lcap, fp)) > 0) {
+		size_t i = 0;
+		if (!first && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
+			i = 3;
+		while (i < (size_t)n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' ||
+					 line[i] == '\n'))
+			i++;
+		if (i < (size_t)n && !first)
+			first = (unsigned char)line[i];
+		header = i < (size_t)n && line[i] == '@';
+	}
+	bool failed = ferror(fp) != 0;
+	free(line);
 	fclose(fp);
-	head[n] = '\0';
-	size_t i = 0;
-	if (n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
-	for (size_t at = i; at < n; at++)
-		if (head[at] == '@' && (at == i || head[at - 1] == '\n'))
-			return false;
-	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
-		i++;
-	if (i < n && (head[i] == '{' || head[i] == '['))
+	if (header || failed)
+		return false;
+	if (first == '{' || first == '[')
 		snprintf(why, cap, "JSON that is neither a STIX 2.1 bundle nor a MISP event: not "
 			 "read; for a JSON list of values, give them one a line with their type "
 			 "(--rules TYPE:FILE or -f TYPE:FILE)");
@@ -213,14 +223,14 @@ static bool load_file(struct cli_rules *r, const char *path, bool strict)
 	const char *file;
 	cs_diag_clear(&d);
 	bool imp = is_import(path, &io, &file);
+	enum cs_err e = imp ? load_import(file, &io, &p, &d) : pack_load_file(path, &p, &d);
 	char why[400];
-	if (!imp && not_a_pack(path, why, sizeof(why))) {
+	if (e != CS_OK && e != CS_ERR_NOMEM && !imp && not_a_pack(path, why, sizeof(why))) {
 		char msg[4600];
 		snprintf(msg, sizeof(msg), "%s: %s%s", path, why, strict ? "" : " (refused)");
 		cli_rules_error(r, msg);
 		return !strict;
 	}
-	enum cs_err e = imp ? load_import(file, &io, &p, &d) : pack_load_file(path, &p, &d);
 	if (e != CS_OK) {
 		diag_error(r, &d, strict ? "" : " (pack refused)");
 		return !strict && e != CS_ERR_NOMEM;
