@@ -81,9 +81,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
-	/* "cybersieve scan --help" (any command, before a "--") is the help. */
-	for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--help") == 0 || (i == 2 && strcmp(argv[i], "-h") == 0)) {
+	/* "cybersieve scan --help" (-h too), or --help as a known command's
+	 * last argument, is the help; elsewhere it may be an option's value. */
+	static const char *const commands[] = {"scan", "tap", "verify", "report",
+					       "export", "rules", "keygen"};
+	for (size_t i = 0; argc > 2 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i]) == 0 &&
+		    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ||
+		     (strcmp(argv[argc - 1], "--help") == 0 && strcmp(argv[argc - 2], "--") != 0))) {
 			usage(stdout);
 			return 0;
 		}
