@@ -19,10 +19,12 @@
 #include "cybersieve/pdq.h"
 #include "cybersieve/savedb.h"
 #include "cybersieve/util.h"
+#include "cybersieve/import.h"
 #include "match/matcher_int.h"
 
-#define SAVEDB_FORMAT 4u /* 2: the host shape of lookalike brands; 3: the URL set;
-			    * 4: IPv4 addresses out of the block database (ip4scan.c) */
+#define SAVEDB_FORMAT 5u /* 2: the host shape of lookalike brands; 3: the URL set;
+			    * 4: IPv4 addresses out of the block database (ip4scan.c);
+			    * 5: an imported feed's format and refused count */
 #define SAVEDB_HEAD (SAVEDB_MAGIC_LEN + 4 + 4 + 8 + 32)
 #define SAVEDB_FILE_MAX ((size_t)1 << 36)
 #define NO_STR UINT32_MAX
@@ -104,6 +106,8 @@ static void wr_packs(struct wr *w, struct pack *const *packs, size_t n_packs)
 		wr_cstr(w, pk->date);
 		wr_u8(w, pk->confidence);
 		wr_u8(w, pk->pdq_distance);
+		wr_cstr(w, pk->format);
+		wr_u64(w, pk->refused);
 		wr_u64(w, pk->n_ind);
 		for (size_t i = 0; i < pk->n_ind; i++) {
 			const struct indicator *ind = &pk->ind[i];
@@ -405,6 +409,15 @@ static bool rd_pack(struct rd *r, struct pack *pk, size_t total_left, bool *oom)
 			return false;
 	pk->confidence = rd_u8(r);
 	pk->pdq_distance = rd_u8(r);
+	char *format;
+	if (!rd_str(r, &format, NULL, oom))
+		return false;
+	/* pk->format points at the importer's own name of the format */
+	for (int f = 0; format && f < IMPORT_FORMAT_COUNT; f++)
+		if (strcmp(format, import_format_name((enum import_format)f)) == 0)
+			pk->format = import_format_name((enum import_format)f);
+	free(format);
+	pk->refused = (size_t)rd_u64(r);
 	uint64_t n = rd_u64(r);
 	/* Each indicator takes at least 21 bytes: a bound before allocating. */
 	if (r->err || n > total_left || n > (r->n - r->off) / 21 || !pk->name || !pk->category ||

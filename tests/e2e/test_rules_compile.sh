@@ -76,4 +76,16 @@ mv "$dir/packs/scam-urls.pack" "$dir/gone.pack"
 cs_scan "$E2E_TMP/gone" --strict --rules "$dir/r.csdb" "$dir/extra.log"
 expect_rc "changed and packs gone" 2 "$CS_RC"
 expect_grep "gone message" "$E2E_TMP/gone.err" "scam-urls.pack is not available to rebuild from"
+
+# An imported feed keeps its format and refused count through a compiled file.
+feed=$CS_SRC/tests/e2e/log-feed-refused
+"$CS_BIN" rules compile "$feed/feed.intel" -o "$dir/feed.csdb" 2>"$E2E_TMP/feedc.err" ||
+	fail "compile of a feed: $(cat "$E2E_TMP/feedc.err")"
+cs_scan "$E2E_TMP/feed" --rules "$dir/feed.csdb" "$feed/input.log"
+expect_rc "compiled feed" 0 "$CS_RC"
+python3 - "$E2E_TMP/feed/summary.json" <<'PY' || fail "compiled feed: format or refused lost"
+import json, sys
+p = json.load(open(sys.argv[1]))['packs']
+assert len(p) == 1 and p[0]['format'] == 'Zeek intel' and p[0]['refused'] == 1, p
+PY
 finish
