@@ -23,4 +23,12 @@
  * be 0 or where an earlier call left it. */
 bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *end);
 
+/* The same with the search loop chosen (for tests): IP4SCAN_AUTO as the CPU
+ * allows, or one of the others; false also when the CPU lacks that one (and
+ * then *pos is unchanged). */
+enum ip4scan_isa { IP4SCAN_AUTO, IP4SCAN_PLAIN, IP4SCAN_AVX2, IP4SCAN_AVX512 };
+bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *end,
+		      enum ip4scan_isa isa);
+bool ip4scan_has_isa(enum ip4scan_isa isa);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,10 +63,13 @@ static size_t reference(const uint8_t *b, size_t len, size_t *ends)
 	return n;
 }
 
+/* The search loop under test: each the CPU has, in turn (main). */
+static enum ip4scan_isa isa = IP4SCAN_AUTO;
+
 static size_t found(const uint8_t *b, size_t len, size_t *ends)
 {
 	size_t pos = 0, e, n = 0;
-	while (ip4scan_next(b, len, &pos, &e)) {
+	while (ip4scan_next_isa(b, len, &pos, &e, isa)) {
 		assert_true(e <= len);
 		assert_true(pos >= e);
 		ends[n++] = e;
@@ -114,13 +118,13 @@ static void test_long_runs(void **state)
 	for (size_t i = 0; i < n; i++)
 		b[i] = i % 2 ? '.' : '1';
 	size_t pos = 0, e;
-	assert_false(ip4scan_next(b, n, &pos, &e)); /* one run of many groups */
+	assert_false(ip4scan_next_isa(b, n, &pos, &e, isa)); /* one run of many groups */
 	assert_int_equal(pos, n);
 	memcpy(b + n - 8, " 1.2.3.4", 8);
 	pos = 0;
-	assert_true(ip4scan_next(b, n, &pos, &e));
+	assert_true(ip4scan_next_isa(b, n, &pos, &e, isa));
 	assert_int_equal(e, n);
-	assert_false(ip4scan_next(b, n, &pos, &e));
+	assert_false(ip4scan_next_isa(b, n, &pos, &e, isa));
 	free(b);
 }
 
@@ -166,5 +170,16 @@ int main(void)
 		cmocka_unit_test(test_long_runs),
 		cmocka_unit_test(test_random_against_reference),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	static const enum ip4scan_isa all[] = {IP4SCAN_AUTO, IP4SCAN_PLAIN, IP4SCAN_AVX2,
+					       IP4SCAN_AVX512};
+	int failed = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!ip4scan_has_isa(all[i])) {
+			printf("ip4scan: search loop %d not on this CPU\n", (int)all[i]);
+			continue;
+		}
+		isa = all[i];
+		failed += cmocka_run_group_tests(tests, NULL, NULL);
+	}
+	return failed;
 }
