@@ -276,6 +276,8 @@ struct app_http_env {
 	void (*on_response)(void *user, const struct app_http_msg *m);
 	void (*on_body_data)(void *user, enum app_dir dir, const uint8_t *p, size_t n);
 	void (*on_body_done)(void *user, const struct app_body_result *r);
+	/* The data of a chunk of a chunked body ended (its CRLF read); may be NULL. */
+	void (*on_chunk_end)(void *user, enum app_dir dir);
 	struct app_http_stats *stats; /* may be NULL */
 };
 

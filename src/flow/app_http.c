@@ -666,10 +666,13 @@ static size_t step_chunk_crlf(struct app_http *h, const struct app_http_env *e, 
 	struct app_http_half *hf = &h->half[dir];
 
 	hf->wire++;
-	if (p[0] == '\n')
+	if (p[0] == '\n') {
 		hf->state = HS_CHUNK_LINE;
-	else if (p[0] != '\r')
+		if (e->on_chunk_end)
+			e->on_chunk_end(user, dir);
+	} else if (p[0] != '\r') {
 		bad_framing(h, e, user, dir);
+	}
 	return 1;
 }
 

@@ -65,11 +65,19 @@ struct pk_field_seen {
 
 #define PK_FIELDS_SEEN 4
 
-/* Scan state of a content-coded HTTP body's decoded bytes: heap, only while
- * such a body is open in its direction (a flow holds at most two). */
+#define PK_CHUNK_BOUNDS 8
+
+/* Scan state of an HTTP body's decoded bytes (content coding removed, or
+ * chunk framing removed): heap, only while such a body is open in its
+ * direction (a flow holds at most two). */
 struct pk_body_scan {
 	struct matcher_stream ms;
 	uint64_t off;                 /* decoded bytes scanned so far */
+	/* A chunked body without a content coding: where its latest chunks
+	 * ended (offsets in the body, round robin). Only a hit across one of
+	 * them is reported from the body: the payload scan has the others. */
+	uint64_t bound[PK_CHUNK_BOUNDS];
+	unsigned n_bound;
 };
 
 struct pk_dir {
@@ -82,6 +90,7 @@ struct pk_dir {
 	struct pk_field_seen seen[PK_FIELDS_SEEN]; /* the latest, round robin */
 	uint8_t seen_next;
 	bool body_skip;               /* this body's scan state could not be had */
+	bool body_chunked;            /* the latest head of this direction said chunked */
 };
 
 #define PK_DNS_IDS 8

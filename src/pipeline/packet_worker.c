@@ -286,15 +286,30 @@ static bool host_type(enum ind_type t)
 	return t == IND_DOMAIN || t == IND_URL || t == IND_LOOKALIKE;
 }
 
-/* A hit in the decoded bytes of a coded body. The decoded bytes depend on
- * every coded byte before them, so the evidence spans from the body's first
- * packet to the packet whose bytes completed the match; the offset is the
- * match's place in the decoded body. */
+/* A chunked body without a content coding: a hit within one chunk was in
+ * the raw bytes too, and the payload scan reported it there. */
+static bool within_one_chunk(const struct pk_dir *pd, uint64_t start, uint64_t end)
+{
+	const struct pk_body_scan *b = pd->body;
+	unsigned n = b->n_bound < PK_CHUNK_BOUNDS ? b->n_bound : PK_CHUNK_BOUNDS;
+	for (unsigned i = 0; i < n; i++)
+		if (b->bound[i] > start && b->bound[i] < end)
+			return false;
+	return true;
+}
+
+/* A hit in the decoded bytes of a body (content coding or chunk framing
+ * removed). The decoded bytes depend on every coded byte before them, so
+ * the evidence spans from the body's first packet to the packet whose bytes
+ * completed the match; the offset is the match's place in the decoded body. */
 static void on_body_hit(void *user, const struct matcher_stream_hit *h)
 {
 	struct pk_worker *w = user;
 	struct pk_flow *pf = pf_of(w->cur);
 	struct pk_dir *pd = &pf->d[w->cur_dir];
+	if (pf->http.half[w->cur_dir].body.enc == APP_ENC_IDENTITY && pd->body &&
+	    within_one_chunk(pd, h->start, h->end))
+		return;
 	struct pk_match mt = {.ind = h->ind, .field = "http.body", .dir = w->cur_dir,
 			      .pkt_first = pd->body_pkt ? pd->body_pkt : h->pkt_first,
 			      .ts_first = pd->body_pkt ? pd->body_ts : h->ts_first,
@@ -312,7 +327,17 @@ static bool body_decoded(const struct pk_worker *w, const struct pk_flow *pf, en
 {
 	enum app_body_enc enc = (enum app_body_enc)pf->http.half[dir].body.enc;
 	return (w->http_env.flags & APP_HTTP_DECODE_BODIES) &&
-	       (enc == APP_ENC_GZIP || enc == APP_ENC_DEFLATE);
+	       (enc == APP_ENC_GZIP || enc == APP_ENC_DEFLATE ||
+		(enc == APP_ENC_IDENTITY && pf->d[dir].body_chunked));
+}
+
+/* The end of a chunk's data: where, in the body scanned so far. */
+static void on_chunk_end(void *user, enum app_dir dir)
+{
+	struct pk_worker *w = user;
+	struct pk_body_scan *b = pf_of(w->cur)->d[dir].body;
+	if (b)
+		b->bound[b->n_bound++ % PK_CHUNK_BOUNDS] = b->off;
 }
 
 static void body_scan(struct pk_worker *w, struct pk_dir *pd, const uint8_t *p, size_t n)
@@ -331,6 +356,7 @@ static void body_scan(struct pk_worker *w, struct pk_dir *pd, const uint8_t *p, 
 		w->body_scans++;
 		matcher_stream_init(&pd->body->ms);
 		pd->body->off = 0;
+		pd->body->n_bound = 0;
 	}
 	stream_feed(w, &pd->body->ms, p, n, pd->body->off, on_body_hit);
 	pd->body->off += n;
@@ -356,6 +382,7 @@ static void on_http_request(void *user, const struct app_http_msg *m)
 	struct pk_worker *w = user;
 	struct pk_flow *pf = pf_of(w->cur);
 	struct pk_dir *pd = &pf->d[m->dir];
+	pd->body_chunked = m->chunked;
 	w->http_requests++;
 	struct pk_match mt;
 	simple_match(&mt, (enum flow_dir)m->dir, pd->head_pkt, pd->head_ts, w->cur_pkt, w->cur_ts);
@@ -373,7 +400,9 @@ static void on_http_request(void *user, const struct app_http_msg *m)
 static void on_http_response(void *user, const struct app_http_msg *m)
 {
 	struct pk_worker *w = user;
-	pf_of(w->cur)->d[m->dir].head_pkt = 0;
+	struct pk_dir *pd = &pf_of(w->cur)->d[m->dir];
+	pd->head_pkt = 0;
+	pd->body_chunked = m->chunked;
 }
 
 /* Body bytes, decoded when they had a content coding (at most body_cap per
@@ -708,6 +737,7 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 	w->http_env.on_response = on_http_response;
 	w->http_env.on_body_data = on_body_data;
 	w->http_env.on_body_done = on_body_done;
+	w->http_env.on_chunk_end = on_chunk_end;
 	w->http_env.stats = &w->http_st;
 	struct flow_table_config fc = o->flow;
 	fc.user_size = sizeof(struct pk_flow);

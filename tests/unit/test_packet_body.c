@@ -403,6 +403,56 @@ static void test_hosts_in_coded_bodies(void **state)
 	pack_destroy(pk);
 }
 
+/* A chunked body without a content coding: a literal cut by the chunk
+ * framing is found in the body with the framing removed (http.body), once;
+ * one inside a single chunk is found once too, in the raw bytes (payload),
+ * not again from the body. */
+static void test_chunks_joined(void **state)
+{
+	(void)state;
+	static struct frames fs;
+	memset(&fs, 0, sizeof(fs));
+	fs.seq[0] = 100;
+	fs.seq[1] = 500;
+	tcp_frame(&fs, true, 0x02, "", 0);
+	tcp_frame(&fs, false, 0x12, "", 0);
+	tcp_frame(&fs, true, 0x10, "", 0);
+	tcp_text(&fs, true, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	tcp_text(&fs, false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	tcp_text(&fs, false, "7\r\nBODYSEC\r\na\r\nRETLITERAL\r\n");
+	tcp_text(&fs, false, "13\r\n INSIDEONECHUNK ok \r\n1\r\nB\r\n");
+	tcp_text(&fs, false, "3\r\nODY\r\n0\r\n\r\n");
+	struct pack *pk;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(pack_create_adhoc("-e", &pk), CS_OK);
+	assert_int_equal(pack_add(pk, "l", IND_LITERAL, 0, LIT, strlen(LIT), 1, &d), CS_OK);
+	assert_int_equal(pack_add(pk, "w", IND_LITERAL, 0, "INSIDEONECHUNK", 14, 1, &d), CS_OK);
+	assert_int_equal(pack_add(pk, "b", IND_LITERAL, 0, "ok BODY", 7, 1, &d), CS_OK);
+	pack_seal(pk);
+	struct matcher *m;
+	assert_int_equal(matcher_build(&pk, 1, NULL, NULL, &m, &d), CS_OK);
+	for (unsigned t = 1; t <= 2; t++) {
+		struct packet_stats st;
+		memset(&st, 0, sizeof(st));
+		char *out = run_capture(&fs, m, t, &st);
+		char b[8192];
+		assert_int_equal(find(out, "\"id\":\"l\"", NULL, NULL, b, sizeof(b)), 1);
+		assert_non_null(strstr(b, "\"field\":\"http.body\""));
+		assert_non_null(strstr(b, "\"text\":\"" LIT "\""));
+		assert_non_null(strstr(b, "\"offset\":0,"));
+		assert_int_equal(find(out, "\"id\":\"w\"", NULL, NULL, b, sizeof(b)), 1);
+		assert_non_null(strstr(b, "\"field\":\"payload\""));
+		/* across two boundaries, the middle chunk one byte long */
+		assert_int_equal(find(out, "\"id\":\"b\"", NULL, NULL, b, sizeof(b)), 1);
+		assert_non_null(strstr(b, "\"field\":\"http.body\""));
+		assert_int_equal(st.matches, 3);
+		free(out);
+	}
+	matcher_destroy(m);
+	pack_destroy(pk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_digest_and_scan),
 		cmocka_unit_test(test_worker_counters),
 		cmocka_unit_test(test_hosts_in_coded_bodies),
+		cmocka_unit_test(test_chunks_joined),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
