@@ -128,6 +128,31 @@ static inline void pb_udp_fix(struct pb *p, size_t off)
 	pb_set16(p, off + 4, (uint16_t)(p->n - off));
 }
 
+/* A minimal TLS ClientHello record: version, random, empty session id, one suite, null
+ * compression, then the given extensions block (ext may be NULL: none). */
+static inline size_t pb_tls_hello(uint8_t *out, const uint8_t *ext, size_t ext_len)
+{
+	uint8_t body[2048];
+	size_t n = 0;
+
+	body[n++] = 3; body[n++] = 3;
+	memset(body + n, 0x5a, 32); n += 32;
+	body[n++] = 0;
+	body[n++] = 0; body[n++] = 2; body[n++] = 0x13; body[n++] = 0x01;
+	body[n++] = 1; body[n++] = 0;
+	if (ext) {
+		body[n++] = (uint8_t)(ext_len >> 8); body[n++] = (uint8_t)ext_len;
+		memcpy(body + n, ext, ext_len);
+		n += ext_len;
+	}
+	size_t o = 0;
+	out[o++] = 22; out[o++] = 3; out[o++] = 1;
+	out[o++] = (uint8_t)((n + 4) >> 8); out[o++] = (uint8_t)(n + 4);
+	out[o++] = 1; out[o++] = 0; out[o++] = (uint8_t)(n >> 8); out[o++] = (uint8_t)n;
+	memcpy(out + o, body, n);
+	return o + n;
+}
+
 #define PB_IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 #endif

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cybersieve/app.h"
+#include "pkt_build.h"
 
 static uint8_t *load(const char *rel, size_t *n)
 {
@@ -110,31 +111,6 @@ static void test_real_hello_records(void **state)
 	free(b);
 }
 
-/* A minimal hello: version, random, empty session id, one suite, null
- * compression, then the given extensions block (ext may be NULL: none). */
-static size_t make_hello(uint8_t *out, const uint8_t *ext, size_t ext_len)
-{
-	uint8_t body[2048];
-	size_t n = 0;
-
-	body[n++] = 3; body[n++] = 3;
-	memset(body + n, 0x5a, 32); n += 32;
-	body[n++] = 0;
-	body[n++] = 0; body[n++] = 2; body[n++] = 0x13; body[n++] = 0x01;
-	body[n++] = 1; body[n++] = 0;
-	if (ext) {
-		body[n++] = (uint8_t)(ext_len >> 8); body[n++] = (uint8_t)ext_len;
-		memcpy(body + n, ext, ext_len);
-		n += ext_len;
-	}
-	size_t o = 0;
-	out[o++] = 22; out[o++] = 3; out[o++] = 1;
-	out[o++] = (uint8_t)((n + 4) >> 8); out[o++] = (uint8_t)(n + 4);
-	out[o++] = 1; out[o++] = 0; out[o++] = (uint8_t)(n >> 8); out[o++] = (uint8_t)n;
-	memcpy(out + o, body, n);
-	return o + n;
-}
-
 static enum app_tls_status run(const uint8_t *p, size_t n, struct app_tls *t,
 			       struct app_tls_stats *st)
 {
@@ -151,7 +127,7 @@ static void test_handmade(void **state)
 	size_t n;
 
 	/* no extensions at all */
-	n = make_hello(rec, NULL, 0);
+	n = pb_tls_hello(rec, NULL, 0);
 	assert_int_equal(run(rec, n, &t, &st), APP_TLS_DONE);
 	assert_null(app_tls_sni(&t, NULL));
 	assert_null(app_tls_alpn(&t, NULL));
@@ -162,7 +138,7 @@ static void test_handmade(void **state)
 		0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c, 0x00, 0x00, 0x09,
 		'E', 'x', 'a', 'm', 'p', 'l', 'e', '.', '.',
 	};
-	n = make_hello(rec, ext1, sizeof(ext1));
+	n = pb_tls_hello(rec, ext1, sizeof(ext1));
 	assert_int_equal(run(rec, n, &t, &st), APP_TLS_DONE);
 	assert_string_equal(app_tls_sni(&t, NULL), "example");
 
@@ -171,14 +147,14 @@ static void test_handmade(void **state)
 		0x00, 0x00, 0x00, 0x08, 0x00, 0x06, 0x00, 0x00, 0x03, 'a', ' ', 'b',
 	};
 	uint64_t bad = st.bad_sni;
-	n = make_hello(rec, ext2, sizeof(ext2));
+	n = pb_tls_hello(rec, ext2, sizeof(ext2));
 	assert_int_equal(run(rec, n, &t, &st), APP_TLS_DONE);
 	assert_null(app_tls_sni(&t, NULL));
 	assert_int_equal(st.bad_sni, bad + 1);
 
 	/* extension length running past the block */
 	static const uint8_t ext3[] = { 0x00, 0x00, 0x00, 0x40, 0x00, 0x00 };
-	n = make_hello(rec, ext3, sizeof(ext3));
+	n = pb_tls_hello(rec, ext3, sizeof(ext3));
 	assert_int_equal(run(rec, n, &t, &st), APP_TLS_GAVE_UP);
 	assert_true(st.malformed >= 1);
 
@@ -188,7 +164,7 @@ static void test_handmade(void **state)
 	assert_int_equal(app_tls_feed(&t, (const uint8_t *)"\x10\x00", 2, &st), APP_TLS_NOT_TLS);
 
 	/* a ServerHello is TLS but not a ClientHello */
-	n = make_hello(rec, NULL, 0);
+	n = pb_tls_hello(rec, NULL, 0);
 	rec[5] = 2;
 	assert_int_equal(run(rec, n, &t, &st), APP_TLS_NOT_HELLO);
 	assert_int_equal(st.not_hello, 1);
@@ -199,7 +175,7 @@ static void test_handmade(void **state)
 	assert_int_equal(st.too_big, 1);
 
 	/* an alert record after the first handshake record */
-	n = make_hello(rec, ext1, sizeof(ext1));
+	n = pb_tls_hello(rec, ext1, sizeof(ext1));
 	app_tls_init(&t);
 	assert_int_equal(app_tls_feed(&t, rec, 20, &st), APP_TLS_MORE);
 	app_tls_gap(&t, 10, &st);
