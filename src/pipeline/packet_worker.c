@@ -99,10 +99,8 @@ static void on_open(struct flow *f, void *ctx)
  * they report are remembered with their packets (pk_field_seen). */
 #define MASK_HOSTS ((1u << IND_DOMAIN) | (1u << IND_LOOKALIKE) | (1u << IND_URL))
 
-static void field_seen_add(struct pk_dir *pd, uint32_t ind, uint64_t p0, uint64_t p1)
+static void seen_set(struct pk_field_seen *e, uint32_t ind, uint64_t p0, uint64_t p1)
 {
-	struct pk_field_seen *e = &pd->seen[pd->seen_next];
-	pd->seen_next = (uint8_t)((pd->seen_next + 1) % PK_FIELDS_SEEN);
 	e->pkt_first = p0;
 	e->ind = ind;
 	e->span = p1 - p0 > UINT32_MAX ? UINT32_MAX : (uint32_t)(p1 - p0);
@@ -133,7 +131,9 @@ static bool field_seen(const struct pk_worker *w, const struct pk_flow *pf, unsi
 static void field_seen_note(struct pk_worker *w, struct pk_flow *pf, unsigned dir, uint32_t ind,
 			    uint64_t p0, uint64_t p1)
 {
-	field_seen_add(&pf->d[dir], ind, p0, p1);
+	struct pk_dir *pd = &pf->d[dir];
+	seen_set(&pd->seen[pd->seen_next], ind, p0, p1);
+	pd->seen_next = (uint8_t)((pd->seen_next + 1) % PK_FIELDS_SEEN);
 	if (w->seg_flow != pf || w->seg_dir != dir)
 		return;
 	if (w->seg_n == w->seg_cap) {
@@ -144,10 +144,7 @@ static void field_seen_note(struct pk_worker *w, struct pk_flow *pf, unsigned di
 		w->seg_seen = v;
 		w->seg_cap = cap;
 	}
-	struct pk_field_seen *e = &w->seg_seen[w->seg_n++];
-	e->pkt_first = p0;
-	e->ind = ind;
-	e->span = p1 - p0 > UINT32_MAX ? UINT32_MAX : (uint32_t)(p1 - p0);
+	seen_set(&w->seg_seen[w->seg_n++], ind, p0, p1);
 }
 
 static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *field,
