@@ -8,36 +8,7 @@
 #include <time.h>
 
 #include "cybersieve/pdq.h"
-
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void rand_hash(uint64_t *rng, uint8_t h[PDQ_HASH_BYTES])
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t w = rng_next(rng);
-		memcpy(h + 8 * i, &w, 8);
-	}
-}
-
-/* Flip d distinct random bits. */
-static void flip_bits(uint64_t *rng, uint8_t h[PDQ_HASH_BYTES], unsigned d)
-{
-	uint8_t used[256] = { 0 };
-	for (unsigned k = 0; k < d;) {
-		unsigned b = (unsigned)(rng_next(rng) % 256);
-		if (used[b])
-			continue;
-		used[b] = 1;
-		h[b / 8] ^= (uint8_t)(1u << (b % 8));
-		k++;
-	}
-}
+#include "pdq_rand.h" /* tests/unit: random hashes and near copies */
 
 static bool count_pair(void *ctx, size_t q, uint32_t id, unsigned dist)
 {

@@ -372,7 +372,6 @@ struct pdq_walk_list {
 	uint64_t a[PDQ_WALK_LIST + 8], b[PDQ_WALK_LIST + 8];
 	uint64_t lim[PDQ_WALK_LIST + 8];
 	uint64_t j[PDQ_WALK_LIST + 8];
-	size_t n;
 };
 
 /* Batches: the queries are counting-sorted by the part of the table being

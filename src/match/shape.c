@@ -684,12 +684,18 @@ struct pdq_emit {
 	bool ok;
 };
 
+/* Listed hash id at distance dist from the token at [start, end): emit it
+ * when within its pack's distance. False when emit asked to stop. */
+static bool pdq_report(const struct shapes *s, uint32_t id, unsigned dist, uint64_t start,
+		       uint64_t end, shapes_emit_fn emit, void *ctx)
+{
+	return dist > s->pdq_dist[id] || emit(ctx, s->pdq_ind[id], start, end);
+}
+
 static bool pdq_found(void *vctx, uint32_t id, unsigned dist)
 {
 	struct pdq_emit *pe = vctx;
-	if (dist > pe->s->pdq_dist[id])
-		return true;
-	pe->ok = pe->emit(pe->ctx, pe->s->pdq_ind[id], pe->start, pe->end);
+	pe->ok = pdq_report(pe->s, id, dist, pe->start, pe->end, pe->emit, pe->ctx);
 	return pe->ok;
 }
 
@@ -810,9 +816,7 @@ struct pdq_batch_emit {
 static bool pdq_batch_found(void *vctx, size_t q, uint32_t id, unsigned dist)
 {
 	struct pdq_batch_emit *pe = vctx;
-	if (dist > pe->s->pdq_dist[id])
-		return true;
-	pe->ok = pe->emit(pe->ctx, pe->s->pdq_ind[id], pe->pos[q][0], pe->pos[q][1]);
+	pe->ok = pdq_report(pe->s, id, dist, pe->pos[q][0], pe->pos[q][1], pe->emit, pe->ctx);
 	return pe->ok;
 }
 

@@ -662,13 +662,6 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 
 /* ------------------------------------------------------------ worker --- */
 
-/* Coded bodies are worth inflating when the stream database holds
- * something to find in them. */
-static bool body_types(const struct matcher *m)
-{
-	return matcher_stream_patterns(m) > 0;
-}
-
 /* The HTTP env for w->m: only the digests some indicator can match are worth
  * computing, and coded bodies are inflated only when the stream database
  * holds something to find in them. A body open at a rule switch that would
@@ -685,7 +678,8 @@ static void env_for_rules(struct pk_worker *w, bool switching)
 		gained |= md && !e->md[i];
 		e->md[i] = md;
 	}
-	bool decode = w->stream_ok && body_types(w->m);
+	/* bodies are worth decoding when the stream database has something to find */
+	bool decode = w->stream_ok && matcher_stream_patterns(w->m) > 0;
 	gained |= decode && !(e->flags & APP_HTTP_DECODE_BODIES);
 	e->flags = decode ? e->flags | APP_HTTP_DECODE_BODIES : e->flags & ~APP_HTTP_DECODE_BODIES;
 	if (!switching || !gained)

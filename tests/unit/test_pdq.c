@@ -85,12 +85,7 @@ static int setup(void **state)
 	fx.hs = malloc(N_ENTRIES * PDQ_HASH_BYTES);
 	if (!fx.hs)
 		return -1;
-	for (size_t i = 0; i < N_ENTRIES; i++)
-		rand_hash(&rng, fx.hs[i]);
-	for (size_t i = 1; i <= 40; i++) {
-		memcpy(fx.hs[i * 97], fx.hs[0], PDQ_HASH_BYTES);
-		flip_bits(&rng, fx.hs[i * 97], (unsigned)(i % 48));
-	}
+	rand_entries(&rng, fx.hs, N_ENTRIES);
 	if (pdq_index_create(fx.hs, N_ENTRIES, &fx.idx, &d) != CS_OK)
 		return -1;
 	*state = &fx;

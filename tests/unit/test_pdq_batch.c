@@ -77,12 +77,7 @@ static int setup(void **state)
 	fx.qs = malloc(N_QUERIES * PDQ_HASH_BYTES);
 	if (!fx.hs || !fx.qs)
 		return -1;
-	for (size_t i = 0; i < N_ENTRIES; i++)
-		rand_hash(&rng, fx.hs[i]);
-	for (size_t i = 1; i <= 40; i++) {
-		memcpy(fx.hs[i * 97], fx.hs[0], PDQ_HASH_BYTES);
-		flip_bits(&rng, fx.hs[i * 97], (unsigned)(i % 48));
-	}
+	rand_entries(&rng, fx.hs, N_ENTRIES);
 	for (size_t i = N_ENTRIES - N_SHARED; i < N_ENTRIES; i++)
 		memcpy(fx.hs[i], "\xa5\x5a", 2);
 	size_t q = 0;
