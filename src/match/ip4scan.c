@@ -66,33 +66,13 @@ __attribute__((target("avx2,bmi"))) static size_t next_dd_avx2(const uint8_t *b,
 }
 #endif
 
-bool ip4scan_has_isa(enum ip4scan_isa isa)
-{
-	switch (isa) {
-	case IP4SCAN_AUTO:
-	case IP4SCAN_PLAIN:
-		return true;
-#if defined(__x86_64__)
-	case IP4SCAN_AVX2:
-		return __builtin_cpu_supports("avx2");
-	case IP4SCAN_AVX512:
-		return __builtin_cpu_supports("avx512bw");
-#endif
-	default:
-		return false;
-	}
-}
-
-static size_t next_dd(const uint8_t *b, size_t len, size_t from, enum ip4scan_isa isa)
+/* isa as vec_pick() gave it. */
+static size_t next_dd(const uint8_t *b, size_t len, size_t from, enum vec_isa isa)
 {
 #if defined(__x86_64__)
-	if (isa == IP4SCAN_AUTO)
-		isa = __builtin_cpu_supports("avx512bw") ? IP4SCAN_AVX512
-		      : __builtin_cpu_supports("avx2")   ? IP4SCAN_AVX2
-							 : IP4SCAN_PLAIN;
-	if (isa == IP4SCAN_AVX512)
+	if (isa == VEC_AVX512)
 		return next_dd_avx512(b, len, from);
-	if (isa == IP4SCAN_AVX2)
+	if (isa == VEC_AVX2)
 		return next_dd_avx2(b, len, from);
 #endif
 	return next_dd_plain(b, len, from);
@@ -125,14 +105,15 @@ static size_t quad_end(const uint8_t *b, size_t len, size_t s, size_t r)
 
 bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *end)
 {
-	return ip4scan_next_isa(buf, len, pos, end, IP4SCAN_AUTO);
+	return ip4scan_next_isa(buf, len, pos, end, VEC_AUTO);
 }
 
 bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *end,
-		      enum ip4scan_isa isa)
+		      enum vec_isa isa)
 {
-	if (!ip4scan_has_isa(isa))
+	if (!vec_has_isa(isa))
 		return false;
+	isa = vec_pick(isa);
 	size_t i = *pos;
 	while (i < len) {
 		i = next_dd(buf, len, i ? i : 1, isa);

@@ -18,17 +18,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "match/vec_isa.h"
+
 /* The end of the next candidate in buf[*pos, len) into *end, and *pos past
  * the run that holds it; false (and *pos = len) when there is none. *pos must
  * be 0 or where an earlier call left it. */
 bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *end);
 
-/* The same with the search loop chosen (for tests): IP4SCAN_AUTO as the CPU
- * allows, or one of the others; false also when the CPU lacks that one (and
- * then *pos is unchanged). */
-enum ip4scan_isa { IP4SCAN_AUTO, IP4SCAN_PLAIN, IP4SCAN_AVX2, IP4SCAN_AVX512 };
+/* The same with the search loop chosen (for tests, vec_isa.h); false also
+ * when the CPU lacks that one (and then *pos is unchanged). */
 bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *end,
-		      enum ip4scan_isa isa);
-bool ip4scan_has_isa(enum ip4scan_isa isa);
+		      enum vec_isa isa);
 
 #endif

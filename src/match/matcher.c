@@ -1,7 +1,7 @@
 /* The compiled indicator database and block scanning (include/cybersieve/matcher.h).
  * Built once, then read-only; one scratch per thread. Hits come from the engine
- * ordered by end offset, IPv4 address candidates from ip4scan.c in step with
- * them; each is confirmed at its boundaries, regex hits that span a newline
+ * ordered by end offset, digest and IP address candidates from hexscan.c,
+ * ip4scan.c and ip6scan.c in step with them; each is confirmed at its boundaries, regex hits that span a newline
  * are re-checked line by line, then hits are reduced to one per (line,
  * indicator). */
 #include <hs/hs.h>
@@ -14,9 +14,24 @@
 #include "cybersieve/matcher.h"
 #include "cybersieve/pdq.h"
 #include "cybersieve/util.h"
+#include "match/hexscan.h"
 #include "match/ip4scan.h"
+#include "match/ip6scan.h"
 #include "match/matcher_int.h"
 #include "match/pattern.h"
+
+/* The searches run beside the engine in block scans, in the order of their
+ * shapes (shape.h): digests (hexscan.h), IPv4 and IPv6 addresses
+ * (ip4scan.h, ip6scan.h). */
+enum side_kind { SIDE_HEX, SIDE_IP4, SIDE_IP6, SIDE_COUNT };
+
+/* One search: while on, have tells that the next candidate (its end and
+ * shape) is held; pos is where the search goes on. */
+struct side {
+	bool on, have;
+	size_t pos, end;
+	enum shape_kind kind;
+};
 
 struct scan_ctx {
 	const struct matcher *m;
@@ -31,11 +46,11 @@ struct scan_ctx {
 	bool rechecking;
 	uint32_t want;
 	uint64_t base;
-	/* IPv4 candidates (ip4scan.c), handed over in step with the engine's
-	 * hits: ip4_end is the next one's end when ip4_have, and ip4_pos where
-	 * the search goes on */
-	bool ip4, ip4_have;
-	size_t ip4_pos, ip4_end;
+	/* Candidates found beside the engine, handed over in step with its
+	 * hits; hex: the digest widths looked for */
+	struct side side[SIDE_COUNT];
+	bool sides_on;
+	unsigned hex;
 };
 
 static bool hits_push(struct matcher_hits *h, uint64_t start, uint64_t end, uint32_t ind)
@@ -220,26 +235,58 @@ static int on_shape(struct scan_ctx *c, enum shape_kind k, uint64_t to)
 	return 0;
 }
 
-/* Confirm the IPv4 candidates that end at or before to, in text order, so
- * that they come between the engine's hits as the engine would have given
- * them (a hit limit keeps the first hits of the text). Non-zero when out of
- * memory. */
-static int ip4_upto(struct scan_ctx *c, uint64_t to)
+/* Fill side i's next candidate, or turn it off when none is left. */
+static void side_fill(struct scan_ctx *c, enum side_kind i)
 {
-	for (;;) {
-		if (!c->ip4_have) {
-			if (!ip4scan_next(c->buf, c->len, &c->ip4_pos, &c->ip4_end)) {
-				c->ip4 = false; /* none left in this part */
-				return 0;
-			}
-			c->ip4_have = true;
-		}
-		if (c->ip4_end > to)
+	struct side *d = &c->side[i];
+	size_t w = 0;
+	if (i == SIDE_HEX) {
+		d->have = hexscan_next(c->buf, c->len, c->hex, &d->pos, &d->end, &w);
+		d->kind = w == 32 ? SHAPE_MD5 : w == 40 ? SHAPE_SHA1 : SHAPE_SHA256;
+	} else if (i == SIDE_IP4) {
+		d->have = ip4scan_next(c->buf, c->len, &d->pos, &d->end);
+		d->kind = SHAPE_IP4;
+	} else {
+		d->have = ip6scan_next(c->buf, c->len, &d->pos, &d->end);
+		d->kind = SHAPE_IP6;
+	}
+	d->on = d->have;
+}
+
+/* The side holding the next candidate found beside the engine: of two
+ * ending at one offset, the lower shape first, as the engine orders ids.
+ * NULL when none is left in this part. */
+static struct side *side_peek(struct scan_ctx *c)
+{
+	struct side *best = NULL;
+	bool any = false;
+	for (int i = 0; i < SIDE_COUNT; i++) {
+		struct side *d = &c->side[i];
+		if (d->on && !d->have)
+			side_fill(c, (enum side_kind)i);
+		any |= d->on;
+		if (d->have && (!best || d->end < best->end))
+			best = d; /* at one end, the lower side is the lower shape */
+	}
+	c->sides_on = any;
+	return best;
+}
+
+/* Confirm the candidates found beside the engine that it would have given
+ * before its hit of id ending at to (all of them for id UINT64_MAX), in
+ * text order, so that a hit limit keeps the first hits of the text either
+ * way. Non-zero when out of memory. */
+static int side_upto(struct scan_ctx *c, uint64_t to, uint64_t id)
+{
+	struct side *d;
+	while ((d = side_peek(c)) != NULL) {
+		if (d->end > to || (d->end == to && c->m->n + (uint64_t)d->kind >= id))
 			return 0;
-		c->ip4_have = false;
-		if (on_shape(c, SHAPE_IP4, c->ip4_end))
+		d->have = false;
+		if (on_shape(c, d->kind, d->end))
 			return 1;
 	}
+	return 0;
 }
 
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
@@ -253,13 +300,8 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 			return 0;
 		from += c->base;
 		to += c->base;
-	} else if (c->ip4) {
-		/* At one end offset the engine reported in id order, the IPv4
-		 * shape after the indicators and the digest shapes: candidates
-		 * ending at `to` go before a hit of a later shape only. */
-		uint64_t upto = id > m->n + SHAPE_IP4 || to == 0 ? to : to - 1;
-		if (ip4_upto(c, upto))
-			return 1;
+	} else if (c->sides_on && side_upto(c, to, id)) {
+		return 1;
 	}
 	if (id >= m->n)
 		return on_shape(c, shapes_engine_kind(id - m->n), to);
@@ -446,11 +488,16 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 	/* Nothing counted yet, whichever way this returns (matcher.h). */
 	out->nl_pos = 0;
 	out->nl_count = 0;
-	bool ip4 = m->shapes.used[SHAPE_IP4]; /* found beside the engine (ip4scan.h) */
-	if ((!m->db && !ip4) || len == 0)
+	/* Found beside the engine (hexscan.h, ip4scan.h, ip6scan.h). */
+	const bool *used = m->shapes.used;
+	unsigned hex = (used[SHAPE_MD5] ? HEXSCAN_W32 : 0) | (used[SHAPE_SHA1] ? HEXSCAN_W40 : 0) |
+		       (used[SHAPE_SHA256] ? HEXSCAN_W64 : 0);
+	bool side_on[SIDE_COUNT] = {hex != 0, used[SHAPE_IP4], used[SHAPE_IP6]};
+	bool sides = side_on[SIDE_HEX] || side_on[SIDE_IP4] || side_on[SIDE_IP6];
+	if ((!m->db && !sides) || len == 0)
 		return CS_OK;
 	struct scan_ctx c = {.m = m, .s = s, .buf = buf, .len = len, .skip_prefix = skip_prefix,
-			     .out = out};
+			     .out = out, .hex = hex};
 	s->n_rc = 0;
 	/* The engine takes an unsigned int length: feed huge buffers in line-aligned parts. */
 	size_t off = 0;
@@ -469,13 +516,13 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 		size_t mark = out->n;
 		if (s->pdq)
 			pdq_batch_clear(s->pdq);
-		c.ip4 = ip4;
-		c.ip4_have = false;
-		c.ip4_pos = 0;
+		for (int i = 0; i < SIDE_COUNT; i++)
+			c.side[i] = (struct side){.on = side_on[i]};
+		c.sides_on = sides;
 		hs_error_t rc = HS_SUCCESS;
 		if (m->db)
 			rc = hs_scan(m->db, (const char *)c.buf, (unsigned)part, 0, s->hs, on_match, &c);
-		if (!c.oom && rc == HS_SUCCESS && c.ip4 && ip4_upto(&c, part))
+		if (!c.oom && rc == HS_SUCCESS && side_upto(&c, UINT64_MAX, UINT64_MAX))
 			c.oom = true;
 		if (!c.oom && rc == HS_SUCCESS)
 			if (recheck_lines(&c) != CS_OK && !c.oom)

@@ -22,9 +22,11 @@
 #include "cybersieve/import.h"
 #include "match/matcher_int.h"
 
-#define SAVEDB_FORMAT 5u /* 2: the host shape of lookalike brands; 3: the URL set;
+#define SAVEDB_FORMAT 6u /* 2: the host shape of lookalike brands; 3: the URL set;
 			    * 4: IPv4 addresses out of the block database (ip4scan.c);
-			    * 5: an imported feed's format and refused count */
+			    * 5: an imported feed's format and refused count;
+			    * 6: hex digests and IPv6 addresses out of the block
+			    * database (hexscan.c, ip6scan.c) */
 #define SAVEDB_HEAD (SAVEDB_MAGIC_LEN + 4 + 4 + 8 + 32)
 #define SAVEDB_FILE_MAX ((size_t)1 << 36)
 #define NO_STR UINT32_MAX

@@ -3,8 +3,8 @@
  * or 64 characters) and a set of the listed values confirms them, so compile
  * time and database size do not grow with the number of indicators. IP
  * addresses in text are dotted quads and colon-hex runs confirmed by a
- * longest-prefix lookup (in block scans the dotted quads come from ip4scan.h,
- * not the engine). Wallet addresses and IBANs are tokens of their
+ * longest-prefix lookup (in block scans the hex tokens and addresses come
+ * from hexscan.h, ip4scan.h and ip6scan.h, not the engine). Wallet addresses and IBANs are tokens of their
  * forms, confirmed by their checksum (wallet_detect, iban_check) before the
  * normalised token is looked up; "any" indicators take every valid token
  * (of their families, for wallets). Domains, from SHAPES_DOMSET_MIN of them
@@ -32,6 +32,8 @@
 #include "match/strset.h"
 #include "match/urlset.h"
 
+/* The first five are found beside the engine in block scans, in this order
+ * (shapes_in_engine). */
 enum shape_kind {
 	SHAPE_MD5 = 0,
 	SHAPE_SHA1,
@@ -131,12 +133,13 @@ void shapes_wallet_expr(struct shapes *s);
  * which has several: shapes_engine_exprs). */
 const char *shapes_expr(const struct shapes *s, enum shape_kind k, unsigned *hs_flags);
 
-/* Whether the engine looks for shape k: in block mode (block true) IPv4
- * addresses are found by ip4scan.c instead, which the block scan runs beside
- * the engine (matcher.c); stream mode keeps every shape in the engine. */
+/* Whether the engine looks for shape k: in block mode (block true) hex
+ * digests and IP addresses are found by hexscan.c, ip4scan.c and ip6scan.c
+ * instead, which the block scan runs beside the engine (matcher.c); stream
+ * mode keeps every shape in the engine. */
 static inline bool shapes_in_engine(const struct shapes *s, enum shape_kind k, bool block)
 {
-	return s->used[k] && !(block && k == SHAPE_IP4);
+	return s->used[k] && !(block && k <= SHAPE_IP6);
 }
 
 /* Engine expressions of the used shapes (shapes_in_engine): how many. */

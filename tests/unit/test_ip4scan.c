@@ -64,7 +64,7 @@ static size_t reference(const uint8_t *b, size_t len, size_t *ends)
 }
 
 /* The search loop under test: each the CPU has, in turn (main). */
-static enum ip4scan_isa isa = IP4SCAN_AUTO;
+static enum vec_isa isa = VEC_AUTO;
 
 static size_t found(const uint8_t *b, size_t len, size_t *ends)
 {
@@ -170,11 +170,10 @@ int main(void)
 		cmocka_unit_test(test_long_runs),
 		cmocka_unit_test(test_random_against_reference),
 	};
-	static const enum ip4scan_isa all[] = {IP4SCAN_AUTO, IP4SCAN_PLAIN, IP4SCAN_AVX2,
-					       IP4SCAN_AVX512};
+	static const enum vec_isa all[] = {VEC_AUTO, VEC_PLAIN, VEC_AVX2, VEC_AVX512};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (!ip4scan_has_isa(all[i])) {
+		if (!vec_has_isa(all[i])) {
 			printf("ip4scan: search loop %d not on this CPU\n", (int)all[i]);
 			continue;
 		}
