@@ -1,11 +1,30 @@
 /* Domain suffix set (domset.h). The expression finds ".tld" for every listed
- * last label; confirmation reads at most the longest listed name back from
- * the hit, lower-cases it once, and looks up each suffix that begins a
- * label: a handful of lookups per hit however many names are listed. */
+ * last label; confirmation walks back from the hit at most the longest
+ * listed name, lower-casing and hashing as it goes, and asks the filter,
+ * then the set, for each suffix that begins a label: a handful of filter
+ * reads per hit however many names are listed. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cybersieve/util.h"
+#include "match/bitfilter.h"
 #include "match/domset.h"
+
+/* A name is hashed from its end: a byte added on the left extends the hash
+ * of the suffix after it, so one walk back hashes every suffix. */
+#define REV_SEED 0xcbf29ce484222325ull
+
+static inline uint64_t rev_step(uint64_t h, uint8_t c)
+{
+	return (h ^ c) * 0x100000001b3ull;
+}
+
+static inline uint64_t rev_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}
 
 static bool is_label(uint8_t c)
 {
@@ -25,7 +44,30 @@ void domset_fini(struct domset *d)
 	strset_fini(&d->names);
 	strset_fini(&d->tlds);
 	free(d->expr);
+	free(d->filter);
 	domset_init(d);
+}
+
+enum cs_err domset_index(struct domset *d)
+{
+	free(d->filter);
+	d->filter = NULL;
+	if (d->names.n == 0)
+		return CS_OK;
+	d->filter_log2 = bitfilter_log2(d->names.n);
+	d->filter = util_calloc_table(bitfilter_words(d->filter_log2), sizeof(uint64_t));
+	if (!d->filter)
+		return CS_ERR_NOMEM;
+	for (size_t i = 0; i < d->names.cap; i++) {
+		const struct strset_slot *e = &d->names.slot[i];
+		if (!e->key)
+			continue;
+		uint64_t h = REV_SEED;
+		for (size_t k = e->len; k > 0; k--)
+			h = rev_step(h, (uint8_t)e->key[k - 1]);
+		bitfilter_add(d->filter, d->filter_log2, rev_mix(h));
+	}
+	return CS_OK;
 }
 
 enum cs_err domset_add(struct domset *d, const char *name, size_t len, uint32_t idx, bool *dup,
@@ -48,6 +90,8 @@ enum cs_err domset_seal(struct domset *d)
 {
 	free(d->expr);
 	d->expr = NULL;
+	if (domset_index(d) != CS_OK)
+		return CS_ERR_NOMEM;
 	if (d->tlds.n == 0)
 		return CS_OK;
 	size_t n = 8;
@@ -89,7 +133,8 @@ size_t domset_count(const struct domset *d)
 size_t domset_bytes(const struct domset *d)
 {
 	return (d->names.cap + d->tlds.cap) * sizeof(struct strset_slot) +
-	       (d->expr ? strlen(d->expr) + 1 : 0);
+	       (d->expr ? strlen(d->expr) + 1 : 0) +
+	       (d->filter ? bitfilter_words(d->filter_log2) * sizeof(uint64_t) : 0);
 }
 
 bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint64_t end,
@@ -102,24 +147,24 @@ bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint
 			  (buf[end] == '.' && end + 1 < len && is_label(buf[end + 1]))))
 		return true;
 	uint64_t lo = end > d->max_len ? end - d->max_len : 0;
-	char low[DOMSET_NAME_MAX];
-	size_t wn = (size_t)(end - lo);
-	for (size_t i = 0; i < wn; i++) {
-		uint8_t c = buf[lo + i];
-		low[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
-	}
+	char low[DOMSET_NAME_MAX]; /* low[i]: buf[lo + i] lower-cased, filled from the end */
+	uint64_t h = REV_SEED;     /* of low from s to the end */
 	/* Walk back one label at a time; the last label alone is no name. */
 	uint64_t pos = end;
 	bool first_label = true;
 	for (;;) {
 		uint64_t s = pos;
-		while (s > lo && is_label(buf[s - 1]))
-			s--;
+		while (s > lo && is_label(buf[s - 1])) {
+			uint8_t c = buf[--s];
+			c = c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+			low[s - lo] = (char)c;
+			h = rev_step(h, c);
+		}
 		if (s == pos)
 			return true; /* empty label: a.. is no host name */
 		if (s == lo && lo > 0 && is_label(buf[lo - 1]))
 			return true; /* this label runs on past the longest listed name */
-		if (!first_label) {
+		if (!first_label && bitfilter_maybe(d->filter, d->filter_log2, rev_mix(h))) {
 			uint32_t first;
 			if (strset_get(&d->names, low + (s - lo), (size_t)(end - s), &first) &&
 			    !fn(ctx, first, s, end))
@@ -129,5 +174,7 @@ bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint
 		if (s == lo || buf[s - 1] != '.' || s - 1 == lo)
 			return true;
 		pos = s - 1;
+		low[pos - lo] = '.';
+		h = rev_step(h, '.');
 	}
 }

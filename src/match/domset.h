@@ -27,6 +27,8 @@ struct domset {
 	struct strset tlds;   /* distinct last labels (keys borrowed from names) */
 	char *expr;           /* "\.(?:com|net|...)", built by domset_seal() */
 	size_t max_len;       /* longest listed name */
+	uint64_t *filter;     /* of the names hashed from their ends (bitfilter.h) */
+	unsigned filter_log2;
 };
 
 void domset_init(struct domset *d);
@@ -38,8 +40,13 @@ void domset_fini(struct domset *d);
 enum cs_err domset_add(struct domset *d, const char *name, size_t len, uint32_t idx, bool *dup,
 		       uint32_t *first);
 
-/* After the last domset_add(): build the expression. CS_ERR_NOMEM. */
+/* After the last domset_add(): build the expression and the filter.
+ * CS_ERR_NOMEM. */
 enum cs_err domset_seal(struct domset *d);
+
+/* Build the filter from the names (domset_seal does; names read back from
+ * a file need it). CS_ERR_NOMEM. */
+enum cs_err domset_index(struct domset *d);
 
 /* The candidate expression (caseless), NULL when no name is held. */
 const char *domset_expr(const struct domset *d);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cybersieve/util.h"
+#include "match/bitfilter.h"
 #include "match/ipset.h"
 
 void ipset_init(struct ipset *s)
@@ -103,37 +104,19 @@ static inline uint64_t addr_hash(const uint8_t *a)
 	return h ^ (h >> 29);
 }
 
-/* The filter is blocked: each network sets three bits of one 64-bit word,
- * so a lookup reads one word and about 1 % of unlisted addresses pass (one
- * bit each let 6 % through, and each cost a binary search). */
-static inline size_t filter_word(uint64_t h, unsigned lg)
-{
-	return (size_t)(h & (((uint64_t)1 << (lg - 6)) - 1));
-}
-
-static inline uint64_t filter_bits(uint64_t h)
-{
-	return (uint64_t)1 << ((h >> 40) & 63) | (uint64_t)1 << ((h >> 46) & 63) |
-	       (uint64_t)1 << ((h >> 52) & 63);
-}
-
 enum cs_err ipset_index(struct ipset *s)
 {
 	filters_free(s);
 	for (int f = 0; f < 2; f++)
 		for (size_t r = 0; r < s->n_run[f]; r++) {
 			struct ipset_run *run = &s->run[f][r];
-			unsigned lg = 9; /* at least 512 bits, at most 1/16 of them set */
-			while (lg < 40 && ((size_t)1 << lg) < run->n * 16)
-				lg++;
-			run->filter = util_calloc_table((size_t)1 << (lg - 6), sizeof(uint64_t));
+			unsigned lg = bitfilter_log2(run->n);
+			run->filter = util_calloc_table(bitfilter_words(lg), sizeof(uint64_t));
 			if (!run->filter)
 				return CS_ERR_NOMEM;
 			run->filter_log2 = lg;
-			for (size_t i = run->first; i < run->first + run->n; i++) {
-				uint64_t h = addr_hash(s->e[i].addr);
-				run->filter[filter_word(h, lg)] |= filter_bits(h);
-			}
+			for (size_t i = run->first; i < run->first + run->n; i++)
+				bitfilter_add(run->filter, lg, addr_hash(s->e[i].addr));
 		}
 	return CS_OK;
 }
@@ -179,11 +162,8 @@ size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t 
 		uint8_t key[16] = {0};
 		memcpy(key, addr, bits / 8);
 		mask_to(key, run->plen, bits);
-		if (run->filter) {
-			uint64_t h = addr_hash(key), want = filter_bits(h);
-			if ((run->filter[filter_word(h, run->filter_log2)] & want) != want)
-				continue;
-		}
+		if (run->filter && !bitfilter_maybe(run->filter, run->filter_log2, addr_hash(key)))
+			continue;
 		/* Lower bound of key within the run. */
 		size_t lo = run->first, hi = run->first + run->n;
 		while (lo < hi) {

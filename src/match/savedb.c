@@ -549,6 +549,8 @@ static bool rd_shapes(struct rd *r, struct matcher *m, bool *oom)
 	if (!rd_str(r, &s->dom.expr, NULL, oom) || s->dom.max_len > DOMSET_NAME_MAX ||
 	    (s->used[SHAPE_DOMAIN] && !s->dom.expr))
 		return r->err = true, false;
+	if (domset_index(&s->dom) != CS_OK)
+		return *oom = true, false;
 	if (!rd_strset(r, m, &s->url.urls, oom))
 		return false;
 	s->url_taken = rd_u8(r) != 0;
