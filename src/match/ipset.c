@@ -149,6 +149,30 @@ void ipset_seal(struct ipset *s)
 	}
 }
 
+static inline bool dig(uint8_t c)
+{
+	return (uint8_t)(c - '0') < 10;
+}
+
+bool ipset_parse4(const uint8_t *p, size_t n, uint8_t addr[4])
+{
+	size_t i = 0;
+	for (int g = 0; g < 4; g++) {
+		if (g > 0 && (i >= n || p[i++] != '.'))
+			return false;
+		if (i >= n || !dig(p[i]))
+			return false;
+		unsigned v = p[i++] - '0';
+		if (v == 0 && i < n && dig(p[i]))
+			return false; /* a leading zero */
+		while (i < n && dig(p[i]))
+			if ((v = v * 10 + (p[i++] - '0')) > 255)
+				return false;
+		addr[g] = (uint8_t)v;
+	}
+	return i == n;
+}
+
 bool ipset_has(const struct ipset *s, bool v6)
 {
 	return s->n_run[v6] > 0;

@@ -63,6 +63,11 @@ size_t ipset_bytes(const struct ipset *s);
  * and the count returned (0 when none). */
 size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t *first);
 
+/* An IPv4 address written p[0, n) into addr, accepted exactly as
+ * inet_pton(AF_INET) accepts it (four groups of at most 255, no leading
+ * zeros), without a copy to terminate it: a log holds one a line. */
+bool ipset_parse4(const uint8_t *p, size_t n, uint8_t addr[4]);
+
 /* True when the set holds entries of that family. */
 bool ipset_has(const struct ipset *s, bool v6);
 

@@ -558,12 +558,16 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 		if (v6 ? ip_char(true, b) || b == '.' || is_word(b) : is_digit(b) || b == '.')
 			return true;
 	}
-	char text[48];
 	uint8_t addr[16];
-	memcpy(text, buf + start, end - start);
-	text[end - start] = '\0';
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, text, addr) != 1)
+	if (!v6 && !ipset_parse4(buf + start, (size_t)(end - start), addr))
 		return true;
+	if (v6) {
+		char text[48];
+		memcpy(text, buf + start, end - start);
+		text[end - start] = '\0';
+		if (inet_pton(AF_INET6, text, addr) != 1)
+			return true;
+	}
 	size_t first, n = ipset_lookup(&s->ip, v6, addr, &first);
 	for (size_t i = 0; i < n; i++)
 		if (!emit(ctx, s->ip.e[first + i].ind, start, end))
