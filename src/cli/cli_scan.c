@@ -443,6 +443,10 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	cs_diag_clear(&d);
 	struct capture *cap = NULL;
 	FILE *f = fopencookie(&ck, "r", io);
+	/* Reads of a megabyte go straight from the source into the stream's
+	 * buffer (source_read), not through its default few kilobytes. */
+	if (f)
+		(void)setvbuf(f, NULL, _IOFBF, (size_t)1 << 20);
 	if (!f || capture_open_file(f, in->path, &cap, &d) != CS_OK) {
 		if (!f)
 			cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "cannot open capture stream");
