@@ -29,33 +29,6 @@ enum http_state {
 #define CHUNK_LINE_CAP 4096u
 #define PIPE_MAX 64u
 
-static bool ieq(const char *a, size_t n, const char *lit)
-{
-	size_t m = strlen(lit);
-
-	if (n != m)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = a[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		if (c != lit[i])
-			return false;
-	}
-	return true;
-}
-
-static void trim(const char **s, size_t *n)
-{
-	while (*n && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		(*n)--;
-	}
-	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r'))
-		(*n)--;
-}
-
 void app_http_init(struct app_http *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -88,35 +61,110 @@ size_t app_http_mem(const struct app_http *h)
 /* What a head says about framing, gathered while its fields are read. */
 struct head {
 	struct app_http_msg m;
-	int last_field;       /* 1 TE, 2 CE, else 0: for folded lines */
+	int last_field;       /* F_TE or F_CE while its folded lines may follow */
+	int pending;          /* F_TE or F_CE: a name line without its colon yet */
 	bool te;              /* Transfer-Encoding present */
 	bool bad;
 	int codings;          /* non-identity content codings */
 	enum app_body_enc enc;
 };
 
-static void te_tokens(struct head *hd, const char *v, size_t n)
+enum { F_NONE = 0, F_TE, F_CE };
+
+static char lower(char c)
 {
-	size_t i = 0;
-
-	hd->te = true;
-	while (i < n) {
-		size_t j = i;
-
-		while (j < n && v[j] != ',')
-			j++;
-		const char *t = v + i;
-		size_t tl = j - i;
-		for (size_t k = 0; k < tl; k++)
-			if (t[k] == ';')
-				tl = k;
-		trim(&t, &tl);
-		if (tl)
-			hd->m.chunked = ieq(t, tl, "chunked");
-		i = j + 1;
-	}
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
+static bool ieq(const char *a, size_t n, const char *lit)
+{
+	size_t m = strlen(lit);
+
+	if (n != m)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(a[i]) != lit[i])
+			return false;
+	return true;
+}
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+/* Bytes a lenient reader passes over around a field name or value:
+ * "Transfer-Encoding :", "\r\rTransfer-Encoding:", "Transfer-Encoding\0:". */
+static bool junk(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' || c == '\0';
+}
+
+static void trim_junk(const char **s, size_t *n)
+{
+	while (*n && junk(**s)) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && junk((*s)[*n - 1]))
+		(*n)--;
+}
+
+/* A field name against lit, caseless, NUL bytes passed over
+ * ("Transfer\0-encoding"). */
+static bool name_is(const char *s, size_t n, const char *lit)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\0')
+			continue;
+		if (!lit[k] || lower(s[i]) != lit[k])
+			return false;
+		k++;
+	}
+	return lit[k] == '\0' && k > 0;
+}
+
+/* Whether v[0, n) holds word (lower case), caseless, NUL bytes passed over
+ * ("chu\0nked"). */
+static bool has_word(const char *v, size_t n, const char *word)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i, k = 0;
+
+		while (j < n && word[k]) {
+			if (v[j] != '\0') {
+				if (lower(v[j]) != word[k])
+					break;
+				k++;
+			}
+			j++;
+		}
+		if (!word[k])
+			return true;
+	}
+	return false;
+}
+
+/* Transfer-Encoding: chunked when any value of it names chunked anywhere
+ * ("xchunked", "chunked x", a second header "lalala"), as lenient clients
+ * and the inspection engines that follow them read it. */
+static void te_tokens(struct head *hd, const char *v, size_t n)
+{
+	hd->te = true;
+	if (has_word(v, n, "chunked"))
+		hd->m.chunked = true;
+}
+
+/* Content codings in the order applied, comma-separated (over several
+ * headers too); a token naming gzip or deflate anywhere ("x-deflate",
+ * "gzip x", ": gzip") counts as that coding. */
 static void ce_tokens(struct head *hd, const char *v, size_t n)
 {
 	size_t i = 0;
@@ -129,14 +177,14 @@ static void ce_tokens(struct head *hd, const char *v, size_t n)
 		const char *t = v + i;
 		size_t tl = j - i;
 
-		trim(&t, &tl);
+		trim_junk(&t, &tl);
 		i = j + 1;
 		if (!tl || ieq(t, tl, "identity"))
 			continue;
 		hd->codings++;
-		if (ieq(t, tl, "gzip") || ieq(t, tl, "x-gzip"))
+		if (has_word(t, tl, "gzip"))
 			hd->enc = APP_ENC_GZIP;
-		else if (ieq(t, tl, "deflate"))
+		else if (has_word(t, tl, "deflate"))
 			hd->enc = APP_ENC_DEFLATE;
 		else
 			hd->enc = APP_ENC_UNSUPPORTED;
@@ -160,49 +208,113 @@ static bool parse_length(const char *v, size_t n, int64_t *out)
 	return true;
 }
 
-static void header_field(struct head *hd, const char *line, size_t n)
+static int coding_field(const char *name, size_t n)
 {
-	if (line[0] == ' ' || line[0] == '\t') { /* obsolete line folding */
-		trim(&line, &n);
-		if (hd->last_field == 1)
-			te_tokens(hd, line, n);
-		else if (hd->last_field == 2)
-			ce_tokens(hd, line, n);
-		return;
-	}
+	return name_is(name, n, "transfer-encoding") ? F_TE
+	       : name_is(name, n, "content-encoding") ? F_CE
+							: F_NONE;
+}
+
+static void coding_value(struct head *hd, int kind, const char *v, size_t n)
+{
+	if (kind == F_TE)
+		te_tokens(hd, v, n);
+	else if (kind == F_CE)
+		ce_tokens(hd, v, n);
+}
+
+/* A "name: value" line (or, with codings_only, a folded line read as one:
+ * then only the coding fields count). A name line without a colon waits
+ * for it in the folded lines after ("Transfer-Encoding" / " :chunked"). */
+static void own_field(struct head *hd, const char *line, size_t n, bool codings_only)
+{
 	const char *colon = memchr(line, ':', n);
 
-	hd->last_field = 0;
-	if (!colon)
-		return; /* not a field: ignored, as lenient servers do */
+	if (!colon) {
+		const char *nm = line;
+		size_t nn = n;
+
+		trim_junk(&nm, &nn);
+		if (!codings_only)
+			hd->pending = coding_field(nm, nn);
+		return;
+	}
+	const char *nm = line;
 	size_t nl = (size_t)(colon - line);
 	const char *v = colon + 1;
 	size_t vl = n - nl - 1;
 
+	trim_junk(&nm, &nl);
 	trim(&v, &vl);
-	if (ieq(line, nl, "host")) {
+	int kind = coding_field(nm, nl);
+	if (kind != F_NONE) {
+		if (kind == F_CE && !codings_only) {
+			hd->m.content_encoding = v;
+			hd->m.content_encoding_len = vl;
+		}
+		coding_value(hd, kind, v, vl);
+		hd->last_field = kind;
+		return;
+	}
+	if (codings_only)
+		return;
+	if (name_is(nm, nl, "host")) {
 		if (!hd->m.host_len) {
 			hd->m.host = v;
 			hd->m.host_len = vl;
 		}
-	} else if (ieq(line, nl, "content-length")) {
+	} else if (name_is(nm, nl, "content-length")) {
 		int64_t x = -1;
 
 		if (!parse_length(v, vl, &x) ||
 		    (hd->m.content_length >= 0 && hd->m.content_length != x))
 			hd->bad = true;
 		hd->m.content_length = x;
-	} else if (ieq(line, nl, "transfer-encoding")) {
-		hd->last_field = 1;
-		te_tokens(hd, v, vl);
-	} else if (ieq(line, nl, "content-encoding")) {
-		hd->last_field = 2;
-		hd->m.content_encoding = v;
-		hd->m.content_encoding_len = vl;
-		ce_tokens(hd, v, vl);
-	} else if (ieq(line, nl, "content-type")) {
+	} else if (name_is(nm, nl, "content-type")) {
 		hd->m.content_type = v;
 		hd->m.content_type_len = vl;
+	}
+}
+
+/* One physical line of the header block after the start line. */
+static void header_field(struct head *hd, const char *line, size_t n)
+{
+	if (line[0] != ' ' && line[0] != '\t') {
+		hd->last_field = hd->pending = F_NONE;
+		own_field(hd, line, n, false);
+		return;
+	}
+	/* A folded line that reads as a coding field of its own is taken for
+	 * one, as lenient readers do (" Transfer-Encoding: chunked" after
+	 * "Connection: close") ... */
+	const char *t = line;
+	size_t tn = n;
+
+	trim_junk(&t, &tn);
+	const char *colon = memchr(t, ':', tn);
+
+	if (colon) {
+		const char *nm = t;
+		size_t nl = (size_t)(colon - t);
+
+		trim_junk(&nm, &nl);
+		if (coding_field(nm, nl) != F_NONE) {
+			hd->pending = F_NONE;
+			own_field(hd, t, tn, true);
+			return;
+		}
+	}
+	/* ... else the field before goes on here, or its colon comes here
+	 * after a bare name ("Transfer-Encoding" / " :chunked"). */
+	if (hd->pending != F_NONE) {
+		colon = memchr(line, ':', n);
+		if (colon) {
+			hd->last_field = hd->pending;
+			hd->pending = F_NONE;
+			coding_value(hd, hd->last_field, colon + 1, n - (size_t)(colon + 1 - line));
+		}
+	} else if (hd->last_field != F_NONE) {
+		coding_value(hd, hd->last_field, line, n);
 	}
 }
 
@@ -212,13 +324,27 @@ static bool tchar(char c)
 	       c == '-' || c == '_' || c == '.' || c == '!' || c == '+';
 }
 
-/* "HTTP/1.x" at s, setting the minor version. */
-static bool version(const char *s, size_t n, int *minor)
+/* "HTTP/major.minor" at s, caseless, digits of any count on each side (a
+ * lenient client takes "HTTP/1.10", "HTTP/2.0", "http/1.1"); the minor
+ * number (at most 9) in *minor. Its length, or 0. */
+static size_t version(const char *s, size_t n, int *minor)
 {
-	if (n < 8 || memcmp(s, "HTTP/1.", 7) != 0 || s[7] < '0' || s[7] > '9')
-		return false;
-	*minor = s[7] - '0';
-	return true;
+	static const char pre[] = "http/";
+	size_t i = 0, d;
+
+	for (; i < 5; i++)
+		if (i >= n || lower(s[i]) != pre[i])
+			return 0;
+	for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (i == d || i >= n || s[i] != '.')
+		return 0;
+	for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (i == d)
+		return 0;
+	*minor = i - d == 1 ? s[d] - '0' : 9;
+	return i;
 }
 
 static bool request_line(struct head *hd, const char *s, size_t n)
@@ -239,21 +365,23 @@ static bool request_line(struct head *hd, const char *s, size_t n)
 		return false;
 	hd->m.uri = s + u;
 	hd->m.uri_len = i - u;
-	return version(s + i + 1, n - i - 1, &hd->m.version_minor) && n - i - 1 == 8;
+	return version(s + i + 1, n - i - 1, &hd->m.version_minor) == n - i - 1;
 }
 
 static bool status_line(struct head *hd, const char *s, size_t n)
 {
-	if (!version(s, n, &hd->m.version_minor) || n < 12 || s[8] != ' ')
+	size_t v = version(s, n, &hd->m.version_minor);
+
+	if (!v || n < v + 4 || s[v] != ' ')
 		return false;
 	int st = 0;
 
-	for (int i = 9; i < 12; i++) {
+	for (size_t i = v + 1; i < v + 4; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 		st = st * 10 + (s[i] - '0');
 	}
-	if (n > 12 && s[12] != ' ')
+	if (n > v + 4 && s[v + 4] != ' ')
 		return false;
 	hd->m.status = st;
 	return st >= 100;
@@ -269,12 +397,16 @@ static bool parse_head(struct head *hd, enum app_dir dir, const char *b, size_t 
 	hd->m.dir = dir;
 	hd->m.content_length = -1;
 	while (pos < len) {
-		const char *nl = memchr(b + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - b) : len;
+		/* A line ends at LF, CRLF, or a CR that no LF follows (where
+		 * lenient clients break it too: "...\"eicar.txt\"\rContent-Encoding"). */
+		size_t end = pos;
+
+		while (end < len && b[end] != '\n' && b[end] != '\r')
+			end++;
 		size_t n = end - pos;
 
-		if (n && b[pos + n - 1] == '\r')
-			n--;
+		if (end + 1 < len && b[end] == '\r' && b[end + 1] == '\n')
+			end++;
 		if (first) {
 			bool ok = dir == APP_DIR_C2S ? request_line(hd, b + pos, n)
 						     : status_line(hd, b + pos, n);
@@ -496,9 +628,10 @@ static bool eoh_scan(uint8_t *st, const uint8_t *p, size_t n, size_t *used)
 static bool looks_like_start(enum app_dir dir, const uint8_t *p, size_t n)
 {
 	if (dir == APP_DIR_S2C) {
-		size_t k = n < 5 ? n : 5;
-
-		return memcmp(p, "HTTP/", k) == 0;
+		for (size_t i = 0; i < n && i < 5; i++)
+			if (lower((char)p[i]) != "http/"[i])
+				return false;
+		return true;
 	}
 	/* A request starts with a method: in practice an upper-case token (GET,
 	 * POST, PROPFIND, M-SEARCH ...), so lower-case chat is not taken for one. */

@@ -284,6 +284,94 @@ static void test_chunked_coded_bodies(void **state)
 	free(msg);
 }
 
+/* A head as written, with its length (heads below hold NUL bytes). */
+struct rawhead {
+	const char *s;
+	size_t n;
+};
+#define RH(lit) { lit, sizeof(lit) - 1 }
+
+/* Feed head + body whole and a byte at a time: one body, decoded to plain. */
+static void expect_lenient(const struct rawhead *hd, const uint8_t *body, size_t bn,
+			   const char *plain)
+{
+	char *msg = malloc(hd->n + bn + 1);
+
+	assert_non_null(msg);
+	memcpy(msg, hd->s, hd->n);
+	memcpy(msg + hd->n, body, bn);
+	for (size_t piece = 1; piece <= hd->n + bn; piece += hd->n + bn - 1) {
+		struct app_http h;
+		struct rec r = { 0 };
+
+		app_http_init(&h);
+		feed(&h, &r, APP_DIR_S2C, msg, hd->n + bn, piece);
+		app_http_close(&h, &env, &r, APP_DIR_S2C);
+		if (r.bodies != 1 || r.body[0].decoded_len != strlen(plain))
+			fail_msg("head %zu bytes '%.40s...': %d bodies, %zu decoded", hd->n, hd->s,
+				 r.bodies, r.bodies ? (size_t)r.body[0].decoded_len : 0);
+		expect_digests(&r.body[0], plain, strlen(plain));
+		app_http_fini(&h);
+	}
+	free(msg);
+}
+
+/* Heads that lenient clients read one way and a strict parser another: the
+ * framing and coding found as they find them (status versions, spacing and
+ * junk around names, NUL bytes, bare CR line ends, folded lines, repeated
+ * and decorated coding values). */
+static void test_lenient_heads(void **state)
+{
+	(void)state;
+	static const char plain[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-TEST";
+	char chunked[200];
+	int cn = sprintf(chunked, "5\r\n%.5s\r\n%zx\r\n%s\r\n0\r\n\r\n", plain, strlen(plain) - 5,
+			 plain + 5);
+	static const struct rawhead te[] = {
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n"),
+		RH("HTTP/2.0 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n"),
+		RH("http/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n"),
+		RH("HTTP/1.10 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding: xchunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked x\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding : chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding\t: chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding:: chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer\0-encoding: chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding\v: chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding: chu\0nked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding: lalala\r\nTransfer-Encoding: chunked\r\n"
+		   "Transfer-Encoding: lalala\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nConnection: close\r\n Transfer-Encoding: chunked\r\n"
+		   "X: y\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding\r\n :\r\n chunked\r\nX: y\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding\r :chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nX: \"a.txt\"\rTransfer-Encoding: chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding: \r chunked\r\n\r\n"),
+		RH("HTTP/1.1 200 ok\r\nX: y\r\n\r\rTransfer-Encoding: chunked\r\n\r\n"),
+	};
+	for (size_t i = 0; i < sizeof(te) / sizeof(te[0]); i++)
+		expect_lenient(&te[i], (const uint8_t *)chunked, (size_t)cn, plain);
+
+	uint8_t gz[256], df[256];
+	size_t gn = compress_to((const uint8_t *)plain, strlen(plain), gz, sizeof(gz), 31);
+	size_t dn = compress_to((const uint8_t *)plain, strlen(plain), df, sizeof(df), -15);
+	static const char *const ce_gzip[] = {
+		"Content-Encoding : gzip", "Content-Encoding:: gzip", "Content-Encoding: gzip x",
+		"Content-Encoding: x gzip", "Content-Encoding:\r gzip", "X: y\rContent-Encoding: gzip",
+	};
+	static const char *const ce_deflate[] = {"Content-Encoding: x-deflate",
+						 "Content-Encoding\t:deflate"};
+	char buf[256];
+	for (size_t i = 0; i < 8; i++) {
+		bool g = i < 6;
+		int n = sprintf(buf, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\n%s\r\n\r\n", g ? gn : dn,
+				g ? ce_gzip[i] : ce_deflate[i - 6]);
+		struct rawhead hd = { buf, (size_t)n };
+		expect_lenient(&hd, g ? gz : df, g ? gn : dn, plain);
+	}
+}
+
 static void test_length_body_bytewise(void **state)
 {
 	(void)state;
@@ -520,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_request_and_url),
 		cmocka_unit_test(test_pipelining_no_body),
 		cmocka_unit_test(test_chunked_coded_bodies),
+		cmocka_unit_test(test_lenient_heads),
 		cmocka_unit_test(test_length_body_bytewise),
 		cmocka_unit_test(test_gap_and_resync),
 		cmocka_unit_test(test_limits_and_close),
