@@ -739,7 +739,9 @@ static void bad_framing(struct app_http *h, const struct app_http_env *e, void *
 	to_resync(h, e, user, dir);
 }
 
-/* Chunk-size line: hex digits, optional ";ext", CRLF. */
+/* Chunk-size line: hex digits, then anything (";ext", or junk lenient
+ * clients pass over: "fx", "f,", "f\0") up to LF. Spaces, tabs, CR, VT, FF
+ * and blank lines before the digits are passed over too (" f", "\r\nf"). */
 static size_t step_chunk_line(struct app_http *h, const struct app_http_env *e, void *user,
 			      enum app_dir dir, const uint8_t *p, size_t n)
 {
@@ -755,25 +757,13 @@ static size_t step_chunk_line(struct app_http *h, const struct app_http_env *e, 
 			bad_framing(h, e, user, dir);
 			return i;
 		}
-		if (c == '\n') {
-			if (!hf->chunk_digits) {
-				bad_framing(h, e, user, dir);
-				return i;
-			}
-			hf->line_len = 0;
-			hf->chunk_digits = false;
-			hf->chunk_line = 0;
-			hf->state = hf->left ? HS_CHUNK_DATA : HS_TRAILER;
-			hf->trailer_line = 0;
-			return i;
-		}
-		if (hf->chunk_line == 0) {
-			if (c >= '0' && c <= '9')
-				v = c - '0';
-			else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-				v = (c | 0x20) - 'a' + 10;
-		}
-		if (v >= 0) {
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v = (c | 0x20) - 'a' + 10;
+		if (hf->chunk_line) {
+			/* past the digits: everything up to LF is passed over */
+		} else if (v >= 0) {
 			if (hf->left >> 56) {
 				bad_framing(h, e, user, dir);
 				return i;
@@ -782,12 +772,22 @@ static size_t step_chunk_line(struct app_http *h, const struct app_http_env *e, 
 				hf->left = 0;
 			hf->left = hf->left * 16 + (uint64_t)v;
 			hf->chunk_digits = true;
-		} else if (c == ';' || c == ' ' || c == '\t' || c == '\r' || hf->chunk_line) {
-			hf->chunk_line = 1; /* extension or padding: passed over */
-		} else { {
+			continue;
+		} else if (!hf->chunk_digits) {
+			if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f')
+				continue;
 			bad_framing(h, e, user, dir);
 			return i;
+		} else if (c != '\n') {
+			hf->chunk_line = 1;
 		}
+		if (c == '\n') {
+			hf->line_len = 0;
+			hf->chunk_digits = false;
+			hf->chunk_line = 0;
+			hf->state = hf->left ? HS_CHUNK_DATA : HS_TRAILER;
+			hf->trailer_line = 0;
+			return i;
 		}
 	}
 	return i;

@@ -372,6 +372,48 @@ static void test_lenient_heads(void **state)
 	}
 }
 
+/* Chunk-size lines with junk after the digits or blanks before them, as
+ * lenient clients read them; a line that starts with junk still fails. */
+static void test_lenient_chunk_lines(void **state)
+{
+	(void)state;
+	static const char plain[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-TEST";
+	static const struct rawhead pre[] = {RH(""), RH(" "), RH("\t"), RH("\r"), RH("\n"),
+					     RH("\r\n"), RH("\r\n\r\n"), RH("\v"), RH("\f")};
+	static const struct rawhead post[] = {RH(""), RH("x"), RH(","), RH("\0"), RH("\v"),
+					      RH("\f"), RH(" ;a=b")};
+	static const struct rawhead head =
+		RH("HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n");
+	size_t pn = strlen(plain);
+	uint8_t body[400];
+
+	for (size_t a = 0; a < sizeof(pre) / sizeof(pre[0]); a++)
+		for (size_t b = 0; b < sizeof(post) / sizeof(post[0]); b++) {
+			size_t o = 0;
+			for (size_t off = 0; off < pn; off += 16) {
+				size_t k = pn - off < 16 ? pn - off : 16;
+				memcpy(body + o, pre[a].s, pre[a].n);
+				o += pre[a].n;
+				o += (size_t)sprintf((char *)body + o, "%zx", k);
+				memcpy(body + o, post[b].s, post[b].n);
+				o += post[b].n;
+				o += (size_t)sprintf((char *)body + o, "\r\n%.*s\r\n", (int)k, plain + off);
+			}
+			o += (size_t)sprintf((char *)body + o, "0\r\n\r\n");
+			expect_lenient(&head, body, o, plain);
+		}
+
+	/* junk before the digits is no chunk size */
+	static const char bad[] = "HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\nx5\r\nabcde\r\n0\r\n\r\n";
+	struct app_http h;
+	struct rec r = { 0 };
+	app_http_init(&h);
+	feed(&h, &r, APP_DIR_S2C, bad, sizeof(bad) - 1, sizeof(bad) - 1);
+	assert_int_equal(r.bodies, 1);
+	assert_true(r.body[0].flags & APP_BODY_TRUNCATED);
+	app_http_fini(&h);
+}
+
 static void test_length_body_bytewise(void **state)
 {
 	(void)state;
@@ -609,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_pipelining_no_body),
 		cmocka_unit_test(test_chunked_coded_bodies),
 		cmocka_unit_test(test_lenient_heads),
+		cmocka_unit_test(test_lenient_chunk_lines),
 		cmocka_unit_test(test_length_body_bytewise),
 		cmocka_unit_test(test_gap_and_resync),
 		cmocka_unit_test(test_limits_and_close),
