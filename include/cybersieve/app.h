@@ -199,8 +199,11 @@ enum app_body_enc {
 	APP_ENC_IDENTITY = 0,
 	APP_ENC_GZIP,
 	APP_ENC_DEFLATE,      /* zlib-wrapped or raw: told apart by the first bytes */
-	APP_ENC_UNSUPPORTED,  /* br, zstd, layered codings: hashed as sent */
+	APP_ENC_UNSUPPORTED,  /* br, zstd, lzma ...: hashed as sent */
 };
+
+/* Content codings removed at most from one body ("gzip, deflate, gzip"). */
+#define APP_BODY_LAYERS 3
 
 /* Flags of a finished body. Any of TRUNCATED's causes means the digests are
  * NOT those of the whole object: never report them as a full-body digest. */
@@ -287,21 +290,21 @@ void app_http_env_fini(struct app_http_env *e);
 
 /* Body pipeline of one direction: transfer-decoded bytes in, content coding
  * removed, digests updated as the bytes stream. */
+struct body_layer;
+
 struct app_body {
-	struct z_stream_s *zs;            /* heap while a coded body is open */
+	struct body_layer *layer;         /* heap while a coded body is open: one
+					   * per coding, the outermost first */
 	struct evp_md_ctx_st *ctx[3];     /* heap from the first body to _fini */
 	struct evp_md_ctx_st *enc_ctx[3]; /* same, with APP_HTTP_HASH_ENCODED */
 	uint64_t decoded_len, encoded_len;
 	unsigned flags;
-	uint8_t enc;          /* enum app_body_enc */
-	uint8_t peek[2];      /* first bytes of a deflate body, to tell the wrap */
-	uint8_t peek_have;
+	uint8_t enc;          /* enum app_body_enc: the outermost coding */
+	uint8_t n_layer;
 	bool open;
 	bool hashing;         /* false once capped or broken */
-	bool inflating;
-	bool z_end;           /* the coded stream reached its end marker */
 	bool enc_hashing;
-	uint32_t z_bytes;     /* heap the inflate state holds (zlib's own allocations) */
+	uint32_t z_bytes;     /* heap the inflate states hold (zlib's own allocations) */
 };
 
 void app_body_init(struct app_body *b);
@@ -313,6 +316,14 @@ size_t app_body_mem(const struct app_body *b);
  * hashed (CS_ERR_NOMEM, counted by the caller). */
 enum cs_err app_body_begin(struct app_body *b, const struct app_http_env *e,
 			   enum app_body_enc enc);
+/* The same with the codings of a Content-Encoding list, in the order they
+ * were applied (n <= APP_BODY_LAYERS; gzip or deflate each). Each is
+ * removed in turn, the last first, and each layer is told by its first
+ * bytes (gzip, zlib or raw deflate); a layer named but not there (a
+ * "gzip" layer that does not start like gzip, a "deflate" one that fails
+ * at once) is passed over, as lenient clients do. */
+enum cs_err app_body_begin_layers(struct app_body *b, const struct app_http_env *e,
+				  const enum app_body_enc *codings, size_t n);
 void app_body_update(struct app_body *b, const struct app_http_env *e, void *user,
 		     enum app_dir dir, const uint8_t *p, size_t n);
 /* Bytes of the body are missing: what follows cannot be decoded. */
@@ -338,6 +349,8 @@ struct app_http_half {
 	bool chunk_digits;
 	bool started;        /* a message head was accepted on this direction */
 	bool body_gap;
+	bool body_chunked;   /* the body under way comes in chunks (the head said so,
+			      * or, where it was unclear, the body's start) */
 	uint16_t trailer_line; /* bytes in the current trailer line */
 	uint32_t msgs;       /* heads accepted */
 	uint32_t body_seq;

@@ -1,10 +1,14 @@
 /* HTTP body digests: bytes with their transfer coding removed come in, the
- * content coding (gzip, deflate zlib-wrapped or raw) is inflated as they
- * stream, MD5/SHA-1/SHA-256 are updated and the decoded bytes are handed to
- * on_body_data (for scanning); a body is never stored whole.
+ * content codings (gzip, deflate zlib-wrapped or raw, up to APP_BODY_LAYERS
+ * of them one inside the other) are inflated as they stream, MD5/SHA-1/
+ * SHA-256 are updated and the decoded bytes are handed to on_body_data (for
+ * scanning); a body is never stored whole. gzip headers are read here, not
+ * by zlib, so that flags zlib refuses (reserved bits, a wrong header CRC)
+ * do not hide a body lenient clients show; a member's trailer is checked
+ * when it is there, and a trailer cut short leaves the body whole.
  * Heap: the EVP contexts are allocated at the first body and reused until
- * app_body_fini (keep-alive flows carry many bodies); the inflate state
- * lives only while a coded body is open.
+ * app_body_fini (keep-alive flows carry many bodies); the inflate states
+ * live only while a coded body is open.
  * Owner: struct app_body sits in its HTTP direction; one thread. */
 #include <stddef.h>
 #include <stdlib.h>
@@ -15,7 +19,42 @@
 
 #include "cybersieve/app.h"
 
-#define BODY_OUT 16384 /* inflate output per step, on the stack */
+#define BODY_OUT 16384 /* inflate output per step and layer, on the stack */
+/* Input a guessed raw-deflate layer keeps until its first output, to hand
+ * on as it came if the guess fails. */
+#define GUESS_HOLD 64
+
+enum layer_mode {
+	L_SNIFF,   /* first two bytes: gzip, zlib, raw deflate or not there */
+	L_GZHEAD,  /* a gzip member header */
+	L_INFLATE,
+	L_GZTAIL,  /* CRC-32 and size after a gzip member (passed over) */
+	L_NEXT,    /* after a gzip member: another one, or the end */
+	L_PASS,    /* the coding named is not there: bytes go on unchanged */
+	L_END,     /* the stream ended; what follows is padding */
+};
+
+/* gzip header fields after the fixed ten bytes, in order. */
+enum { GZ_FIXED, GZ_XLEN, GZ_EXTRA, GZ_NAME, GZ_COMMENT, GZ_HCRC, GZ_DONE };
+
+struct body_layer {
+	z_stream zs;
+	uint8_t named;        /* APP_ENC_GZIP or APP_ENC_DEFLATE, as the head says */
+	uint8_t mode;         /* enum layer_mode */
+	uint8_t peek[2], peek_have;
+	bool zinit;           /* inflateInit2 done */
+	bool guess;           /* raw deflate with nothing to tell it: may be no coding */
+	bool produced;        /* this layer has given output */
+	bool ended;           /* a stream end was reached */
+	uint8_t flg;          /* gzip FLG */
+	uint8_t gz_field;     /* gzip header field under way */
+	uint32_t gz_left;     /* bytes left of it (fixed, XLEN, extra, HCRC, trailer) */
+	uint32_t xlen;
+	uint32_t crc, isize;  /* of a gzip member's output, for its trailer */
+	uint8_t tail[8];
+	uint8_t hold[GUESS_HOLD];
+	uint8_t hold_n;
+};
 
 enum cs_err app_http_env_init(struct app_http_env *e, struct cs_diag *d)
 {
@@ -83,28 +122,27 @@ static void z_free(void *opaque, void *ptr)
 
 size_t app_body_mem(const struct app_body *b)
 {
-	size_t n = b->z_bytes + (b->zs ? sizeof(*b->zs) : 0);
+	size_t n = b->z_bytes + (b->layer ? b->n_layer * sizeof(*b->layer) : 0);
 	for (int i = 0; i < 3; i++)
 		n += (b->ctx[i] ? APP_MD_CTX_BYTES : 0) + (b->enc_ctx[i] ? APP_MD_CTX_BYTES : 0);
 	return n;
 }
 
-static void inflate_close(struct app_body *b)
+static void layers_close(struct app_body *b)
 {
-	if (b->zs) {
-		if (b->inflating)
-			inflateEnd(b->zs);
-		free(b->zs);
-		b->zs = NULL;
-	}
-	b->inflating = false;
+	for (size_t i = 0; b->layer && i < b->n_layer; i++)
+		if (b->layer[i].zinit)
+			inflateEnd(&b->layer[i].zs);
+	free(b->layer);
+	b->layer = NULL;
+	b->n_layer = 0;
 }
 
 void app_body_fini(struct app_body *b)
 {
 	if (!b)
 		return;
-	inflate_close(b);
+	layers_close(b);
 	for (int i = 0; i < 3; i++) {
 		EVP_MD_CTX_free(b->ctx[i]);
 		EVP_MD_CTX_free(b->enc_ctx[i]);
@@ -126,15 +164,20 @@ static bool ctx_start(EVP_MD_CTX **ctx, const struct app_http_env *e)
 	return true;
 }
 
-enum cs_err app_body_begin(struct app_body *b, const struct app_http_env *e,
-			   enum app_body_enc enc)
+enum cs_err app_body_begin_layers(struct app_body *b, const struct app_http_env *e,
+				  const enum app_body_enc *codings, size_t n)
 {
-	inflate_close(b);
+	enum app_body_enc enc = n ? codings[0] : APP_ENC_IDENTITY;
+
+	for (size_t i = 0; i < n && n <= APP_BODY_LAYERS; i++)
+		if (codings[i] != APP_ENC_GZIP && codings[i] != APP_ENC_DEFLATE)
+			enc = APP_ENC_UNSUPPORTED;
+	if (n > APP_BODY_LAYERS)
+		enc = APP_ENC_UNSUPPORTED;
+	layers_close(b);
 	b->decoded_len = b->encoded_len = 0;
 	b->flags = 0;
-	b->enc = (uint8_t)enc;
-	b->peek_have = 0;
-	b->z_end = false;
+	b->enc = (uint8_t)(enc == APP_ENC_UNSUPPORTED || !n ? enc : codings[n - 1]);
 	b->open = true;
 	b->hashing = ctx_start(b->ctx, e);
 	b->enc_hashing = false;
@@ -146,11 +189,23 @@ enum cs_err app_body_begin(struct app_body *b, const struct app_http_env *e,
 	 * neither wants the decoded bytes. */
 	bool want = e->md[0] || e->md[1] || e->md[2] || (e->flags & APP_HTTP_DECODE_BODIES);
 	if (b->hashing && want && (enc == APP_ENC_GZIP || enc == APP_ENC_DEFLATE)) {
-		b->zs = calloc(1, sizeof(*b->zs));
-		if (!b->zs)
+		b->layer = calloc(n, sizeof(*b->layer));
+		if (!b->layer) {
 			b->hashing = false;
+		} else {
+			b->n_layer = (uint8_t)n;
+			/* the last coding applied is the outermost */
+			for (size_t i = 0; i < n; i++)
+				b->layer[i].named = (uint8_t)codings[n - 1 - i];
+		}
 	}
 	return b->hashing ? CS_OK : CS_ERR_NOMEM;
+}
+
+enum cs_err app_body_begin(struct app_body *b, const struct app_http_env *e,
+			   enum app_body_enc enc)
+{
+	return app_body_begin_layers(b, e, &enc, enc == APP_ENC_IDENTITY ? 0 : 1);
 }
 
 /* Decoded bytes: hash up to the cap, hand to the scanner. */
@@ -161,7 +216,6 @@ static void sink(struct app_body *b, const struct app_http_env *e, void *user,
 		n = (size_t)(e->body_cap - b->decoded_len);
 		b->flags |= APP_BODY_CAPPED | APP_BODY_TRUNCATED;
 		b->hashing = false;
-		inflate_close(b);
 	}
 	for (int i = 0; i < 3 && n; i++)
 		if (e->md[i])
@@ -171,67 +225,258 @@ static void sink(struct app_body *b, const struct app_http_env *e, void *user,
 		e->on_body_data(user, dir, p, n);
 }
 
-/* Deflate comes zlib-wrapped or raw: a zlib header is CM=8, CINFO<=7 and
- * the two bytes a multiple of 31. */
-static bool inflate_open(struct app_body *b)
-{
-	int wbits = 15 + 16;
-
-	if (b->enc == APP_ENC_DEFLATE) {
-		uint8_t c0 = b->peek[0], c1 = b->peek[1];
-		bool zlib = (c0 & 0x0f) == 8 && (c0 >> 4) <= 7 && ((c0 << 8) | c1) % 31 == 0;
-
-		wbits = zlib ? 15 : -15;
-	}
-	b->zs->zalloc = z_alloc;
-	b->zs->zfree = z_free;
-	b->zs->opaque = b;
-	if (inflateInit2(b->zs, wbits) != Z_OK)
-		return false;
-	b->inflating = true;
-	return true;
-}
-
 static void decode_fail(struct app_body *b)
 {
 	b->flags |= APP_BODY_DECODE_ERR | APP_BODY_TRUNCATED;
 	b->hashing = false;
-	inflate_close(b);
 }
 
-static void inflate_feed(struct app_body *b, const struct app_http_env *e, void *user,
-			 enum app_dir dir, const uint8_t *p, size_t n)
+struct body_io {
+	struct app_body *b;
+	const struct app_http_env *e;
+	void *user;
+	enum app_dir dir;
+};
+
+static void layer_feed(const struct body_io *io, size_t li, const uint8_t *p, size_t n);
+
+/* Bytes out of layer li go to the next one in, or to the sink. */
+static void pass_on(const struct body_io *io, size_t li, const uint8_t *p, size_t n)
 {
+	if (!n || !io->b->hashing)
+		return;
+	if (li + 1 < io->b->n_layer)
+		layer_feed(io, li + 1, p, n);
+	else
+		sink(io->b, io->e, io->user, io->dir, p, n);
+}
+
+/* Start inflating layer l: zlib-wrapped (wbits 15) or raw (-15). */
+static bool layer_inflate(struct app_body *b, struct body_layer *l, int wbits)
+{
+	if (!l->zinit) {
+		l->zs.zalloc = z_alloc;
+		l->zs.zfree = z_free;
+		l->zs.opaque = b;
+		if (inflateInit2(&l->zs, wbits) != Z_OK)
+			return false;
+		l->zinit = true;
+	} else if (inflateReset2(&l->zs, wbits) != Z_OK) {
+		return false;
+	}
+	l->mode = L_INFLATE;
+	return true;
+}
+
+/* Choose what layer l is from its first two bytes. */
+static bool layer_sniff(struct app_body *b, struct body_layer *l)
+{
+	uint8_t c0 = l->peek[0], c1 = l->peek[1];
+
+	if (c0 == 0x1f && c1 == 0x8b) {
+		l->mode = L_GZHEAD;
+		l->gz_field = GZ_FIXED;
+		l->gz_left = 8; /* of the ten fixed bytes, after the magic */
+		l->crc = (uint32_t)crc32(0, NULL, 0);
+		l->isize = 0;
+		return true;
+	}
+	/* a zlib header is CM=8, CINFO<=7 and the two bytes a multiple of 31 */
+	if ((c0 & 0x0f) == 8 && (c0 >> 4) <= 7 && ((c0 << 8) | c1) % 31 == 0)
+		return layer_inflate(b, l, 15);
+	if (l->named != APP_ENC_DEFLATE) {
+		l->mode = L_PASS; /* "gzip" that is not gzip: not applied */
+		return true;
+	}
+	l->guess = true;
+	return layer_inflate(b, l, -15);
+}
+
+/* The gzip header field after f that FLG says is there, or GZ_DONE. */
+static uint8_t gz_next_field(uint8_t flg, uint8_t f)
+{
+	if (f < GZ_XLEN && (flg & 0x04))
+		return GZ_XLEN;
+	if (f < GZ_NAME && (flg & 0x08))
+		return GZ_NAME;
+	if (f < GZ_COMMENT && (flg & 0x10))
+		return GZ_COMMENT;
+	if (f < GZ_HCRC && (flg & 0x02))
+		return GZ_HCRC;
+	return GZ_DONE;
+}
+
+static void gz_enter(struct body_layer *l, uint8_t f)
+{
+	l->gz_field = f;
+	l->gz_left = f == GZ_XLEN || f == GZ_HCRC ? 2 : 0;
+	l->xlen = 0;
+}
+
+/* Read gzip header bytes of layer l from p[0, n): how many were used. The
+ * reserved FLG bits are passed over and the header CRC is not checked. */
+static size_t gz_read_header(struct app_body *b, struct body_layer *l, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && l->mode == L_GZHEAD) {
+		uint8_t c = p[i++];
+		switch (l->gz_field) {
+		case GZ_FIXED: /* CM FLG MTIME(4) XFL OS, after the magic */
+			if (l->gz_left == 8 && c != 8) {
+				decode_fail(b); /* no other method is defined */
+				return n;
+			}
+			if (l->gz_left == 7)
+				l->flg = c;
+			if (--l->gz_left == 0)
+				gz_enter(l, gz_next_field(l->flg, GZ_FIXED));
+			break;
+		case GZ_XLEN:
+			l->xlen |= (uint32_t)c << (l->gz_left == 2 ? 0 : 8);
+			if (--l->gz_left == 0) {
+				uint32_t x = l->xlen;
+				gz_enter(l, x ? GZ_EXTRA : gz_next_field(l->flg, GZ_EXTRA));
+				l->gz_left = x;
+			}
+			break;
+		case GZ_EXTRA:
+			if (--l->gz_left == 0)
+				gz_enter(l, gz_next_field(l->flg, GZ_EXTRA));
+			break;
+		case GZ_NAME:
+		case GZ_COMMENT:
+			if (c == 0)
+				gz_enter(l, gz_next_field(l->flg, l->gz_field));
+			break;
+		default: /* GZ_HCRC */
+			if (--l->gz_left == 0)
+				gz_enter(l, GZ_DONE);
+			break;
+		}
+		if (l->gz_field == GZ_DONE && !layer_inflate(b, l, -15)) {
+			decode_fail(b);
+			return n;
+		}
+	}
+	return i;
+}
+
+/* Inflate p[0, n) in layer li, handing the output on: how many bytes the
+ * stream took (fewer at its end). A guessed raw layer that fails before
+ * any output was no coding: what it held and p[0, n) go on unchanged. */
+static size_t layer_inflate_feed(const struct body_io *io, size_t li, const uint8_t *p, size_t n)
+{
+	struct app_body *b = io->b;
+	struct body_layer *l = &b->layer[li];
 	uint8_t out[BODY_OUT];
-	z_stream *zs = b->zs;
 
-	zs->next_in = (Bytef *)(uintptr_t)p;
-	zs->avail_in = (uInt)n;
-	while (b->hashing && zs->avail_in) {
-		zs->next_out = out;
-		zs->avail_out = sizeof(out);
-		int rc = inflate(zs, Z_NO_FLUSH);
-		size_t got = sizeof(out) - zs->avail_out;
+	l->zs.next_in = (Bytef *)(uintptr_t)p;
+	l->zs.avail_in = (uInt)n;
+	while (b->hashing && l->mode == L_INFLATE && l->zs.avail_in) {
+		l->zs.next_out = out;
+		l->zs.avail_out = sizeof(out);
+		int rc = inflate(&l->zs, Z_NO_FLUSH);
+		size_t got = sizeof(out) - l->zs.avail_out;
 
-		if (got)
-			sink(b, e, user, dir, out, got);
-		if (!b->hashing)
-			return;
+		if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && got)) {
+			if (l->guess && !l->produced) {
+				l->mode = L_PASS;
+				pass_on(io, li, l->hold, l->hold_n);
+				pass_on(io, li, p, n);
+				return n;
+			}
+			decode_fail(b);
+			return n;
+		}
+		if (got) {
+			l->produced = true;
+			if (l->gz_field == GZ_DONE) {
+				l->crc = (uint32_t)crc32(l->crc, out, (uInt)got);
+				l->isize += (uint32_t)got;
+			}
+			pass_on(io, li, out, got);
+		}
 		if (rc == Z_STREAM_END) {
-			b->z_end = true;
-			/* gzip members may follow one another; after deflate, ignore the rest */
-			if (b->enc != APP_ENC_GZIP || inflateReset(zs) != Z_OK)
-				return;
-			continue;
+			l->ended = true;
+			l->mode = l->gz_field == GZ_DONE ? L_GZTAIL : L_END;
+			l->gz_left = 8;
 		}
-		if (rc != Z_OK && !(rc == Z_BUF_ERROR && got)) {
-			/* bytes after a complete member (padding, junk) do not spoil it */
-			if (!b->z_end)
+	}
+	if (l->guess && !l->produced) {
+		if (l->hold_n + n <= GUESS_HOLD) {
+			memcpy(l->hold + l->hold_n, p, n);
+			l->hold_n = (uint8_t)(l->hold_n + n);
+		} else {
+			l->guess = false; /* too far in to hand back: a failure is one */
+		}
+	}
+	return n - l->zs.avail_in;
+}
+
+static void layer_feed(const struct body_io *io, size_t li, const uint8_t *p, size_t n)
+{
+	struct app_body *b = io->b;
+	struct body_layer *l = &b->layer[li];
+
+	while (n && b->hashing) {
+		size_t k = 0;
+		switch ((enum layer_mode)l->mode) {
+		case L_SNIFF:
+		case L_NEXT:
+			while (l->peek_have < 2 && k < n)
+				l->peek[l->peek_have++] = p[k++];
+			if (l->peek_have < 2)
+				return;
+			l->peek_have = 0;
+			if (l->mode == L_NEXT) {
+				if (l->peek[0] != 0x1f || l->peek[1] != 0x8b) {
+					l->mode = L_END; /* padding or junk after a member */
+					return;
+				}
+				l->ended = false; /* a further member is under way */
+			}
+			if (!layer_sniff(b, l)) {
 				decode_fail(b);
+				return;
+			}
+			if (l->mode == L_PASS)
+				pass_on(io, li, l->peek, 2);
+			else if (l->mode == L_INFLATE)
+				(void)layer_inflate_feed(io, li, l->peek, 2);
+			break;
+		case L_GZHEAD:
+			k = gz_read_header(b, l, p, n);
+			break;
+		case L_INFLATE:
+			k = layer_inflate_feed(io, li, p, n);
+			break;
+		case L_GZTAIL:
+			while (l->gz_left && k < n)
+				l->tail[8 - l->gz_left--] = p[k++];
+			if (l->gz_left)
+				break;
+			/* CRC-32 and size, little-endian: a member that decoded to
+			 * other bytes than were packed is corrupt (a cut trailer
+			 * is not checked: the stream itself ended whole) */
+			if (((uint32_t)l->tail[0] | (uint32_t)l->tail[1] << 8 |
+			     (uint32_t)l->tail[2] << 16 | (uint32_t)l->tail[3] << 24) != l->crc ||
+			    ((uint32_t)l->tail[4] | (uint32_t)l->tail[5] << 8 |
+			     (uint32_t)l->tail[6] << 16 | (uint32_t)l->tail[7] << 24) != l->isize) {
+				decode_fail(b);
+				return;
+			}
+			l->mode = L_NEXT;
+			break;
+		case L_PASS:
+			pass_on(io, li, p, n);
+			return;
+		case L_END:
+		default:
 			return;
 		}
-		if (got)
-			b->z_end = false; /* a further member is under way */
+		p += k;
+		n -= k;
 	}
 }
 
@@ -247,27 +492,12 @@ void app_body_update(struct app_body *b, const struct app_http_env *e, void *use
 				EVP_DigestUpdate(b->enc_ctx[i], p, n);
 	if (!b->hashing)
 		return;
-	if (!b->zs) {
+	if (!b->layer) {
 		sink(b, e, user, dir, p, n);
 		return;
 	}
-	if (b->z_end && b->enc != APP_ENC_GZIP)
-		return;
-	if (!b->inflating) {
-		while (b->peek_have < 2 && n) {
-			b->peek[b->peek_have++] = *p++;
-			n--;
-		}
-		if (b->peek_have < 2)
-			return;
-		if (!inflate_open(b)) {
-			decode_fail(b);
-			return;
-		}
-		inflate_feed(b, e, user, dir, b->peek, 2);
-	}
-	if (n && b->hashing)
-		inflate_feed(b, e, user, dir, p, n);
+	struct body_io io = {b, e, user, dir};
+	layer_feed(&io, 0, p, n);
 }
 
 void app_body_gap(struct app_body *b)
@@ -277,7 +507,18 @@ void app_body_gap(struct app_body *b)
 	b->flags |= APP_BODY_GAP | APP_BODY_TRUNCATED;
 	b->hashing = false;
 	b->enc_hashing = false;
-	inflate_close(b);
+	layers_close(b);
+}
+
+/* Whether every layer that decodes reached its stream's end. */
+static bool layers_whole(const struct app_body *b)
+{
+	for (size_t i = 0; i < b->n_layer; i++) {
+		const struct body_layer *l = &b->layer[i];
+		if (l->mode != L_PASS && !l->ended)
+			return false;
+	}
+	return true;
 }
 
 void app_body_end(struct app_body *b, const struct app_http_env *e,
@@ -288,7 +529,7 @@ void app_body_end(struct app_body *b, const struct app_http_env *e,
 	memset(r, 0, sizeof(*r));
 	b->flags |= extra_flags;
 	/* a coded body that stopped before its end marker is not whole */
-	if (b->hashing && b->zs && b->encoded_len && !b->z_end)
+	if (b->hashing && b->layer && b->encoded_len && !layers_whole(b))
 		b->flags |= APP_BODY_TRUNCATED | APP_BODY_DECODE_ERR;
 	if (!b->hashing && !(b->flags & APP_BODY_TRUNCATED))
 		b->flags |= APP_BODY_TRUNCATED; /* nothing or not all was hashed */
@@ -306,7 +547,7 @@ void app_body_end(struct app_body *b, const struct app_http_env *e,
 	r->enc = (enum app_body_enc)b->enc;
 	r->decoded_len = b->decoded_len;
 	r->encoded_len = b->encoded_len;
-	inflate_close(b);
+	layers_close(b);
 	b->open = false;
 	b->hashing = false;
 	b->enc_hashing = false;

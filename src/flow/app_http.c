@@ -22,6 +22,7 @@ enum http_state {
 	HS_CHUNK_CRLF, /* line end after chunk data */
 	HS_TRAILER,    /* trailer fields after the last chunk */
 	HS_BODY_CLOSE, /* response body delimited by end of stream */
+	HS_CHUNK_SNIFF, /* chunked only if the body starts like a chunk size */
 	HS_RESYNC,     /* looking for the next message start */
 	HS_DEAD,
 };
@@ -64,9 +65,12 @@ struct head {
 	int last_field;       /* F_TE or F_CE while its folded lines may follow */
 	int pending;          /* F_TE or F_CE: a name line without its colon yet */
 	bool te;              /* Transfer-Encoding present */
+	bool chunked_maybe;   /* chunked named only in an odd way: the body decides */
+	int te_fields, te_chunked; /* Transfer-Encoding fields, and those naming chunked */
+	int major;            /* HTTP version */
 	bool bad;
 	int codings;          /* non-identity content codings */
-	enum app_body_enc enc;
+	enum app_body_enc coding[APP_BODY_LAYERS]; /* the first ones, in order */
 };
 
 enum { F_NONE = 0, F_TE, F_CE };
@@ -152,19 +156,43 @@ static bool has_word(const char *v, size_t n, const char *word)
 	return false;
 }
 
-/* Transfer-Encoding: chunked when any value of it names chunked anywhere
- * ("xchunked", "chunked x", a second header "lalala"), as lenient clients
- * and the inspection engines that follow them read it. */
-static void te_tokens(struct head *hd, const char *v, size_t n)
+/* Transfer-Encoding. Chunked for sure when a plain field line lists the
+ * token chunked (in any of several headers: "lalala" in another does not
+ * undo it). Clients part ways over odder forms ("xchunked", "chunked x",
+ * a folded or junk-named field): some read chunks, some the bytes as they
+ * are, so there the body's first byte decides (HS_CHUNK_SNIFF). */
+static void te_tokens(struct head *hd, const char *v, size_t n, bool plain)
 {
 	hd->te = true;
+	if (plain)
+		hd->te_fields++;
+	for (size_t i = 0; plain && i < n;) {
+		size_t j = i;
+
+		while (j < n && v[j] != ',')
+			j++;
+		const char *t = v + i;
+		size_t tl = j - i;
+
+		for (size_t k = 0; k < tl; k++)
+			if (t[k] == ';')
+				tl = k;
+		trim(&t, &tl);
+		if (ieq(t, tl, "chunked")) {
+			hd->m.chunked = true;
+			hd->te_chunked++;
+			break;
+		}
+		i = j + 1;
+	}
 	if (has_word(v, n, "chunked"))
-		hd->m.chunked = true;
+		hd->chunked_maybe = true;
 }
 
 /* Content codings in the order applied, comma-separated (over several
- * headers too); a token naming gzip or deflate anywhere ("x-deflate",
- * "gzip x", ": gzip") counts as that coding. */
+ * headers too: "gzip" then "deflate" is "gzip, deflate"); a token naming
+ * gzip or deflate anywhere ("x-deflate", "gzip x", ": gzip") counts as that
+ * coding. app_body removes up to APP_BODY_LAYERS of them. */
 static void ce_tokens(struct head *hd, const char *v, size_t n)
 {
 	size_t i = 0;
@@ -181,16 +209,13 @@ static void ce_tokens(struct head *hd, const char *v, size_t n)
 		i = j + 1;
 		if (!tl || ieq(t, tl, "identity"))
 			continue;
+		enum app_body_enc c = has_word(t, tl, "gzip")	 ? APP_ENC_GZIP
+				      : has_word(t, tl, "deflate") ? APP_ENC_DEFLATE
+								   : APP_ENC_UNSUPPORTED;
+		if (hd->codings < APP_BODY_LAYERS)
+			hd->coding[hd->codings] = c;
 		hd->codings++;
-		if (has_word(t, tl, "gzip"))
-			hd->enc = APP_ENC_GZIP;
-		else if (has_word(t, tl, "deflate"))
-			hd->enc = APP_ENC_DEFLATE;
-		else
-			hd->enc = APP_ENC_UNSUPPORTED;
 	}
-	if (hd->codings > 1)
-		hd->enc = APP_ENC_UNSUPPORTED;
 }
 
 static bool parse_length(const char *v, size_t n, int64_t *out)
@@ -215,10 +240,12 @@ static int coding_field(const char *name, size_t n)
 							: F_NONE;
 }
 
-static void coding_value(struct head *hd, int kind, const char *v, size_t n)
+/* A value of a coding field; plain when the field line was a plain one
+ * (its own line, a name without junk). */
+static void coding_value(struct head *hd, int kind, const char *v, size_t n, bool plain)
 {
 	if (kind == F_TE)
-		te_tokens(hd, v, n);
+		te_tokens(hd, v, n, plain);
 	else if (kind == F_CE)
 		ce_tokens(hd, v, n);
 }
@@ -226,7 +253,8 @@ static void coding_value(struct head *hd, int kind, const char *v, size_t n)
 /* A "name: value" line (or, with codings_only, a folded line read as one:
  * then only the coding fields count). A name line without a colon waits
  * for it in the folded lines after ("Transfer-Encoding" / " :chunked"). */
-static void own_field(struct head *hd, const char *line, size_t n, bool codings_only)
+static void own_field(struct head *hd, const char *line, size_t n, bool codings_only,
+		      bool odd_break)
 {
 	const char *colon = memchr(line, ':', n);
 
@@ -244,6 +272,8 @@ static void own_field(struct head *hd, const char *line, size_t n, bool codings_
 	const char *v = colon + 1;
 	size_t vl = n - nl - 1;
 
+	size_t raw_nl = nl;
+
 	trim_junk(&nm, &nl);
 	trim(&v, &vl);
 	int kind = coding_field(nm, nl);
@@ -252,7 +282,8 @@ static void own_field(struct head *hd, const char *line, size_t n, bool codings_
 			hd->m.content_encoding = v;
 			hd->m.content_encoding_len = vl;
 		}
-		coding_value(hd, kind, v, vl);
+		bool plain = !codings_only && !odd_break && nl == raw_nl && !memchr(nm, '\0', nl);
+		coding_value(hd, kind, v, vl, plain);
 		hd->last_field = kind;
 		return;
 	}
@@ -276,12 +307,13 @@ static void own_field(struct head *hd, const char *line, size_t n, bool codings_
 	}
 }
 
-/* One physical line of the header block after the start line. */
-static void header_field(struct head *hd, const char *line, size_t n)
+/* One physical line of the header block after the start line; odd_break
+ * when a bare CR ends it or the line before (clients part ways over that). */
+static void header_field(struct head *hd, const char *line, size_t n, bool odd_break)
 {
 	if (line[0] != ' ' && line[0] != '\t') {
 		hd->last_field = hd->pending = F_NONE;
-		own_field(hd, line, n, false);
+		own_field(hd, line, n, false, odd_break);
 		return;
 	}
 	/* A folded line that reads as a coding field of its own is taken for
@@ -300,7 +332,7 @@ static void header_field(struct head *hd, const char *line, size_t n)
 		trim_junk(&nm, &nl);
 		if (coding_field(nm, nl) != F_NONE) {
 			hd->pending = F_NONE;
-			own_field(hd, t, tn, true);
+			own_field(hd, t, tn, true, true);
 			return;
 		}
 	}
@@ -311,10 +343,11 @@ static void header_field(struct head *hd, const char *line, size_t n)
 		if (colon) {
 			hd->last_field = hd->pending;
 			hd->pending = F_NONE;
-			coding_value(hd, hd->last_field, colon + 1, n - (size_t)(colon + 1 - line));
+			coding_value(hd, hd->last_field, colon + 1, n - (size_t)(colon + 1 - line),
+				     false);
 		}
 	} else if (hd->last_field != F_NONE) {
-		coding_value(hd, hd->last_field, line, n);
+		coding_value(hd, hd->last_field, line, n, false);
 	}
 }
 
@@ -325,9 +358,9 @@ static bool tchar(char c)
 }
 
 /* "HTTP/major.minor" at s, caseless, digits of any count on each side (a
- * lenient client takes "HTTP/1.10", "HTTP/2.0", "http/1.1"); the minor
- * number (at most 9) in *minor. Its length, or 0. */
-static size_t version(const char *s, size_t n, int *minor)
+ * lenient client takes "HTTP/1.10", "HTTP/2.0", "http/1.1"); the numbers
+ * (at most 9) in *major and *minor. Its length, or 0. */
+static size_t version(const char *s, size_t n, int *major, int *minor)
 {
 	static const char pre[] = "http/";
 	size_t i = 0, d;
@@ -339,6 +372,7 @@ static size_t version(const char *s, size_t n, int *minor)
 		;
 	if (i == d || i >= n || s[i] != '.')
 		return 0;
+	*major = i - d == 1 ? s[d] - '0' : 9;
 	for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
 		;
 	if (i == d)
@@ -365,12 +399,12 @@ static bool request_line(struct head *hd, const char *s, size_t n)
 		return false;
 	hd->m.uri = s + u;
 	hd->m.uri_len = i - u;
-	return version(s + i + 1, n - i - 1, &hd->m.version_minor) == n - i - 1;
+	return version(s + i + 1, n - i - 1, &hd->major, &hd->m.version_minor) == n - i - 1;
 }
 
 static bool status_line(struct head *hd, const char *s, size_t n)
 {
-	size_t v = version(s, n, &hd->m.version_minor);
+	size_t v = version(s, n, &hd->major, &hd->m.version_minor);
 
 	if (!v || n < v + 4 || s[v] != ' ')
 		return false;
@@ -396,15 +430,20 @@ static bool parse_head(struct head *hd, enum app_dir dir, const char *b, size_t 
 	memset(hd, 0, sizeof(*hd));
 	hd->m.dir = dir;
 	hd->m.content_length = -1;
+	bool bare_cr = false;
+
 	while (pos < len) {
 		/* A line ends at LF, CRLF, or a CR that no LF follows (where
 		 * lenient clients break it too: "...\"eicar.txt\"\rContent-Encoding"). */
 		size_t end = pos;
+		bool odd_break = bare_cr;
 
 		while (end < len && b[end] != '\n' && b[end] != '\r')
 			end++;
 		size_t n = end - pos;
 
+		bare_cr = end < len && b[end] == '\r' && !(end + 1 < len && b[end + 1] == '\n');
+		odd_break |= bare_cr;
 		if (end + 1 < len && b[end] == '\r' && b[end + 1] == '\n')
 			end++;
 		if (first) {
@@ -414,9 +453,17 @@ static bool parse_head(struct head *hd, enum app_dir dir, const char *b, size_t 
 				return false;
 			first = false;
 		} else if (n) {
-			header_field(hd, b + pos, n);
+			header_field(hd, b + pos, n, odd_break);
 		}
 		pos = end + 1;
+	}
+	/* Clients part ways, too, over chunked in an HTTP/1.0 (or older)
+	 * message, where it is not defined, and over Transfer-Encoding fields
+	 * that disagree ("lalala" then "chunked"): the body decides there. */
+	if (hd->m.chunked && (hd->major < 1 || (hd->major == 1 && hd->m.version_minor == 0) ||
+			      hd->te_chunked < hd->te_fields)) {
+		hd->m.chunked = false;
+		hd->chunked_maybe = true;
 	}
 	return !first && !hd->bad;
 }
@@ -424,16 +471,20 @@ static bool parse_head(struct head *hd, enum app_dir dir, const char *b, size_t 
 /* ----------------------------------------------------------- bodies */
 
 static void body_start(struct app_http *h, const struct app_http_env *e,
-		       enum app_dir dir, uint32_t seq, enum app_body_enc enc)
+		       enum app_dir dir, uint32_t seq, const struct head *hd)
 {
 	struct app_http_half *hf = &h->half[dir];
+	enum app_body_enc many = APP_ENC_UNSUPPORTED;
+	bool over = hd->codings > APP_BODY_LAYERS;
 
 	hf->body_seq = seq;
 	hf->wire = 0;
 	hf->body_gap = false;
-	if (app_body_begin(&hf->body, e, enc) != CS_OK && e->stats)
+	if (app_body_begin_layers(&hf->body, e, over ? &many : hd->coding,
+				  over ? 1 : (size_t)hd->codings) != CS_OK &&
+	    e->stats)
 		e->stats->nomem++;
-	if (enc == APP_ENC_UNSUPPORTED && e->stats)
+	if (hf->body.flags & APP_BODY_UNDECODED && e->stats)
 		e->stats->undecoded++;
 }
 
@@ -502,11 +553,16 @@ static void on_request_head(struct app_http *h, const struct app_http_env *e, vo
 		e->stats->requests++;
 	if (e->on_request)
 		e->on_request(user, &hd->m);
+	hf->body_chunked = hd->m.chunked;
 	if (hd->m.chunked) {
-		body_start(h, e, APP_DIR_C2S, seq, hd->enc);
+		body_start(h, e, APP_DIR_C2S, seq, hd);
 		hf->state = HS_CHUNK_LINE;
+	} else if (hd->chunked_maybe) {
+		body_start(h, e, APP_DIR_C2S, seq, hd);
+		hf->left = hd->m.content_length >= 0 ? (uint64_t)hd->m.content_length : 0;
+		hf->state = HS_CHUNK_SNIFF;
 	} else if (hd->m.content_length > 0) {
-		body_start(h, e, APP_DIR_C2S, seq, hd->enc);
+		body_start(h, e, APP_DIR_C2S, seq, hd);
 		hf->left = (uint64_t)hd->m.content_length;
 		hf->state = HS_BODY_LEN;
 	} else {
@@ -547,9 +603,14 @@ static void on_response_head(struct app_http *h, const struct app_http_env *e, v
 	}
 	if (interim || head || st == 204 || st == 304)
 		return;
-	body_start(h, e, APP_DIR_S2C, seq, hd->enc);
+	body_start(h, e, APP_DIR_S2C, seq, hd);
+	hf->body_chunked = hd->m.chunked;
 	if (hd->m.chunked) {
 		hf->state = HS_CHUNK_LINE;
+	} else if (hd->chunked_maybe) {
+		/* not chunks after all: the length, else the end of the stream */
+		hf->left = hd->m.content_length >= 0 ? (uint64_t)hd->m.content_length : UINT64_MAX;
+		hf->state = HS_CHUNK_SNIFF;
 	} else if (!hd->te && hd->m.content_length >= 0) {
 		hf->left = (uint64_t)hd->m.content_length;
 		hf->state = HS_BODY_LEN;
@@ -581,7 +642,7 @@ static void head_complete(struct app_http *h, const struct app_http_env *e, void
 		return;
 	}
 	hf->started = true;
-	if (dir == APP_DIR_C2S && hd.te && !hd.m.chunked) {
+	if (dir == APP_DIR_C2S && hd.te && !hd.m.chunked && !hd.chunked_maybe) {
 		if (e->stats) /* a request body we cannot frame */
 			e->stats->bad_framing++;
 		to_resync(h, e, user, dir);
@@ -793,6 +854,31 @@ static size_t step_chunk_line(struct app_http *h, const struct app_http_env *e, 
 	return i;
 }
 
+/* Chunked or not, told by the body's first byte c: a hex digit, or a
+ * blank the chunk-size reader passes over, starts chunks. Else the
+ * framing the head gave besides (hf->left: the length; UINT64_MAX: to the
+ * end of the stream) holds. Takes no byte. */
+static size_t chunk_sniff(struct app_http *h, const struct app_http_env *e, void *user,
+			  enum app_dir dir, uint8_t c)
+{
+	struct app_http_half *hf = &h->half[dir];
+
+	if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') || c == ' ' ||
+	    c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
+		hf->body_chunked = true;
+		hf->left = 0;
+		hf->state = HS_CHUNK_LINE;
+	} else if (hf->left == UINT64_MAX) {
+		hf->state = HS_BODY_CLOSE;
+	} else if (hf->left) {
+		hf->state = HS_BODY_LEN;
+	} else {
+		body_done(h, e, user, dir, 0);
+		hf->state = HS_START;
+	}
+	return 0;
+}
+
 static size_t step_chunk_crlf(struct app_http *h, const struct app_http_env *e, void *user,
 			      enum app_dir dir, const uint8_t *p)
 {
@@ -876,6 +962,8 @@ static size_t step(struct app_http *h, const struct app_http_env *e, void *user,
 		return step_chunk_crlf(h, e, user, dir, p);
 	case HS_TRAILER:
 		return step_trailer(h, e, user, dir, p, n);
+	case HS_CHUNK_SNIFF:
+		return chunk_sniff(h, e, user, dir, p[0]);
 	case HS_BODY_CLOSE:
 		app_body_update(&hf->body, e, user, dir, p, n);
 		hf->wire += n;

@@ -90,7 +90,6 @@ struct pk_dir {
 	struct pk_field_seen seen[PK_FIELDS_SEEN]; /* the latest, round robin */
 	uint8_t seen_next;
 	bool body_skip;               /* this body's scan state could not be had */
-	bool body_chunked;            /* the latest head of this direction said chunked */
 };
 
 #define PK_DNS_IDS 8

@@ -325,7 +325,7 @@ static bool body_decoded(const struct pk_worker *w, const struct pk_flow *pf, en
 	enum app_body_enc enc = (enum app_body_enc)pf->http.half[dir].body.enc;
 	return (w->http_env.flags & APP_HTTP_DECODE_BODIES) &&
 	       (enc == APP_ENC_GZIP || enc == APP_ENC_DEFLATE ||
-		(enc == APP_ENC_IDENTITY && pf->d[dir].body_chunked));
+		(enc == APP_ENC_IDENTITY && pf->http.half[dir].body_chunked));
 }
 
 /* The end of a chunk's data: where, in the body scanned so far. */
@@ -379,7 +379,6 @@ static void on_http_request(void *user, const struct app_http_msg *m)
 	struct pk_worker *w = user;
 	struct pk_flow *pf = pf_of(w->cur);
 	struct pk_dir *pd = &pf->d[m->dir];
-	pd->body_chunked = m->chunked;
 	w->http_requests++;
 	struct pk_match mt;
 	simple_match(&mt, (enum flow_dir)m->dir, pd->head_pkt, pd->head_ts, w->cur_pkt, w->cur_ts);
@@ -399,7 +398,6 @@ static void on_http_response(void *user, const struct app_http_msg *m)
 	struct pk_worker *w = user;
 	struct pk_dir *pd = &pf_of(w->cur)->d[m->dir];
 	pd->head_pkt = 0;
-	pd->body_chunked = m->chunked;
 }
 
 /* Body bytes, decoded when they had a content coding (at most body_cap per

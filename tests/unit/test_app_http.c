@@ -414,6 +414,149 @@ static void test_lenient_chunk_lines(void **state)
 	app_http_fini(&h);
 }
 
+/* A gzip member of plain with header flags set (FTEXT, FHCRC with a wrong
+ * CRC, FEXTRA, FNAME, FCOMMENT, reserved bits): zlib refuses some of
+ * these, lenient clients show the body. */
+static size_t gzip_flagged(const char *plain, uint8_t flg, uint8_t *out)
+{
+	uint8_t raw[256];
+	size_t rn = compress_to((const uint8_t *)plain, strlen(plain), raw, sizeof(raw), -15);
+	size_t o = 0;
+	const uint8_t fixed[10] = {0x1f, 0x8b, 8, flg, 0, 0, 0, 0, 0, 3};
+
+	memcpy(out, fixed, 10);
+	o = 10;
+	if (flg & 0x04) {
+		memcpy(out + o, "\x05\x00" "ABCDE", 7);
+		o += 7;
+	}
+	if (flg & 0x08) {
+		memcpy(out + o, "eicar.txt", 10);
+		o += 10;
+	}
+	if (flg & 0x10) {
+		memcpy(out + o, "note", 5);
+		o += 5;
+	}
+	if (flg & 0x02) {
+		out[o++] = 0;
+		out[o++] = 0; /* not the header's CRC-16 */
+	}
+	memcpy(out + o, raw, rn);
+	o += rn;
+	uint32_t crc = (uint32_t)crc32(0, (const Bytef *)plain, (uInt)strlen(plain));
+	uint32_t len = (uint32_t)strlen(plain);
+	for (int i = 0; i < 4; i++)
+		out[o++] = (uint8_t)(crc >> (8 * i));
+	for (int i = 0; i < 4; i++)
+		out[o++] = (uint8_t)(len >> (8 * i));
+	return o;
+}
+
+/* Content codings one inside the other, codings named but not applied,
+ * gzip header flags, a broken trailer. */
+static void test_layered_codings(void **state)
+{
+	(void)state;
+	static const char plain[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST";
+	size_t pn = strlen(plain);
+	uint8_t g[512], d[512], gd[512], dg[512], ggg[1024], tmp[1024];
+	size_t gn = compress_to((const uint8_t *)plain, pn, g, sizeof(g), 31);
+	size_t dn = compress_to((const uint8_t *)plain, pn, d, sizeof(d), -15);
+	size_t gdn = compress_to(g, gn, gd, sizeof(gd), -15);   /* gzip, then deflate */
+	size_t dgn = compress_to(d, dn, dg, sizeof(dg), 31);    /* deflate, then gzip */
+	size_t tn = compress_to(gd, gdn, ggg, sizeof(ggg), 15); /* gzip, deflate, deflate(zlib) */
+	const struct {
+		const char *ce;
+		const uint8_t *body;
+		size_t n;
+	} cases[] = {
+		{"gzip, deflate", gd, gdn},
+		{"gzip\r\nContent-Encoding: deflate", gd, gdn},
+		{"deflate,gzip", dg, dgn},
+		{"gzip, deflate, deflate", ggg, tn},
+		{"gzip, gzip", g, gn},       /* named twice, applied once */
+		{"deflate, deflate", d, dn}, /* a guessed raw layer that fails at once */
+		{"deflate, gzip", d, dn},    /* "gzip" outside that is not gzip */
+		{"deflate\r\nContent-Encoding: gzip x", d, dn},
+	};
+	char head[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\nContent-Encoding: %s\r\n\r\n",
+				 cases[i].n, cases[i].ce);
+		struct rawhead hd = {head, (size_t)hn};
+		expect_lenient(&hd, cases[i].body, cases[i].n, plain);
+	}
+	static const uint8_t flags[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x1e, 0x20, 0x40, 0x80};
+	for (size_t i = 0; i < sizeof(flags); i++) {
+		size_t n = gzip_flagged(plain, flags[i], tmp);
+		int hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\nContent-Encoding: gzip\r\n\r\n", n);
+		struct rawhead hd = {head, (size_t)hn};
+		expect_lenient(&hd, tmp, n, plain);
+		/* a trailer cut short: the stream itself ended, the body is whole */
+		hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\nContent-Encoding: gzip\r\n\r\n", n - 5);
+		hd.n = (size_t)hn;
+		expect_lenient(&hd, tmp, n - 5, plain);
+	}
+
+	/* more codings than APP_BODY_LAYERS: hashed as sent */
+	int hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: 5\r\n"
+			 "Content-Encoding: gzip, gzip, gzip, gzip\r\n\r\nabcde");
+	struct app_http h;
+	struct rec r = { 0 };
+	app_http_init(&h);
+	feed(&h, &r, APP_DIR_S2C, head, (size_t)hn, (size_t)hn);
+	assert_int_equal(r.bodies, 1);
+	assert_true(r.body[0].flags & APP_BODY_UNDECODED);
+	assert_int_equal(r.body[0].decoded_len, 5);
+	app_http_fini(&h);
+
+	/* a wrong CRC-32 in the trailer: decoded, but flagged as corrupt */
+	size_t n = gzip_flagged(plain, 0, tmp);
+	tmp[n - 8] ^= 1;
+	hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\nContent-Encoding: gzip\r\n\r\n", n);
+	memcpy(ggg, head, (size_t)hn);
+	memcpy(ggg + hn, tmp, n);
+	memset(&r, 0, sizeof(r));
+	app_http_init(&h);
+	feed(&h, &r, APP_DIR_S2C, ggg, (size_t)hn + n, 7);
+	assert_int_equal(r.bodies, 1);
+	assert_true(r.body[0].flags & APP_BODY_DECODE_ERR);
+	assert_int_equal(r.body[0].decoded_len, pn);
+	app_http_fini(&h);
+}
+
+/* Where clients part ways over chunked (an odd Transfer-Encoding, chunked
+ * in HTTP/1.0, fields that disagree, a bare CR), the body's first byte
+ * decides: chunks when it starts like a chunk size, else the bytes as
+ * they are (to the length, or the end of the stream). */
+static void test_chunked_by_body(void **state)
+{
+	(void)state;
+	static const char plain[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-TEST";
+	char chunked[200];
+	int cn = sprintf(chunked, "5\r\n%.5s\r\n%zx\r\n%s\r\n0\r\n\r\n", plain, strlen(plain) - 5,
+			 plain + 5);
+	static const char *const odd[] = {
+		"HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked x\r\n",
+		"HTTP/1.1 200 ok\r\nTransfer-Encoding: xchunked\r\n",
+		"HTTP/1.0 200 ok\r\nTransfer-Encoding: chunked\r\n",
+		"HTTP/1.1 200 ok\r\nTransfer-Encoding: lalala\r\nTransfer-Encoding: chunked\r\n",
+		"HTTP/1.1 200 ok\r\nX: \"a\"\rTransfer-Encoding: chunked\r\n",
+		"HTTP/1.1 200 ok\r\nX: y\r\n Transfer-Encoding: chunked\r\n",
+	};
+	char head[256];
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		int hn = sprintf(head, "%sConnection: close\r\n\r\n", odd[i]);
+		struct rawhead hd = {head, (size_t)hn};
+		expect_lenient(&hd, (const uint8_t *)chunked, (size_t)cn, plain);
+		expect_lenient(&hd, (const uint8_t *)plain, strlen(plain), plain);
+		hn = sprintf(head, "%sContent-Length: %zu\r\n\r\n", odd[i], strlen(plain));
+		hd.n = (size_t)hn;
+		expect_lenient(&hd, (const uint8_t *)plain, strlen(plain), plain);
+	}
+}
+
 static void test_length_body_bytewise(void **state)
 {
 	(void)state;
@@ -652,6 +795,8 @@ int main(void)
 		cmocka_unit_test(test_chunked_coded_bodies),
 		cmocka_unit_test(test_lenient_heads),
 		cmocka_unit_test(test_lenient_chunk_lines),
+		cmocka_unit_test(test_layered_codings),
+		cmocka_unit_test(test_chunked_by_body),
 		cmocka_unit_test(test_length_body_bytewise),
 		cmocka_unit_test(test_gap_and_resync),
 		cmocka_unit_test(test_limits_and_close),
