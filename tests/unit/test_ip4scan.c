@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "each_isa.h"
 #include "match/ip4scan.h"
 
 static bool dig(uint8_t c)
@@ -170,15 +171,7 @@ int main(void)
 		cmocka_unit_test(test_long_runs),
 		cmocka_unit_test(test_random_against_reference),
 	};
-	static const enum vec_isa all[] = {VEC_AUTO, VEC_PLAIN, VEC_AVX2, VEC_AVX512};
 	int failed = 0;
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (!vec_has_isa(all[i])) {
-			printf("ip4scan: search loop %d not on this CPU\n", (int)all[i]);
-			continue;
-		}
-		isa = all[i];
-		failed += cmocka_run_group_tests(tests, NULL, NULL);
-	}
+	RUN_EACH_ISA(failed, "ip4scan", tests, isa);
 	return failed;
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <hs/hs.h>
 
+#include "each_isa.h"
 #include "match/ip6scan.h"
 #include "match/shape.h"
 
@@ -181,16 +182,8 @@ int main(void)
 		cmocka_unit_test(test_long_runs),
 		cmocka_unit_test(test_random_against_engine),
 	};
-	static const enum vec_isa all[] = {VEC_AUTO, VEC_PLAIN, VEC_AVX2, VEC_AVX512};
 	int failed = 0;
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (!vec_has_isa(all[i])) {
-			printf("ip6scan: search loop %d not on this CPU\n", (int)all[i]);
-			continue;
-		}
-		isa = all[i];
-		failed += cmocka_run_group_tests(tests, NULL, NULL);
-	}
+	RUN_EACH_ISA(failed, "ip6scan", tests, isa);
 	hs_free_scratch(scratch);
 	hs_free_database(db);
 	return failed;
