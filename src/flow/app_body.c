@@ -28,7 +28,7 @@ enum layer_mode {
 	L_SNIFF,   /* first two bytes: gzip, zlib, raw deflate or not there */
 	L_GZHEAD,  /* a gzip member header */
 	L_INFLATE,
-	L_GZTAIL,  /* CRC-32 and size after a gzip member (passed over) */
+	L_GZTAIL,  /* CRC-32 and size after a gzip member, checked */
 	L_NEXT,    /* after a gzip member: another one, or the end */
 	L_PASS,    /* the coding named is not there: bytes go on unchanged */
 	L_END,     /* the stream ended; what follows is padding */
