@@ -28,10 +28,17 @@ void ipset_fini(struct ipset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Clear the bits of a (bits long) past its first plen: whole bytes at once,
+ * since a lookup masks a log's address once per listed prefix length. */
 static void mask_to(uint8_t *a, unsigned plen, unsigned bits)
 {
-	for (unsigned b = plen; b < bits; b++)
-		a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	unsigned keep = plen / 8;
+
+	if (keep >= bits / 8)
+		return;
+	if (plen % 8)
+		a[keep++] &= (uint8_t)(0xffu << (8 - plen % 8));
+	memset(a + keep, 0, bits / 8 - keep);
 }
 
 enum cs_err ipset_add(struct ipset *s, const char *value, uint32_t ind)

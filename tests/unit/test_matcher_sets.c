@@ -326,6 +326,7 @@ static void ip_build(struct ipfx *f)
 		{"net8", "10.0.0.0/8"},      {"net16", "10.1.0.0/16"}, {"host", "10.1.2.3"},
 		{"doc", "192.0.2.0/24"},     {"v6net", "2001:db8::/32"}, {"v6host", "2001:db8::1"},
 		{"v6b", "2001:db8:1::/48"},  {"low6", "::/96"},
+		{"odd12", "172.16.0.0/12"},  {"odd33", "2001:db8:8000::/33"},
 	};
 	struct cs_diag d;
 	cs_diag_clear(&d);
@@ -392,6 +393,12 @@ static void test_ip_text(void **state)
 			    "low6=::1");
 	/* Timestamps are colon runs, not addresses. */
 	assert_string_equal(ip_scan(&f, "12:34:56 abc::12:34", o, sizeof(o)), "");
+	/* Prefixes that end inside a byte (a line each: one hit per line and indicator). */
+	assert_string_equal(ip_scan(&f, "172.15.255.255\n172.16.0.0\n172.31.255.255\n172.32.0.0\n"
+				    "2001:db8:7fff::1\n2001:db8:8000::1\n2001:db8:ffff::",
+				    o, sizeof(o)),
+			    "odd12=172.16.0.0 odd12=172.31.255.255 v6net=2001:db8:7fff::1 "
+			    "odd33=2001:db8:8000::1 odd33=2001:db8:ffff::");
 	/* Eight groups without "::", leading zeros, the end of a line; seven are no address. */
 	assert_string_equal(ip_scan(&f, "a 2001:0db8:0000:0000:0000:0000:0000:0001\n"
 				    "b 2001:db8:1:0:0:0:0:9\nc 2001:db8:1:0:0:0:9 d 2001:db8::",
