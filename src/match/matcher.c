@@ -1,9 +1,9 @@
 /* The compiled indicator database and block scanning (include/cybersieve/matcher.h).
  * Built once, then read-only; one scratch per thread. Hits come from the engine
  * ordered by end offset, digest and IP address candidates from hexscan.c,
- * ip4scan.c and ip6scan.c in step with them; each is confirmed at its boundaries, regex hits that span a newline
- * are re-checked line by line, then hits are reduced to one per (line,
- * indicator). */
+ * ip4scan.c and ip6scan.c in step with them; each is confirmed at its
+ * boundaries, regex hits that span a newline are re-checked line by line,
+ * then hits are reduced to one per (line, indicator). */
 #include <hs/hs.h>
 #include <pthread.h>
 #include <stdio.h>
