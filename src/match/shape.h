@@ -4,14 +4,16 @@
  * time and database size do not grow with the number of indicators. IP
  * addresses in text are dotted quads and colon-hex runs confirmed by a
  * longest-prefix lookup (in block scans the hex tokens and addresses come
- * from hexscan.h, ip4scan.h and ip6scan.h, not the engine). Wallet addresses and IBANs are tokens of their
- * forms, confirmed by their checksum (wallet_detect, iban_check) before the
- * normalised token is looked up; "any" indicators take every valid token
- * (of their families, for wallets). Domains, from SHAPES_DOMSET_MIN of them
- * (or always, when asked), are found by their last labels and confirmed by
- * a suffix set (domset.h); URLs with a scheme, from SHAPES_URLSET_MIN of
- * them, by their last bytes and a set of whole values (urlset.h). PDQ hashes share the sha256 shape (a 64-hex token
- * can be both) and are looked up by Hamming distance in a pdq_index.
+ * from hexscan.h, ip4scan.h and ip6scan.h, not the engine). Wallet
+ * addresses and IBANs are tokens of their forms, confirmed by their
+ * checksum (wallet_detect, iban_check) before the normalised token is
+ * looked up; "any" indicators take every valid token (of their families,
+ * for wallets). Domains, from SHAPES_DOMSET_MIN of them (or always, when
+ * asked), are found by their last labels and confirmed by a suffix set
+ * (domset.h); URLs with a scheme, from SHAPES_URLSET_MIN of them, by their
+ * last bytes and a set of whole values (urlset.h). PDQ hashes share the
+ * sha256 shape (a 64-hex token can be both) and are looked up by Hamming
+ * distance in a pdq_index.
  *
  * struct shapes belongs to the matcher: filled while it is built, read-only
  * afterwards and shared by all threads. */

@@ -404,7 +404,8 @@ static void test_lenient_chunk_lines(void **state)
 		}
 
 	/* junk before the digits is no chunk size */
-	static const char bad[] = "HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\nx5\r\nabcde\r\n0\r\n\r\n";
+	static const char bad[] = "HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n"
+				  "x5\r\nabcde\r\n0\r\n\r\n";
 	struct app_http h;
 	struct rec r = { 0 };
 	app_http_init(&h);
@@ -490,11 +491,13 @@ static void test_layered_codings(void **state)
 	static const uint8_t flags[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x1e, 0x20, 0x40, 0x80};
 	for (size_t i = 0; i < sizeof(flags); i++) {
 		size_t n = gzip_flagged(plain, flags[i], tmp);
-		int hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\nContent-Encoding: gzip\r\n\r\n", n);
+		int hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\n"
+				 "Content-Encoding: gzip\r\n\r\n", n);
 		struct rawhead hd = {head, (size_t)hn};
 		expect_lenient(&hd, tmp, n, plain);
 		/* a trailer cut short: the stream itself ended, the body is whole */
-		hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\nContent-Encoding: gzip\r\n\r\n", n - 5);
+		hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\n"
+			     "Content-Encoding: gzip\r\n\r\n", n - 5);
 		hd.n = (size_t)hn;
 		expect_lenient(&hd, tmp, n - 5, plain);
 	}
