@@ -156,6 +156,22 @@ static bool has_word(const char *v, size_t n, const char *word)
 	return false;
 }
 
+/* The comma-separated token of v[0, n) at *i into *t and *tl (untrimmed),
+ * and *i past its comma; false when none is left. */
+static bool next_token(const char *v, size_t n, size_t *i, const char **t, size_t *tl)
+{
+	size_t j = *i;
+
+	if (j >= n)
+		return false;
+	while (j < n && v[j] != ',')
+		j++;
+	*t = v + *i;
+	*tl = j - *i;
+	*i = j + 1;
+	return true;
+}
+
 /* Transfer-Encoding. Chunked for sure when a plain field line lists the
  * token chunked (in any of several headers: "lalala" in another does not
  * undo it). Clients part ways over odder forms ("xchunked", "chunked x",
@@ -166,14 +182,10 @@ static void te_tokens(struct head *hd, const char *v, size_t n, bool plain)
 	hd->te = true;
 	if (plain)
 		hd->te_fields++;
-	for (size_t i = 0; plain && i < n;) {
-		size_t j = i;
+	const char *t;
+	size_t tl;
 
-		while (j < n && v[j] != ',')
-			j++;
-		const char *t = v + i;
-		size_t tl = j - i;
-
+	for (size_t i = 0; plain && next_token(v, n, &i, &t, &tl);) {
 		for (size_t k = 0; k < tl; k++)
 			if (t[k] == ';')
 				tl = k;
@@ -183,7 +195,6 @@ static void te_tokens(struct head *hd, const char *v, size_t n, bool plain)
 			hd->te_chunked++;
 			break;
 		}
-		i = j + 1;
 	}
 	if (has_word(v, n, "chunked"))
 		hd->chunked_maybe = true;
@@ -195,18 +206,11 @@ static void te_tokens(struct head *hd, const char *v, size_t n, bool plain)
  * coding. app_body removes up to APP_BODY_LAYERS of them. */
 static void ce_tokens(struct head *hd, const char *v, size_t n)
 {
-	size_t i = 0;
+	const char *t;
+	size_t tl;
 
-	while (i < n) {
-		size_t j = i;
-
-		while (j < n && v[j] != ',')
-			j++;
-		const char *t = v + i;
-		size_t tl = j - i;
-
+	for (size_t i = 0; next_token(v, n, &i, &t, &tl);) {
 		trim_junk(&t, &tl);
-		i = j + 1;
 		if (!tl || ieq(t, tl, "identity"))
 			continue;
 		enum app_body_enc c = has_word(t, tl, "gzip")	 ? APP_ENC_GZIP

@@ -101,9 +101,8 @@ bool hexscan_next(const uint8_t *buf, size_t len, unsigned widths, size_t *pos, 
 bool hexscan_next_isa(const uint8_t *buf, size_t len, unsigned widths, size_t *pos,
 		      size_t *end, size_t *width, enum vec_isa isa)
 {
-	if (!vec_has_isa(isa))
+	if (!vec_choose(&isa))
 		return false;
-	isa = vec_pick(isa);
 	size_t i = *pos;
 	while (widths && i < len) {
 		i = next_win(buf, len, i, isa);

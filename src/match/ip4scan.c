@@ -134,9 +134,8 @@ bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *end)
 bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *end,
 		      enum vec_isa isa)
 {
-	if (!vec_has_isa(isa))
+	if (!vec_choose(&isa))
 		return false;
-	isa = vec_pick(isa);
 	size_t i = *pos;
 	while (i < len) {
 		i = next_dd(buf, len, i ? i : 1, isa);

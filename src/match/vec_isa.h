@@ -34,4 +34,14 @@ static inline enum vec_isa vec_pick(enum vec_isa isa)
 	return vec_has_isa(VEC_AVX512) ? VEC_AVX512 : vec_has_isa(VEC_AVX2) ? VEC_AVX2 : VEC_PLAIN;
 }
 
+/* For a scanner's entry point: false when the CPU lacks *isa, else *isa
+ * becomes the loop to run (vec_pick). */
+static inline bool vec_choose(enum vec_isa *isa)
+{
+	if (!vec_has_isa(*isa))
+		return false;
+	*isa = vec_pick(*isa);
+	return true;
+}
+
 #endif
