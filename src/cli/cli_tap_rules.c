@@ -288,6 +288,7 @@ static void reload_once(struct tap_reload *r)
 static void *reload_main(void *arg)
 {
 	struct tap_reload *r = arg;
+	(void)pthread_setname_np(pthread_self(), "cs-reload");
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);

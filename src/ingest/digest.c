@@ -46,6 +46,7 @@ static void *digest_main(void *arg)
 {
 	struct digest_stream *h = arg;
 
+	(void)pthread_setname_np(pthread_self(), "cs-digest");
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
 		while (h->w == h->r && !h->closing && !h->abandon)

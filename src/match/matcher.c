@@ -676,6 +676,7 @@ enum cs_err matcher_build(struct pack *const *packs, size_t n_packs, matcher_ref
 static void *stream_build_main(void *arg)
 {
 	struct matcher *m = arg;
+	(void)pthread_setname_np(pthread_self(), "cs-stream-db");
 	/* A failure is kept in the state word; matcher_stream_prepare reports it. */
 	(void)matcher_stream_build(m, NULL);
 	return NULL;

@@ -46,6 +46,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *wk = arg;
 	struct batch *b = wk->b;
+	(void)pthread_setname_np(pthread_self(), "cs-scan");
 	/* The reader (read, hash, inflate) is the one stage that cannot be split;
 	 * when cores are short it must not wait behind the workers it feeds. */
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
@@ -84,6 +85,7 @@ static void *worker_main(void *arg)
 static void *emitter_main(void *arg)
 {
 	struct batch *b = arg;
+	(void)pthread_setname_np(pthread_self(), "cs-emit");
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
 		struct slot *s = wait_slot(b, &b->next_emit, SLOT_SCANNED, &b->cv_scanned, false);

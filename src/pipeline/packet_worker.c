@@ -815,6 +815,7 @@ void *pk_worker_main(void *arg)
 {
 	struct pk_worker *w = arg;
 	uint64_t last_ts = 0;
+	(void)pthread_setname_np(pthread_self(), "cs-packet");
 	for (;;) {
 		bool idle;
 		const struct pk_ent *e = pk_ring_peek(&w->ring, 50, &idle);
