@@ -19,6 +19,8 @@ static void filters_free(struct ipset *s)
 			free(s->run[f][r].filter);
 			s->run[f][r].filter = NULL;
 		}
+	free(s->v4_blocks);
+	s->v4_blocks = NULL;
 }
 
 void ipset_fini(struct ipset *s)
@@ -111,9 +113,44 @@ static inline uint64_t addr_hash(const uint8_t *a)
 	return h ^ (h >> 29);
 }
 
+static inline uint32_t be32_of(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+/* Mark the /20 blocks of every IPv4 entry: one for a prefix of 20 bits or
+ * more, 2^(20 - plen) in a row for a shorter one. */
+static enum cs_err index_v4_blocks(struct ipset *s)
+{
+	const size_t words = ((size_t)1 << IPSET_V4_BLOCK_BITS) / 64;
+	s->v4_blocks = util_calloc_table(words, sizeof(uint64_t));
+	if (!s->v4_blocks)
+		return CS_ERR_NOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ipset_entry *e = &s->e[i];
+		if (e->v6)
+			continue;
+		size_t b = be32_of(e->addr) >> (32 - IPSET_V4_BLOCK_BITS);
+		size_t n = e->plen >= IPSET_V4_BLOCK_BITS
+				   ? 1
+				   : (size_t)1 << (IPSET_V4_BLOCK_BITS - e->plen);
+		for (size_t k = b; k < b + n; k++) {
+			if (k % 64 == 0 && k + 64 <= b + n) {
+				s->v4_blocks[k / 64] = ~(uint64_t)0;
+				k += 63;
+				continue;
+			}
+			s->v4_blocks[k / 64] |= (uint64_t)1 << (k % 64);
+		}
+	}
+	return CS_OK;
+}
+
 enum cs_err ipset_index(struct ipset *s)
 {
 	filters_free(s);
+	if (s->n_run[0] > 0 && index_v4_blocks(s) != CS_OK)
+		return CS_ERR_NOMEM;
 	for (int f = 0; f < 2; f++)
 		for (size_t r = 0; r < s->n_run[f]; r++) {
 			struct ipset_run *run = &s->run[f][r];
@@ -135,6 +172,8 @@ size_t ipset_bytes(const struct ipset *s)
 		for (size_t r = 0; r < s->n_run[f]; r++)
 			if (s->run[f][r].filter)
 				b += ((size_t)1 << s->run[f][r].filter_log2) / 8;
+	if (s->v4_blocks)
+		b += ((size_t)1 << IPSET_V4_BLOCK_BITS) / 8;
 	return b;
 }
 
@@ -188,6 +227,11 @@ bool ipset_has(const struct ipset *s, bool v6)
 size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t *first)
 {
 	unsigned bits = v6 ? 128 : 32;
+	if (!v6 && s->v4_blocks) {
+		size_t blk = be32_of(addr) >> (32 - IPSET_V4_BLOCK_BITS);
+		if (!(s->v4_blocks[blk / 64] >> (blk % 64) & 1))
+			return 0;
+	}
 	for (size_t r = 0; r < s->n_run[v6]; r++) {
 		const struct ipset_run *run = &s->run[v6][r];
 		uint8_t key[16] = {0};
