@@ -224,14 +224,19 @@ bool ipset_has(const struct ipset *s, bool v6)
 	return s->n_run[v6] > 0;
 }
 
+bool ipset_v4_maybe(const struct ipset *s, const uint8_t addr[4])
+{
+	if (!s->v4_blocks)
+		return true;
+	size_t blk = be32_of(addr) >> (32 - IPSET_V4_BLOCK_BITS);
+	return s->v4_blocks[blk / 64] >> (blk % 64) & 1;
+}
+
 size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t *first)
 {
 	unsigned bits = v6 ? 128 : 32;
-	if (!v6 && s->v4_blocks) {
-		size_t blk = be32_of(addr) >> (32 - IPSET_V4_BLOCK_BITS);
-		if (!(s->v4_blocks[blk / 64] >> (blk % 64) & 1))
-			return 0;
-	}
+	if (!v6 && !ipset_v4_maybe(s, addr))
+		return 0;
 	for (size_t r = 0; r < s->n_run[v6]; r++) {
 		const struct ipset_run *run = &s->run[v6][r];
 		uint8_t key[16] = {0};

@@ -71,6 +71,10 @@ size_t ipset_bytes(const struct ipset *s);
  * and the count returned (0 when none). */
 size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t *first);
 
+/* False when no listed IPv4 entry can hold addr (its /20 block holds none);
+ * true also when the set has no block bitmap. */
+bool ipset_v4_maybe(const struct ipset *s, const uint8_t addr[4]);
+
 /* An IPv4 address written p[0, n) into addr, accepted exactly as
  * inet_pton(AF_INET) accepts it (four groups of at most 255, no leading
  * zeros), without a copy to terminate it: a log holds one a line. */

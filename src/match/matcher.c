@@ -244,7 +244,11 @@ static void side_fill(struct scan_ctx *c, enum side_kind i)
 		d->have = hexscan_next(c->buf, c->len, c->hex, &d->pos, &d->end, &w);
 		d->kind = w == 32 ? SHAPE_MD5 : w == 40 ? SHAPE_SHA1 : SHAPE_SHA256;
 	} else if (i == SIDE_IP4) {
-		d->have = ip4scan_next(c->buf, c->len, &d->pos, &d->end);
+		/* Most addresses in a log are not listed: those turned away on
+		 * sight never join the engine's hits. */
+		do
+			d->have = ip4scan_next(c->buf, c->len, &d->pos, &d->end);
+		while (d->have && !shapes_ip4_maybe(&c->m->shapes, c->buf, d->end));
 		d->kind = SHAPE_IP4;
 	} else {
 		d->have = ip6scan_next(c->buf, c->len, &d->pos, &d->end);
