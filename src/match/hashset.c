@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cybersieve/util.h"
+#include "match/bitfilter.h"
 #include "match/hashset.h"
 
 static uint64_t key_hash(const uint8_t *k, unsigned width)
@@ -31,6 +32,7 @@ void hashset_fini(struct hashset *s)
 {
 	free(s->keys);
 	free(s->val);
+	free(s->filter);
 	unsigned w = s->width;
 	memset(s, 0, sizeof(*s));
 	s->width = w;
@@ -48,7 +50,8 @@ static size_t probe(const struct hashset *s, const uint8_t *key)
 
 static enum cs_err rehash(struct hashset *s, size_t cap)
 {
-	struct hashset t = {.cap = cap, .width = s->width};
+	struct hashset t = {.cap = cap, .width = s->width, .filter = s->filter,
+			    .filter_log2 = s->filter_log2};
 	t.keys = util_alloc_table(cap * s->width);
 	t.val = util_calloc_table(cap, sizeof(*t.val));
 	if (!t.keys || !t.val) {
@@ -105,7 +108,33 @@ enum cs_err hashset_put(struct hashset *s, const uint8_t *key, uint32_t value, b
 	memcpy(s->keys + i * s->width, key, s->width);
 	s->val[i] = value + 1;
 	s->n++;
+	if (s->filter)
+		bitfilter_add(s->filter, s->filter_log2, key_hash(key, s->width));
 	return CS_OK;
+}
+
+enum cs_err hashset_index(struct hashset *s)
+{
+	free(s->filter);
+	s->filter = NULL;
+	if (s->n == 0)
+		return CS_OK;
+	/* Sized for the table's capacity, so that puts up to it keep the rate. */
+	unsigned lg = bitfilter_log2(s->cap * 3 / 4);
+	uint64_t *f = util_calloc_table(bitfilter_words(lg), sizeof(uint64_t));
+	if (!f)
+		return CS_ERR_NOMEM;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->val[i])
+			bitfilter_add(f, lg, key_hash(s->keys + i * s->width, s->width));
+	s->filter = f;
+	s->filter_log2 = lg;
+	return CS_OK;
+}
+
+bool hashset_maybe(const struct hashset *s, const uint8_t *head)
+{
+	return !s->filter || bitfilter_maybe(s->filter, s->filter_log2, key_hash(head, 8));
 }
 
 bool hashset_get(const struct hashset *s, const uint8_t *key, uint32_t *value)
@@ -122,5 +151,6 @@ bool hashset_get(const struct hashset *s, const uint8_t *key, uint32_t *value)
 
 size_t hashset_bytes(const struct hashset *s)
 {
-	return s->cap * (s->width + sizeof(*s->val));
+	return s->cap * (s->width + sizeof(*s->val)) +
+	       (s->filter ? bitfilter_words(s->filter_log2) * sizeof(uint64_t) : 0);
 }

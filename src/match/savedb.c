@@ -517,6 +517,8 @@ static bool rd_shapes(struct rd *r, struct matcher *m, bool *oom)
 		for (size_t i = 0; i < cap; i++)
 			if (h->val[i] > m->n)
 				return r->err = true, false;
+		if (hashset_index(h) != CS_OK)
+			return *oom = true, false;
 	}
 	uint64_t nip = rd_u64(r);
 	s->ip.e = rd_copy(r, nip, sizeof(*s->ip.e), oom);

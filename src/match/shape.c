@@ -461,6 +461,8 @@ enum cs_err shapes_seal(struct shapes *s)
 	}
 	ipset_seal(&s->ip);
 	enum cs_err ie = ipset_index(&s->ip);
+	for (int k = 0; k < 3 && ie == CS_OK; k++)
+		ie = hashset_index(&s->digest[k]);
 	if (ie != CS_OK)
 		return ie;
 	s->used[SHAPE_IP4] = ipset_has(&s->ip, false);
@@ -870,7 +872,11 @@ bool shapes_confirm_defer(const struct shapes *s, enum shape_kind k, const uint8
 		return true;
 	uint8_t key[HASHSET_KEY_MAX];
 	uint32_t first;
-	if (!hex_decode(buf + start, w / 2, key))
+	/* The first 8 bytes say whether the set may hold it; a PDQ index
+	 * needs the whole token whatever the set says. */
+	bool pdq = k == SHAPE_SHA256 && s->pdq;
+	if (!hex_decode(buf + start, 8, key) || (!pdq && !hashset_maybe(&s->digest[k], key)) ||
+	    !hex_decode(buf + start + 16, w / 2 - 8, key + 8))
 		return true;
 	if (hashset_get(&s->digest[k], key, &first) && !emit_chain(s, first, start, end, emit, ctx))
 		return false;

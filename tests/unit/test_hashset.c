@@ -1,5 +1,6 @@
 /* Unit tests for the fixed-width key set: insert, find, duplicates, growth
- * across many keys, keys that share their first bytes, bad arguments. */
+ * across many keys, keys that share their first bytes, bad arguments, and
+ * the filter in front (never turns a key away, before or after growth). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,12 +105,57 @@ static void test_same_prefix(void **state)
 	hashset_fini(&s);
 }
 
+/* The filter passes every key held, those put after it was built (through
+ * the table's growth too), and turns away nearly all others. */
+static void test_filter(void **state)
+{
+	(void)state;
+	struct hashset s;
+	hashset_init(&s, 16);
+	uint8_t k[16];
+	assert_true(hashset_maybe(&s, k)); /* no filter yet: says nothing */
+	const uint32_t n = 50000;
+	for (uint32_t i = 0; i < n; i++) {
+		key_of(i, k, 16);
+		assert_int_equal(hashset_put(&s, k, i, NULL, NULL), CS_OK);
+	}
+	assert_int_equal(hashset_index(&s), CS_OK);
+	size_t cap = s.cap;
+	assert_true(hashset_bytes(&s) > cap * 20);
+	for (uint32_t i = n; i < 3 * n; i++) { /* puts after: the table grows */
+		key_of(i, k, 16);
+		assert_int_equal(hashset_put(&s, k, i, NULL, NULL), CS_OK);
+	}
+	assert_true(s.cap > cap);
+	for (uint32_t i = 0; i < 3 * n; i++) {
+		key_of(i, k, 16);
+		assert_true(hashset_maybe(&s, k));
+	}
+	uint32_t passed = 0;
+	for (uint32_t i = 3 * n; i < 3 * n + 100000; i++) {
+		key_of(i, k, 16);
+		passed += hashset_maybe(&s, k);
+		assert_false(hashset_get(&s, k, NULL));
+	}
+	/* 16 bits a key at the first build, three times the keys after. */
+	assert_true(passed < 100000 / 10);
+	assert_int_equal(hashset_index(&s), CS_OK); /* rebuilt at the new size */
+	passed = 0;
+	for (uint32_t i = 3 * n; i < 3 * n + 100000; i++) {
+		key_of(i, k, 16);
+		passed += hashset_maybe(&s, k);
+	}
+	assert_true(passed < 100000 / 50);
+	hashset_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_same_prefix),
+		cmocka_unit_test(test_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
