@@ -1,8 +1,9 @@
 /* ip4scan_next: the IPv4 candidates of a text, as the engine's dotted-quad
  * shape reports them and confirm_ip keeps them. Written cases, then random
- * texts of digits, dots and separators against a plain reading of the same
- * rule (every start, every end), at every length and alignment the vector
- * loops and their tails see. */
+ * texts of digits, dots and separators (some with runs longer than the
+ * vector loops' windows) against a plain reading of the same rule (every
+ * start, every end), at every length and alignment the loops and their
+ * tails see. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +134,9 @@ static void test_random_against_reference(void **state)
 {
 	(void)state;
 	static const char alpha[] = "0123456789....\n x/:";
+	/* Runs of tens of digits and dots: their ends fall on either side of
+	 * the vector loops' windows. */
+	static const char runs[] = "0123456789.0123456789.0123456789..1.2.3.4.5.67 ";
 	enum { CAP = 700 };
 	uint8_t *b = malloc(CAP + 64);
 	size_t *want = malloc(CAP * sizeof(*want)), *got = malloc(CAP * sizeof(*got));
@@ -140,7 +144,9 @@ static void test_random_against_reference(void **state)
 	assert_non_null(want);
 	assert_non_null(got);
 	uint32_t x = 2463534242u;
-	for (int round = 0; round < 40000; round++) {
+	for (int round = 0; round < 60000; round++) {
+		const char *al = round < 40000 ? alpha : runs;
+		size_t n_al = round < 40000 ? sizeof(alpha) - 1 : sizeof(runs) - 1;
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
@@ -151,7 +157,7 @@ static void test_random_against_reference(void **state)
 			x ^= x >> 17;
 			x ^= x << 5;
 			/* mostly digits and dots, so quads are common */
-			b[off + i] = (uint8_t)alpha[(x >> 8) % (sizeof(alpha) - 1)];
+			b[off + i] = (uint8_t)al[(x >> 8) % n_al];
 		}
 		size_t n_want = reference(b + off, len, want);
 		size_t n_got = found(b + off, len, got);
