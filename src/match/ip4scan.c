@@ -181,12 +181,12 @@ static size_t quad_end_masks(const struct dd_hit *h, size_t s, size_t r)
 	return s + p4;
 }
 
-bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *end)
+bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end)
 {
-	return ip4scan_next_isa(buf, len, pos, end, VEC_AUTO);
+	return ip4scan_next_isa(buf, len, pos, start, end, VEC_AUTO);
 }
 
-bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *end,
+bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end,
 		      enum vec_isa isa)
 {
 	if (!vec_choose(&isa))
@@ -221,6 +221,7 @@ bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *end,
 		*pos = r;
 		size_t e = in_window ? quad_end_masks(&h, s, r) : quad_end(buf, len, s, r);
 		if (e) {
+			*start = s;
 			*end = e;
 			return true;
 		}

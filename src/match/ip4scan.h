@@ -20,14 +20,14 @@
 
 #include "match/vec_isa.h"
 
-/* The end of the next candidate in buf[*pos, len) into *end, and *pos past
- * the run that holds it; false (and *pos = len) when there is none. *pos must
- * be 0 or where an earlier call left it. */
-bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *end);
+/* The start and end of the next candidate in buf[*pos, len) into *start
+ * and *end, and *pos past the run that holds it; false (and *pos = len)
+ * when there is none. *pos must be 0 or where an earlier call left it. */
+bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end);
 
 /* The same with the search loop chosen (for tests, vec_isa.h); false also
  * when the CPU lacks that one (and then *pos is unchanged). */
-bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *end,
+bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end,
 		      enum vec_isa isa);
 
 #endif

@@ -246,9 +246,10 @@ static void side_fill(struct scan_ctx *c, enum side_kind i)
 	} else if (i == SIDE_IP4) {
 		/* Most addresses in a log are not listed: those turned away on
 		 * sight never join the engine's hits. */
+		size_t start;
 		do
-			d->have = ip4scan_next(c->buf, c->len, &d->pos, &d->end);
-		while (d->have && !shapes_ip4_maybe(&c->m->shapes, c->buf, d->end));
+			d->have = ip4scan_next(c->buf, c->len, &d->pos, &start, &d->end);
+		while (d->have && !shapes_ip4_maybe(&c->m->shapes, c->buf + start, d->end - start));
 		d->kind = SHAPE_IP4;
 	} else {
 		d->have = ip6scan_next(c->buf, c->len, &d->pos, &d->end);

@@ -577,14 +577,10 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 	return true;
 }
 
-bool shapes_ip4_maybe(const struct shapes *s, const uint8_t *buf, uint64_t end)
+bool shapes_ip4_maybe(const struct shapes *s, const uint8_t *p, size_t n)
 {
-	uint64_t start = end;
-	while (start > 0 && end - start <= 15 && ip_char(false, buf[start - 1]))
-		start--;
 	uint8_t addr[4];
-	return end - start <= 15 && ipset_parse4(buf + start, (size_t)(end - start), addr) &&
-	       ipset_v4_maybe(&s->ip, addr);
+	return ipset_parse4(p, n, addr) && ipset_v4_maybe(&s->ip, addr);
 }
 
 static bool is_upper(uint8_t c)

@@ -178,12 +178,11 @@ typedef bool (*shapes_emit_fn)(void *ctx, uint32_t ind, uint64_t start, uint64_t
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx);
 
-/* False when the IPv4 candidate ending at end in buf (as ip4scan.h gives
- * it) surely names no listed entry: it does not parse as confirm_ip()
- * would read it, or its /20 block holds no listed entry. A quick look for
- * block scans, before the candidate joins the engine's hits; true says
- * nothing. */
-bool shapes_ip4_maybe(const struct shapes *s, const uint8_t *buf, uint64_t end);
+/* False when the IPv4 candidate p[0, n) (as ip4scan.h gives it) surely
+ * names no listed entry: it does not parse as confirm_ip() would read it,
+ * or its /20 block holds no listed entry. A quick look for block scans,
+ * before the candidate joins the engine's hits; true says nothing. */
+bool shapes_ip4_maybe(const struct shapes *s, const uint8_t *p, size_t n);
 
 /* A PDQ candidate put aside for a batch: the 32 bytes of the token at
  * buf[start, end); false stops (out of memory). */

@@ -1,9 +1,9 @@
-/* ip4scan_next: the IPv4 candidates of a text, as the engine's dotted-quad
- * shape reports them and confirm_ip keeps them. Written cases, then random
- * texts of digits, dots and separators (some with runs longer than the
- * vector loops' windows) against a plain reading of the same rule (every
- * start, every end), at every length and alignment the loops and their
- * tails see. */
+/* ip4scan_next: the IPv4 candidates of a text (start and end), as the
+ * engine's dotted-quad shape reports them and confirm_ip keeps them.
+ * Written cases, then random texts of digits, dots and separators (some
+ * with runs longer than the vector loops' windows) against a plain reading
+ * of the same rule (every start, every end), at every length and alignment
+ * the loops and their tails see. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,8 +46,8 @@ static bool is_quad(const uint8_t *b, size_t s, size_t e)
 
 /* The reference: each end e where some s starts a quad (at the text's start
  * or after a byte that is neither digit nor dot) and the byte after e is
- * neither a digit nor a dot followed by a digit. */
-static size_t reference(const uint8_t *b, size_t len, size_t *ends)
+ * neither a digit nor a dot followed by a digit; that s into starts. */
+static size_t reference(const uint8_t *b, size_t len, size_t *starts, size_t *ends)
 {
 	size_t n = 0;
 	for (size_t e = 1; e <= len; e++) {
@@ -57,6 +57,7 @@ static size_t reference(const uint8_t *b, size_t len, size_t *ends)
 			if (s > 0 && (dig(b[s - 1]) || b[s - 1] == '.'))
 				continue;
 			if (is_quad(b, s, e)) {
+				starts[n] = s;
 				ends[n++] = e;
 				break;
 			}
@@ -68,12 +69,14 @@ static size_t reference(const uint8_t *b, size_t len, size_t *ends)
 /* The search loop under test: each the CPU has, in turn (main). */
 static enum vec_isa isa = VEC_AUTO;
 
-static size_t found(const uint8_t *b, size_t len, size_t *ends)
+static size_t found(const uint8_t *b, size_t len, size_t *starts, size_t *ends)
 {
-	size_t pos = 0, e, n = 0;
-	while (ip4scan_next_isa(b, len, &pos, &e, isa)) {
+	size_t pos = 0, s, e, n = 0;
+	while (ip4scan_next_isa(b, len, &pos, &s, &e, isa)) {
+		assert_true(s + 7 <= e);
 		assert_true(e <= len);
 		assert_true(pos >= e);
+		starts[n] = s;
 		ends[n++] = e;
 	}
 	assert_int_equal(pos, len);
@@ -82,11 +85,14 @@ static size_t found(const uint8_t *b, size_t len, size_t *ends)
 
 static void expect(const char *text, const size_t *want, size_t n_want)
 {
-	size_t got[64];
-	size_t n = found((const uint8_t *)text, strlen(text), got);
+	size_t got[64], got_s[64], ref[64], ref_s[64];
+	size_t n = found((const uint8_t *)text, strlen(text), got_s, got);
 	assert_int_equal(n, n_want);
-	for (size_t i = 0; i < n; i++)
+	assert_int_equal(reference((const uint8_t *)text, strlen(text), ref_s, ref), n);
+	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(got[i], want[i]);
+		assert_int_equal(got_s[i], ref_s[i]);
+	}
 }
 
 static void test_written(void **state)
@@ -119,14 +125,15 @@ static void test_long_runs(void **state)
 	assert_non_null(b);
 	for (size_t i = 0; i < n; i++)
 		b[i] = i % 2 ? '.' : '1';
-	size_t pos = 0, e;
-	assert_false(ip4scan_next_isa(b, n, &pos, &e, isa)); /* one run of many groups */
+	size_t pos = 0, s, e;
+	assert_false(ip4scan_next_isa(b, n, &pos, &s, &e, isa)); /* one run of many groups */
 	assert_int_equal(pos, n);
 	memcpy(b + n - 8, " 1.2.3.4", 8);
 	pos = 0;
-	assert_true(ip4scan_next_isa(b, n, &pos, &e, isa));
+	assert_true(ip4scan_next_isa(b, n, &pos, &s, &e, isa));
+	assert_int_equal(s, n - 7);
 	assert_int_equal(e, n);
-	assert_false(ip4scan_next_isa(b, n, &pos, &e, isa));
+	assert_false(ip4scan_next_isa(b, n, &pos, &s, &e, isa));
 	free(b);
 }
 
@@ -140,9 +147,12 @@ static void test_random_against_reference(void **state)
 	enum { CAP = 700 };
 	uint8_t *b = malloc(CAP + 64);
 	size_t *want = malloc(CAP * sizeof(*want)), *got = malloc(CAP * sizeof(*got));
+	size_t *want_s = malloc(CAP * sizeof(*want_s)), *got_s = malloc(CAP * sizeof(*got_s));
 	assert_non_null(b);
 	assert_non_null(want);
 	assert_non_null(got);
+	assert_non_null(want_s);
+	assert_non_null(got_s);
 	uint32_t x = 2463534242u;
 	for (int round = 0; round < 60000; round++) {
 		const char *al = round < 40000 ? alpha : runs;
@@ -159,15 +169,19 @@ static void test_random_against_reference(void **state)
 			/* mostly digits and dots, so quads are common */
 			b[off + i] = (uint8_t)al[(x >> 8) % n_al];
 		}
-		size_t n_want = reference(b + off, len, want);
-		size_t n_got = found(b + off, len, got);
+		size_t n_want = reference(b + off, len, want_s, want);
+		size_t n_got = found(b + off, len, got_s, got);
 		assert_int_equal(n_got, n_want);
-		for (size_t i = 0; i < n_got; i++)
+		for (size_t i = 0; i < n_got; i++) {
 			assert_int_equal(got[i], want[i]);
+			assert_int_equal(got_s[i], want_s[i]);
+		}
 	}
 	free(b);
 	free(want);
 	free(got);
+	free(want_s);
+	free(got_s);
 }
 
 int main(void)
