@@ -1,8 +1,8 @@
 /* Domain suffix set (domset.h). The expression finds ".tld" for every listed
  * last label; confirmation walks back from the hit at most the longest
- * listed name, lower-casing and hashing as it goes, and asks the filter,
- * then the set, for each suffix that begins a label: a handful of filter
- * reads per hit however many names are listed. */
+ * listed name, lower-casing as it goes, and asks the filter, then the set,
+ * for each suffix that begins a label: a handful of filter reads per hit
+ * however many names are listed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,19 +10,25 @@
 #include "match/bitfilter.h"
 #include "match/domset.h"
 
-/* A name is hashed from its end: a byte added on the left extends the hash
- * of the suffix after it, so one walk back hashes every suffix. */
-#define REV_SEED 0xcbf29ce484222325ull
-
-static inline uint64_t rev_step(uint64_t h, uint8_t c)
+/* The filter's hash of a lower-case name, eight bytes at a time: a byte at
+ * a time from the end (one multiply per byte, each waiting for the last)
+ * was a third of a confirmation's time on logs full of host names. */
+static uint64_t name_hash(const char *p, size_t n)
 {
-	return (h ^ c) * 0x100000001b3ull;
-}
-
-static inline uint64_t rev_mix(uint64_t h)
-{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+	}
 	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
+	h *= 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 33);
 }
 
@@ -62,10 +68,7 @@ enum cs_err domset_index(struct domset *d)
 		const struct strset_slot *e = &d->names.slot[i];
 		if (!e->key)
 			continue;
-		uint64_t h = REV_SEED;
-		for (size_t k = e->len; k > 0; k--)
-			h = rev_step(h, (uint8_t)e->key[k - 1]);
-		bitfilter_add(d->filter, d->filter_log2, rev_mix(h));
+		bitfilter_add(d->filter, d->filter_log2, name_hash(e->key, e->len));
 	}
 	return CS_OK;
 }
@@ -148,7 +151,6 @@ bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint
 		return true;
 	uint64_t lo = end > d->max_len ? end - d->max_len : 0;
 	char low[DOMSET_NAME_MAX]; /* low[i]: buf[lo + i] lower-cased, filled from the end */
-	uint64_t h = REV_SEED;     /* of low from s to the end */
 	/* Walk back one label at a time; the last label alone is no name. */
 	uint64_t pos = end;
 	bool first_label = true;
@@ -158,13 +160,13 @@ bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint
 			uint8_t c = buf[--s];
 			c = c >= 'A' && c <= 'Z' ? c | 0x20 : c;
 			low[s - lo] = (char)c;
-			h = rev_step(h, c);
 		}
 		if (s == pos)
 			return true; /* empty label: a.. is no host name */
 		if (s == lo && lo > 0 && is_label(buf[lo - 1]))
 			return true; /* this label runs on past the longest listed name */
-		if (!first_label && bitfilter_maybe(d->filter, d->filter_log2, rev_mix(h))) {
+		if (!first_label && bitfilter_maybe(d->filter, d->filter_log2,
+						    name_hash(low + (s - lo), (size_t)(end - s)))) {
 			uint32_t first;
 			if (strset_get(&d->names, low + (s - lo), (size_t)(end - s), &first) &&
 			    !fn(ctx, first, s, end))
@@ -175,6 +177,5 @@ bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint
 			return true;
 		pos = s - 1;
 		low[pos - lo] = '.';
-		h = rev_step(h, '.');
 	}
 }

@@ -27,7 +27,7 @@ struct domset {
 	struct strset tlds;   /* distinct last labels (keys borrowed from names) */
 	char *expr;           /* "\.(?:com|net|...)", built by domset_seal() */
 	size_t max_len;       /* longest listed name */
-	uint64_t *filter;     /* of the names hashed from their ends (bitfilter.h) */
+	uint64_t *filter;     /* of the names (bitfilter.h) */
 	unsigned filter_log2;
 };
 
