@@ -26,6 +26,7 @@ static void fill_record(struct pk_worker *w, struct pk_flow *pf, const struct pk
 			struct ev_packet_record *r)
 {
 	const struct pk_run *run = w->run;
+	pk_flow_texts(pf);
 	*r = (struct ev_packet_record){
 		.run_id = run->o->run_id, .detected = run->detected,
 		.mi = matcher_get(w->m, mt->ind), .live = run->o->live,

@@ -123,6 +123,10 @@ struct pk_flow {
 	struct app_tls tls;
 	struct app_http http;
 	uint64_t http_mem;            /* app_http_mem() charged to the flow table's budget */
+	/* Written by pk_flow_texts() when a record or an address indicator
+	 * first needs them: most flows never match, and formatting these for
+	 * every flow was a tenth of the work of a capture of short flows. */
+	bool texts;
 	char cid[DECODE_COMMUNITY_ID_LEN];
 	char client[48], server[48];  /* addresses as text */
 	uint16_t cport, sport;
@@ -261,6 +265,8 @@ struct pk_match {
  * flow rule uses its indicator. Part-only indicators (IND_F_QUIET) write no
  * record. */
 void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt);
+/* Fill pf's Community ID and address texts, once (packet_worker.c). */
+void pk_flow_texts(struct pk_flow *pf);
 /* The record of a fired flow rule (matcher index rule), held under key (the
  * last packet of its parts) for files, written at once live. */
 void pk_emit_rule(struct pk_worker *w, const struct ev_aggregate *a, uint32_t rule, uint64_t key);

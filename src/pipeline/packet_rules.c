@@ -146,7 +146,8 @@ static bool on_fire(void *user, const struct combo_fire *f)
 		if (p->pkt_last > key)
 			key = p->pkt_last;
 	}
-	const struct pk_flow *pf = c->pf;
+	struct pk_flow *pf = c->pf;
+	pk_flow_texts(pf);
 	struct ev_flow fl = {.src_ip = pf->client, .dest_ip = pf->server, .src_port = pf->cport,
 			     .dest_port = pf->sport, .proto = pf->proto, .community_id = pf->cid};
 	struct ev_aggregate a = {.run_id = run->o->run_id, .detected = run->detected,

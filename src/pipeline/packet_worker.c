@@ -61,6 +61,19 @@ static void ip_hits(struct pk_worker *w, struct pk_flow *pf, const char *field,
 	matcher_match_ip(w->m, a->family == 6 ? 6 : 4, a->bytes, on_ip_hit, &c);
 }
 
+void pk_flow_texts(struct pk_flow *pf)
+{
+	if (pf->texts)
+		return;
+	struct flow_tuple t;
+	flow_get_tuple(pf->self, &t);
+	decode_community_id(&t.client, &t.server, t.proto, t.client_port, t.server_port, 0,
+			    pf->cid, sizeof(pf->cid));
+	addr_text(&t.client, pf->client, sizeof(pf->client));
+	addr_text(&t.server, pf->server, sizeof(pf->server));
+	pf->texts = true;
+}
+
 static void on_open(struct flow *f, void *ctx)
 {
 	struct pk_worker *w = ctx;
@@ -80,15 +93,15 @@ static void on_open(struct flow *f, void *ctx)
 	app_tls_init(&pf->tls);
 	app_http_init(&pf->http);
 	pf->http_mem = 0;
-	decode_community_id(&t.client, &t.server, t.proto, t.client_port, t.server_port, 0,
-			    pf->cid, sizeof(pf->cid));
-	addr_text(&t.client, pf->client, sizeof(pf->client));
-	addr_text(&t.server, pf->server, sizeof(pf->server));
+	pf->texts = false;
 	pf->cport = t.client_port;
 	pf->sport = t.server_port;
 	pf->proto = t.proto;
 	pf->dns = dns_port(t.server_port) || dns_port(t.client_port);
 	pf->tls_on = pf->http_on = t.proto == 6 && !pf->dns;
+	if (matcher_type_count(w->m, IND_IP) == 0)
+		return;
+	pk_flow_texts(pf);
 	ip_hits(w, pf, "ip.src", &t.client, pf->client);
 	ip_hits(w, pf, "ip.dst", &t.server, pf->server);
 }

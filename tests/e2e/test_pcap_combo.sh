@@ -167,7 +167,28 @@ apache payload 6 6
 r-bro flow - h-bro:http.host:to_server:4-4 u-bro:http.url:to_server:4-4 apache:payload:to_client:6-6 get.pcap"
 [ "$got" = "$want" ] || { fail "parts not quiet: records differ"; printf '  got:\n%s\n  expected:\n%s\n' "$got" "$want" >&2; }
 
-# 5. A rule with an unknown scope refuses its pack, named at file:line.
+# 5. A rule of quiet parts alone, with no address indicator in the pack: its
+# record still names the flow (addresses, ports, Community ID), though no
+# record of the flow was written before it.
+grep -v ' ip/q \|^r-' "$E2E_TMP/flows.pack" >"$E2E_TMP/quiet.pack"
+echo 'r-bro combo scope=flow h-bro & u-bro & apache' >>"$E2E_TMP/quiet.pack"
+cs_scan "$E2E_TMP/o7" --rules "$E2E_TMP/quiet.pack" "$P/get.pcap"
+expect_rc "quiet parts" 0 "$CS_RC"
+python3 - "$E2E_TMP/o7/records.ndjson" <<'PY' || fail "quiet parts: the rule's flow"
+import base64, hashlib, ipaddress, json, struct, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert [r['indicator']['id'] for r in recs] == ['r-bro'], recs
+f = recs[0]['flow']
+s, d = ipaddress.ip_address(f['src_ip']).packed, ipaddress.ip_address(f['dest_ip']).packed
+sp, dp = f['src_port'], f['dest_port']
+assert dp == 80 and sp > 0, f
+if (s, sp) > (d, dp):
+    s, d, sp, dp = d, s, dp, sp
+h = hashlib.sha1(struct.pack('!H', 0) + s + d + bytes([6, 0]) + struct.pack('!HH', sp, dp))
+assert f['community_id'] == '1:' + base64.b64encode(h.digest()).decode(), f
+PY
+
+# 6. A rule with an unknown scope refuses its pack, named at file:line.
 printf '@name bad\n@category scam\n@source e2e test\n@licence CC0-1.0\n@tlp clear\nb domain bro.org\nr combo scope=flows b\n' >"$E2E_TMP/bad.pack"
 cs_scan "$E2E_TMP/o6" --rules "$E2E_TMP/bad.pack" --rules "$E2E_TMP/flows.pack" "$P/get.pcap"
 expect_rc "bad scope" 3 "$CS_RC"
