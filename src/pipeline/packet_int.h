@@ -183,6 +183,7 @@ struct pk_worker {
 	bool closing;               /* inside on_close: open no stream, evict nothing */
 	struct matcher_scratch *scr;
 	bool stream_ok;              /* payload stream scanning available */
+	bool ip_on;                  /* the rules list addresses (set with the rules) */
 	struct matcher_hits hits;
 	/* Host-name field hits of the segment being handled (on_data): the
 	 * payload scan of that segment checks them all, however many there

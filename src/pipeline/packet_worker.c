@@ -99,7 +99,7 @@ static void on_open(struct flow *f, void *ctx)
 	pf->proto = t.proto;
 	pf->dns = dns_port(t.server_port) || dns_port(t.client_port);
 	pf->tls_on = pf->http_on = t.proto == 6 && !pf->dns;
-	if (matcher_type_count(w->m, IND_IP) == 0)
+	if (!w->ip_on)
 		return;
 	pk_flow_texts(pf);
 	ip_hits(w, pf, "ip.src", &t.client, pf->client);
@@ -673,16 +673,18 @@ static void on_close(struct flow *f, enum flow_close reason, void *ctx)
 
 /* ------------------------------------------------------------ worker --- */
 
-/* The HTTP env for w->m: only the digests some indicator can match are worth
- * computing, and coded bodies are inflated only when the stream database
- * holds something to find in them. A body open at a rule switch that would
- * need work its beginning did not set up (a digest, inflating) cannot be
- * completed honestly: it is cut (reported truncated, never as a digest). */
+/* What w->m asks of flows: addresses (ip_on), and the HTTP env: only the
+ * digests some indicator can match are worth computing, and coded bodies
+ * are inflated only when the stream database holds something to find in
+ * them. A body open at a rule switch that would need work its beginning did
+ * not set up (a digest, inflating) cannot be completed honestly: it is cut
+ * (reported truncated, never as a digest). */
 static void env_for_rules(struct pk_worker *w, bool switching)
 {
 	static const enum ind_type digest_type[3] = {IND_MD5, IND_SHA1, IND_SHA256};
 	struct app_http_env *e = &w->http_env;
 	bool gained = false;
+	w->ip_on = matcher_type_count(w->m, IND_IP) > 0; /* a count over all indicators */
 	for (int i = 0; i < 3; i++) {
 		const struct evp_md_st *md =
 			matcher_type_count(w->m, digest_type[i]) ? w->md_env.md[i] : NULL;
