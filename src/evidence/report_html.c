@@ -714,8 +714,8 @@ static void render_verdict(FILE *f, const struct rep *r)
 {
 	static const char *const cls[] = {"verified", "tampered", "unsealed"};
 	static const char *const say[] = {
-		"every check passed: the records, their hash chain, the manifest and its "
-		"signature agree",
+		("every check passed: the records, their hash chain, the manifest and its "
+		 "signature agree"),
 		"the evidence does not match its signed manifest",
 		"no manifest: the run did not finish; only the records' chain can be checked"};
 	enum ev_report_verdict v = r->res->verdict;
