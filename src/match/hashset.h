@@ -3,7 +3,7 @@
  *
  * Keys are copied into one array, so an entry costs width + 4 bytes per slot
  * and the table stays at most 3/4 full. A bit filter (bitfilter.h, 2 bytes
- * an entry) of the keys' first 8 bytes answers first: a text's hex token
+ * a slot: 3 to 5 an entry) of the keys' first 8 bytes answers first: a text's hex token
  * that lists nothing is mostly turned away after decoding 16 of its hex
  * digits and one read, where the table's probes cost two or three cache
  * misses. Built by one thread, then read-only and shareable;

@@ -119,7 +119,8 @@ static inline uint32_t be32_of(const uint8_t *a)
 }
 
 /* Mark the /20 blocks of every IPv4 entry: one for a prefix of 20 bits or
- * more, 2^(20 - plen) in a row for a shorter one. */
+ * more, 2^(20 - plen) in a row for a shorter one. The row starts at a
+ * multiple of its length, so it fills whole words or lies in one. */
 static enum cs_err index_v4_blocks(struct ipset *s)
 {
 	const size_t words = ((size_t)1 << IPSET_V4_BLOCK_BITS) / 64;
@@ -130,18 +131,14 @@ static enum cs_err index_v4_blocks(struct ipset *s)
 		const struct ipset_entry *e = &s->e[i];
 		if (e->v6)
 			continue;
-		size_t b = be32_of(e->addr) >> (32 - IPSET_V4_BLOCK_BITS);
-		size_t n = e->plen >= IPSET_V4_BLOCK_BITS
-				   ? 1
-				   : (size_t)1 << (IPSET_V4_BLOCK_BITS - e->plen);
-		for (size_t k = b; k < b + n; k++) {
-			if (k % 64 == 0 && k + 64 <= b + n) {
-				s->v4_blocks[k / 64] = ~(uint64_t)0;
-				k += 63;
-				continue;
-			}
-			s->v4_blocks[k / 64] |= (uint64_t)1 << (k % 64);
-		}
+		unsigned plen = e->plen < IPSET_V4_BLOCK_BITS ? e->plen : IPSET_V4_BLOCK_BITS;
+		size_t n = (size_t)1 << (IPSET_V4_BLOCK_BITS - plen);
+		/* masked again: an entry read from a file is not trusted to be */
+		size_t b = (be32_of(e->addr) >> (32 - IPSET_V4_BLOCK_BITS)) & ~(n - 1);
+		if (n >= 64)
+			memset(s->v4_blocks + b / 64, 0xff, n / 8);
+		else
+			s->v4_blocks[b / 64] |= (((uint64_t)1 << n) - 1) << (b % 64);
 	}
 	return CS_OK;
 }
