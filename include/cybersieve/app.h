@@ -304,7 +304,7 @@ struct app_body {
 	bool open;
 	bool hashing;         /* false once capped or broken */
 	bool enc_hashing;
-	uint32_t z_bytes;     /* heap the inflate states hold (zlib's own allocations) */
+	uint32_t z_bytes;     /* heap the inflate engines' states hold */
 };
 
 void app_body_init(struct app_body *b);

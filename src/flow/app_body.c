@@ -3,9 +3,11 @@
  * of them one inside the other) are inflated as they stream, MD5/SHA-1/
  * SHA-256 are updated and the decoded bytes are handed to on_body_data (for
  * scanning); a body is never stored whole. gzip headers are read here, not
- * by zlib, so that flags zlib refuses (reserved bits, a wrong header CRC)
- * do not hide a body lenient clients show; a member's trailer is checked
- * when it is there, and a trailer cut short leaves the body whole.
+ * by the inflate engine, so that flags zlib refuses (reserved bits, a wrong
+ * header CRC) do not hide a body lenient clients show; a member's trailer is
+ * checked when it is there, and a trailer cut short leaves the body whole.
+ * The engine is ISA-L where the build has it (2-3 times zlib's speed, 87 KiB
+ * of state a layer against zlib's 40-45 KiB), zlib otherwise.
  * Heap: the EVP contexts are allocated at the first body and reused until
  * app_body_fini (keep-alive flows carry many bodies); the inflate states
  * live only while a coded body is open.
@@ -15,6 +17,9 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#ifdef CS_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 #include <zlib.h>
 
 #include "cybersieve/app.h"
@@ -28,7 +33,7 @@ enum layer_mode {
 	L_SNIFF,   /* first two bytes: gzip, zlib, raw deflate or not there */
 	L_GZHEAD,  /* a gzip member header */
 	L_INFLATE,
-	L_GZTAIL,  /* CRC-32 and size after a gzip member, checked */
+	L_GZTAIL,  /* CRC-32 and size after a gzip member, checked here (zlib) */
 	L_NEXT,    /* after a gzip member: another one, or the end */
 	L_PASS,    /* the coding named is not there: bytes go on unchanged */
 	L_END,     /* the stream ended; what follows is padding */
@@ -37,20 +42,37 @@ enum layer_mode {
 /* gzip header fields after the fixed ten bytes, in order. */
 enum { GZ_FIXED, GZ_XLEN, GZ_EXTRA, GZ_NAME, GZ_COMMENT, GZ_HCRC, GZ_DONE };
 
+/* What an inflating layer reads: raw deflate, a zlib stream (header and
+ * Adler-32 checked by the engine), or a gzip member's deflate data and
+ * trailer (the header read here). */
+enum inf_kind { INF_RAW, INF_ZLIB, INF_GZIP };
+
+/* One engine step. */
+enum inf_step {
+	INF_MORE,  /* all input taken or the output full */
+	INF_END,   /* the stream ended (with its trailer when the engine reads it) */
+	INF_BAD,
+};
+
 struct body_layer {
+#ifdef CS_HAVE_ISAL
+	struct inflate_state *st; /* heap while the layer inflates */
+#else
 	z_stream zs;
+	bool zinit;           /* inflateInit2 done */
+#endif
+	uint8_t kind;         /* enum inf_kind */
 	uint8_t named;        /* APP_ENC_GZIP or APP_ENC_DEFLATE, as the head says */
 	uint8_t mode;         /* enum layer_mode */
 	uint8_t peek[2], peek_have;
-	bool zinit;           /* inflateInit2 done */
 	bool guess;           /* raw deflate with nothing to tell it: may be no coding */
 	bool produced;        /* this layer has given output */
-	bool ended;           /* a stream end was reached */
+	bool ended;           /* the deflate data ended (a trailer may still follow) */
 	uint8_t flg;          /* gzip FLG */
 	uint8_t gz_field;     /* gzip header field under way */
 	uint32_t gz_left;     /* bytes left of it (fixed, XLEN, extra, HCRC, trailer) */
 	uint32_t xlen;
-	uint32_t crc, isize;  /* of a gzip member's output, for its trailer */
+	uint32_t crc, isize;  /* of a gzip member's output, for its trailer (zlib) */
 	uint8_t tail[8];
 	uint8_t hold[GUESS_HOLD];
 	uint8_t hold_n;
@@ -92,6 +114,71 @@ void app_body_init(struct app_body *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* The inflate engine, behind four calls: inf_start (a new stream of a kind
+ * in layer l, reusing its state), inf_run, inf_ended_data, inf_close. */
+#ifdef CS_HAVE_ISAL
+
+/* The engine checks a gzip member's trailer itself (CRC-32 and size). */
+#define INF_READS_GZIP_TRAILER 1
+
+static bool inf_start(struct app_body *b, struct body_layer *l, enum inf_kind kind)
+{
+	static const uint32_t flag[] = {
+		[INF_RAW] = ISAL_DEFLATE, [INF_ZLIB] = ISAL_ZLIB, [INF_GZIP] = ISAL_GZIP_NO_HDR_VER,
+	};
+	if (!l->st) {
+		/* not zeroed: isal_inflate_init sets what the engine reads */
+		if (!(l->st = malloc(sizeof(*l->st))))
+			return false;
+		b->z_bytes += (uint32_t)sizeof(*l->st);
+		isal_inflate_init(l->st);
+	} else {
+		isal_inflate_reset(l->st);
+	}
+	l->st->crc_flag = flag[kind];
+	l->kind = (uint8_t)kind;
+	return true;
+}
+
+/* Inflate p[0, n) into out[0, cap): *used input bytes taken, *got made. */
+static enum inf_step inf_run(struct body_layer *l, const uint8_t *p, size_t n,
+			     uint8_t *out, size_t cap, size_t *used, size_t *got)
+{
+	struct inflate_state *st = l->st;
+
+	/* ISA-L does not write through next_in; its field is just not const. */
+	st->next_in = (uint8_t *)(uintptr_t)p;
+	st->avail_in = (uint32_t)n;
+	st->next_out = out;
+	st->avail_out = (uint32_t)cap;
+	int ret = isal_inflate(st);
+	/* after an error ISA-L may hand back more input than it was given */
+	*used = st->avail_in <= n ? n - st->avail_in : 0;
+	*got = cap - st->avail_out;
+	if (ret < 0 || ret == ISAL_NEED_DICT)
+		return INF_BAD;
+	return st->block_state == ISAL_BLOCK_FINISH ? INF_END : INF_MORE;
+}
+
+/* Whether a gzip member's deflate data has ended, its trailer cut short. */
+static bool inf_ended_data(const struct body_layer *l)
+{
+	return l->kind == INF_GZIP && l->st && l->st->block_state == ISAL_CHECKSUM_CHECK;
+}
+
+static void inf_close(struct app_body *b, struct body_layer *l)
+{
+	if (l->st) {
+		b->z_bytes -= (uint32_t)sizeof(*l->st);
+		free(l->st);
+		l->st = NULL;
+	}
+}
+
+#else /* zlib */
+
+#define INF_READS_GZIP_TRAILER 0
+
 /* zlib allocates through these, so the state it holds is known exactly:
  * each block carries its size in front. */
 static void *z_alloc(void *opaque, unsigned items, unsigned size)
@@ -120,6 +207,58 @@ static void z_free(void *opaque, void *ptr)
 	free(p);
 }
 
+static bool inf_start(struct app_body *b, struct body_layer *l, enum inf_kind kind)
+{
+	/* zlib-wrapped, or raw deflate (a gzip member's trailer is read here) */
+	int wbits = kind == INF_ZLIB ? 15 : -15;
+
+	l->kind = (uint8_t)kind;
+	if (!l->zinit) {
+		l->zs.zalloc = z_alloc;
+		l->zs.zfree = z_free;
+		l->zs.opaque = b;
+		if (inflateInit2(&l->zs, wbits) != Z_OK)
+			return false;
+		l->zinit = true;
+		return true;
+	}
+	return inflateReset2(&l->zs, wbits) == Z_OK;
+}
+
+static enum inf_step inf_run(struct body_layer *l, const uint8_t *p, size_t n,
+			     uint8_t *out, size_t cap, size_t *used, size_t *got)
+{
+	l->zs.next_in = (Bytef *)(uintptr_t)p;
+	l->zs.avail_in = (uInt)n;
+	l->zs.next_out = out;
+	l->zs.avail_out = (uInt)cap;
+	int rc = inflate(&l->zs, Z_NO_FLUSH);
+	*used = n - l->zs.avail_in;
+	*got = cap - l->zs.avail_out;
+	if (rc == Z_STREAM_END)
+		return INF_END;
+	/* Z_BUF_ERROR: no progress was possible, fine when no input was given */
+	if (rc == Z_OK || (rc == Z_BUF_ERROR && (*got || !n)))
+		return INF_MORE;
+	return INF_BAD;
+}
+
+static bool inf_ended_data(const struct body_layer *l)
+{
+	(void)l;
+	return false; /* zlib ends at the deflate data's end: INF_END */
+}
+
+static void inf_close(struct app_body *b, struct body_layer *l)
+{
+	(void)b;
+	if (l->zinit)
+		inflateEnd(&l->zs);
+	l->zinit = false;
+}
+
+#endif
+
 size_t app_body_mem(const struct app_body *b)
 {
 	size_t n = b->z_bytes + (b->layer ? b->n_layer * sizeof(*b->layer) : 0);
@@ -131,8 +270,7 @@ size_t app_body_mem(const struct app_body *b)
 static void layers_close(struct app_body *b)
 {
 	for (size_t i = 0; b->layer && i < b->n_layer; i++)
-		if (b->layer[i].zinit)
-			inflateEnd(&b->layer[i].zs);
+		inf_close(b, &b->layer[i]);
 	free(b->layer);
 	b->layer = NULL;
 	b->n_layer = 0;
@@ -251,19 +389,11 @@ static void pass_on(const struct body_io *io, size_t li, const uint8_t *p, size_
 		sink(io->b, io->e, io->user, io->dir, p, n);
 }
 
-/* Start inflating layer l: zlib-wrapped (wbits 15) or raw (-15). */
-static bool layer_inflate(struct app_body *b, struct body_layer *l, int wbits)
+/* Start inflating layer l as a stream of the kind given. */
+static bool layer_inflate(struct app_body *b, struct body_layer *l, enum inf_kind kind)
 {
-	if (!l->zinit) {
-		l->zs.zalloc = z_alloc;
-		l->zs.zfree = z_free;
-		l->zs.opaque = b;
-		if (inflateInit2(&l->zs, wbits) != Z_OK)
-			return false;
-		l->zinit = true;
-	} else if (inflateReset2(&l->zs, wbits) != Z_OK) {
+	if (!inf_start(b, l, kind))
 		return false;
-	}
 	l->mode = L_INFLATE;
 	return true;
 }
@@ -283,13 +413,13 @@ static bool layer_sniff(struct app_body *b, struct body_layer *l)
 	}
 	/* a zlib header is CM=8, CINFO<=7 and the two bytes a multiple of 31 */
 	if ((c0 & 0x0f) == 8 && (c0 >> 4) <= 7 && ((c0 << 8) | c1) % 31 == 0)
-		return layer_inflate(b, l, 15);
+		return layer_inflate(b, l, INF_ZLIB);
 	if (l->named != APP_ENC_DEFLATE) {
 		l->mode = L_PASS; /* "gzip" that is not gzip: not applied */
 		return true;
 	}
 	l->guess = true;
-	return layer_inflate(b, l, -15);
+	return layer_inflate(b, l, INF_RAW);
 }
 
 /* The gzip header field after f that FLG says is there, or GZ_DONE. */
@@ -354,7 +484,7 @@ static size_t gz_read_header(struct app_body *b, struct body_layer *l, const uin
 				gz_enter(l, GZ_DONE);
 			break;
 		}
-		if (l->gz_field == GZ_DONE && !layer_inflate(b, l, -15)) {
+		if (l->gz_field == GZ_DONE && !layer_inflate(b, l, INF_GZIP)) {
 			decode_fail(b);
 			return n;
 		}
@@ -364,45 +494,58 @@ static size_t gz_read_header(struct app_body *b, struct body_layer *l, const uin
 
 /* Inflate p[0, n) in layer li, handing the output on: how many bytes the
  * stream took (fewer at its end). A guessed raw layer that fails before
- * any output was no coding: what it held and p[0, n) go on unchanged. */
+ * any output was no coding: what it held and p[0, n) go on unchanged.
+ * Steps go on while input is left or the output filled up, as an engine
+ * may hold decoded bytes it had no room for when the input ran out. */
 static size_t layer_inflate_feed(const struct body_io *io, size_t li, const uint8_t *p, size_t n)
 {
 	struct app_body *b = io->b;
 	struct body_layer *l = &b->layer[li];
 	uint8_t out[BODY_OUT];
+	size_t taken = 0, got = sizeof(out);
 
-	l->zs.next_in = (Bytef *)(uintptr_t)p;
-	l->zs.avail_in = (uInt)n;
-	while (b->hashing && l->mode == L_INFLATE && l->zs.avail_in) {
-		l->zs.next_out = out;
-		l->zs.avail_out = sizeof(out);
-		int rc = inflate(&l->zs, Z_NO_FLUSH);
-		size_t got = sizeof(out) - l->zs.avail_out;
+	while (b->hashing && l->mode == L_INFLATE && (taken < n || got == sizeof(out))) {
+		size_t used;
+		enum inf_step step = inf_run(l, p + taken, n - taken, out, sizeof(out), &used, &got);
 
-		if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && got)) {
+		taken += used;
+		if (step == INF_BAD) {
 			if (l->guess && !l->produced) {
 				l->mode = L_PASS;
 				pass_on(io, li, l->hold, l->hold_n);
 				pass_on(io, li, p, n);
 				return n;
 			}
+			/* what came out before the fault is still scanned (a
+			 * trailer that does not match, say) */
+			if (got)
+				pass_on(io, li, out, got);
 			decode_fail(b);
 			return n;
 		}
 		if (got) {
 			l->produced = true;
-			if (l->gz_field == GZ_DONE) {
+			if (l->kind == INF_GZIP && !INF_READS_GZIP_TRAILER) {
 				l->crc = (uint32_t)crc32(l->crc, out, (uInt)got);
 				l->isize += (uint32_t)got;
 			}
 			pass_on(io, li, out, got);
 		}
-		if (rc == Z_STREAM_END) {
+		if (step == INF_END) {
 			l->ended = true;
-			l->mode = l->gz_field == GZ_DONE ? L_GZTAIL : L_END;
+			if (l->kind != INF_GZIP)
+				l->mode = L_END;
+			else if (INF_READS_GZIP_TRAILER)
+				l->mode = L_NEXT; /* the engine checked the trailer */
+			else
+				l->mode = L_GZTAIL;
 			l->gz_left = 8;
+		} else if (!got && used == 0) {
+			break; /* nothing moved: the engine wants more input */
 		}
 	}
+	if (inf_ended_data(l))
+		l->ended = true; /* a trailer cut short leaves the member whole */
 	if (l->guess && !l->produced) {
 		if (l->hold_n + n <= GUESS_HOLD) {
 			memcpy(l->hold + l->hold_n, p, n);
@@ -411,7 +554,7 @@ static size_t layer_inflate_feed(const struct body_io *io, size_t li, const uint
 			l->guess = false; /* too far in to hand back: a failure is one */
 		}
 	}
-	return n - l->zs.avail_in;
+	return taken;
 }
 
 static void layer_feed(const struct body_io *io, size_t li, const uint8_t *p, size_t n)

@@ -520,13 +520,78 @@ static void test_layered_codings(void **state)
 	hn = sprintf(head, "HTTP/1.1 200 ok\r\nContent-Length: %zu\r\nContent-Encoding: gzip\r\n\r\n", n);
 	memcpy(ggg, head, (size_t)hn);
 	memcpy(ggg + hn, tmp, n);
-	memset(&r, 0, sizeof(r));
-	app_http_init(&h);
-	feed(&h, &r, APP_DIR_S2C, ggg, (size_t)hn + n, 7);
-	assert_int_equal(r.bodies, 1);
-	assert_true(r.body[0].flags & APP_BODY_DECODE_ERR);
-	assert_int_equal(r.body[0].decoded_len, pn);
-	app_http_fini(&h);
+	for (size_t piece = 7; piece; piece = piece == 7 ? (size_t)hn + n : 0) {
+		memset(&r, 0, sizeof(r));
+		app_http_init(&h);
+		feed(&h, &r, APP_DIR_S2C, ggg, (size_t)hn + n, piece);
+		assert_int_equal(r.bodies, 1);
+		assert_true(r.body[0].flags & APP_BODY_DECODE_ERR);
+		assert_int_equal(r.body[0].decoded_len, pn);
+		app_http_fini(&h);
+	}
+}
+
+/* Bodies that inflate a thousandfold (a few input bytes make more output
+ * than one inflate step holds), and gzip bodies of several members: every
+ * decoded byte comes out, fed whole or in small pieces. */
+static void test_dense_bodies(void **state)
+{
+	(void)state;
+	size_t plain_n = 4u << 20;
+	uint8_t *plain = calloc(1, plain_n);
+	uint8_t *z = malloc(plain_n);
+	char *msg = malloc(plain_n);
+	static const struct { int wbits; const char *name; } codings[] = {
+		{ 31, "gzip" }, { 15, "deflate" }, { -15, "deflate" },
+	};
+
+	assert_non_null(plain);
+	assert_non_null(z);
+	assert_non_null(msg);
+	for (size_t i = 0; i < plain_n; i += 65536) /* zeros, with a mark now and then */
+		plain[i] = (uint8_t)(i >> 16);
+	for (size_t c = 0; c < 3; c++) {
+		size_t zn = compress_to(plain, plain_n, z, plain_n, codings[c].wbits);
+		int o = sprintf(msg, "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\n"
+				"Content-Length: %zu\r\n\r\n", codings[c].name, zn);
+		memcpy(msg + o, z, zn);
+		size_t mn = (size_t)o + zn, pieces[] = { 1, 3, 8, 1460, mn };
+
+		assert_true(zn < plain_n / 500);
+		for (size_t pi = 0; pi < 5; pi++) {
+			struct app_http h;
+			struct rec r = { 0 };
+
+			app_http_init(&h);
+			feed(&h, &r, APP_DIR_S2C, msg, mn, pieces[pi]);
+			assert_int_equal(r.bodies, 1);
+			expect_digests(&r.body[0], plain, plain_n);
+			assert_int_equal(r.data_bytes, plain_n);
+			app_http_fini(&h);
+		}
+	}
+
+	/* three gzip members in one body: the first half, one byte, the rest */
+	size_t cut[] = { 0, plain_n / 2, plain_n / 2 + 1, plain_n }, zn = 0;
+	for (size_t m = 0; m < 3; m++)
+		zn += compress_to(plain + cut[m], cut[m + 1] - cut[m], z + zn, plain_n - zn, 31);
+	int o = sprintf(msg, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+			"Content-Length: %zu\r\n\r\n", zn);
+	memcpy(msg + o, z, zn);
+	size_t pieces[] = { 1, 5, 1460, (size_t)o + zn };
+	for (size_t pi = 0; pi < 4; pi++) {
+		struct app_http h;
+		struct rec r = { 0 };
+
+		app_http_init(&h);
+		feed(&h, &r, APP_DIR_S2C, msg, (size_t)o + zn, pieces[pi]);
+		assert_int_equal(r.bodies, 1);
+		expect_digests(&r.body[0], plain, plain_n);
+		app_http_fini(&h);
+	}
+	free(plain);
+	free(z);
+	free(msg);
 }
 
 /* Where clients part ways over chunked (an odd Transfer-Encoding, chunked
@@ -799,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_lenient_heads),
 		cmocka_unit_test(test_lenient_chunk_lines),
 		cmocka_unit_test(test_layered_codings),
+		cmocka_unit_test(test_dense_bodies),
 		cmocka_unit_test(test_chunked_by_body),
 		cmocka_unit_test(test_length_body_bytewise),
 		cmocka_unit_test(test_gap_and_resync),
