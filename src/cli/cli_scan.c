@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -370,6 +371,10 @@ struct cap_cookie {
 	struct cs_diag d;
 };
 
+/* The FILE buffer libpcap reads through: a read this size goes from the
+ * descriptor straight into it. */
+#define CAP_STREAM_BUF ((size_t)1 << 20)
+
 static ssize_t cap_cookie_read(void *c, char *buf, size_t size)
 {
 	struct cap_cookie *k = c;
@@ -442,14 +447,21 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	struct cs_diag d;
 	cs_diag_clear(&d);
 	struct capture *cap = NULL;
-	FILE *f = fopencookie(&ck, "r", io);
 	/* Reads of a megabyte go straight from the source into the stream's
-	 * buffer (source_read), not through its default few kilobytes. */
-	if (f)
-		(void)setvbuf(f, NULL, _IOFBF, (size_t)1 << 20);
+	 * buffer (source_read), not through a few kilobytes copied out of the
+	 * source's own. glibc takes a size only with a buffer given, which must
+	 * outlive the stream: freed after capture_destroy closes it. */
+	char *fbuf = malloc(CAP_STREAM_BUF);
+	FILE *f = fbuf ? fopencookie(&ck, "r", io) : NULL;
+	if (f) {
+		(void)setvbuf(f, fbuf, _IOFBF, CAP_STREAM_BUF);
+		/* one thread reads it (the packet reader): no lock per fread */
+		(void)__fsetlocking(f, FSETLOCKING_BYCALLER);
+	}
 	if (!f || capture_open_file(f, in->path, &cap, &d) != CS_OK) {
 		if (!f)
 			cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "cannot open capture stream");
+		free(fbuf); /* capture_open_file closed f when it failed */
 		cap_note(in, INPUT_FAILED, &d);
 		on_event(NULL, &d);
 		return;
@@ -471,6 +483,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	struct cap_sha sc = {src, in, false};
 	enum cs_err e = packet_run(s->m, cap, s->w, &po, cap_sha256, &sc, &st, &d);
 	capture_destroy(cap);
+	free(fbuf);
 	in->matches += st.matches;
 	s->res.matches += st.matches;
 	s->res.rule_records += st.rule_records;

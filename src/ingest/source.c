@@ -33,6 +33,9 @@
  * Reads fill what is free (never less than half a block), so a pipe's small
  * reads pile up and a resync can search back through them. */
 #define SOURCE_RAW_CAP (SOURCE_RAW_BLOCK + 64)
+/* Plain input is read straight into the caller's buffer, but for requests
+ * smaller than this that start with the raw buffer empty: those fill it. */
+#define SOURCE_DIRECT_MIN ((size_t)64 << 10)
 
 static const uint8_t source_gz_magic[3] = { 0x1f, 0x8b, 0x08 };
 
@@ -326,7 +329,10 @@ static void source_plain_read(struct source *s, uint8_t *buf, size_t cap, size_t
 			/* A pipe: hand over what came rather than wait for more (a
 			 * capture on stdin is decoded as its packets arrive). */
 			break;
-		} else if (cap - *got >= SOURCE_RAW_BLOCK) {
+		} else if (*got > 0 || cap >= SOURCE_DIRECT_MIN) {
+			/* Also the last few bytes of a call that emptied the raw
+			 * buffer: filling that again for them would leave its rest
+			 * to copy on every later call. */
 			size_t n;
 			if (source_read_fd(s, buf + *got, cap - *got, &n) != CS_OK)
 				return;
