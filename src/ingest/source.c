@@ -1,7 +1,8 @@
 /* One input read sequentially: plain file, gzip (any number of members,
  * recognised by its magic bytes) or stdin, with the SHA-256 of every raw byte
  * read from the descriptor (past the first few MiB, hashed by a helper thread
- * beside the reading: digest.h). Raw bytes go through one fixed buffer and
+ * beside the reading: digest.h; a regular file larger than that is read and
+ * hashed by a helper thread ahead of the reading: readahead.h). Raw bytes go through one fixed buffer and
  * decompressed bytes only into the caller's buffer, so memory stays flat
  * whatever the input. A damaged gzip member is reported once and the next
  * member header is sought from just after the damaged member's start (a cut
@@ -14,6 +15,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #include "cybersieve/ingest.h"
 #include "ingest/digest.h"
 #include "ingest/inflate.h"
+#include "ingest/readahead.h"
 
 /* Raw read size: big enough that syscalls are negligible. */
 #define SOURCE_RAW_BLOCK ((size_t)1 << 20)
@@ -64,6 +67,7 @@ struct source {
 	struct inflate_stream *z;
 	uint64_t member_raw;  /* raw offset where the current member began */
 	struct digest_stream *sha;
+	struct readahead *ra;  /* set for a large regular file: reads go through it */
 	bool finished;
 	uint8_t digest[32];
 	/* An error met after some output was produced, told on the next call. */
@@ -137,12 +141,35 @@ static enum cs_err source_wait(struct source *s)
 	}
 }
 
+/* Bytes from the read-ahead (dst NULL: passed over). 0 bytes sets eof. */
+static enum cs_err source_take_ahead(struct source *s, uint8_t *dst, size_t len, size_t *n)
+{
+	int e;
+	enum cs_err err = readahead_take(s->ra, dst, len, n, &e);
+
+	if (err == CS_ERR_IO) {
+		source_pend_io(s, e);
+		return err;
+	}
+	if (err != CS_OK) {
+		source_pend(s, err, 0, s->info.raw_read, "SHA-256 update failed");
+		s->state = SOURCE_DONE;
+		return err;
+	}
+	if (*n == 0)
+		s->eof = true;
+	s->info.raw_read += (uint64_t)*n;
+	return CS_OK;
+}
+
 /* One read() into dst, retried on EINTR, hashed. 0 bytes sets eof. */
 static enum cs_err source_read_fd(struct source *s, uint8_t *dst, size_t len, size_t *n)
 {
 	ssize_t r;
 
 	*n = 0;
+	if (s->ra)
+		return source_take_ahead(s, dst, len, n);
 	for (;;) {
 		enum cs_err w = source_wait(s);
 		if (w != CS_OK)
@@ -303,6 +330,9 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 	if (err)
 		goto fail;
 	s->info.is_stdin = !s->owns_fd;
+	/* Without a helper (it could not start) the file is read here. */
+	if (s->seekable && !s->pollable && s->info.raw_size > DIGEST_INLINE_MAX)
+		(void)readahead_start(s->fd, &s->ra);
 	err = source_sniff(s, d);
 	if (err)
 		goto fail;
@@ -521,11 +551,14 @@ enum cs_err source_finish(struct source *s, uint8_t sha256[32], struct cs_diag *
 		s->state = SOURCE_DONE;
 		while (!s->eof) {
 			size_t n;
-			if (source_read_fd(s, s->raw, SOURCE_RAW_BLOCK, &n) != CS_OK)
+			enum cs_err e = s->ra ? source_take_ahead(s, NULL, SIZE_MAX, &n)
+					      : source_read_fd(s, s->raw, SOURCE_RAW_BLOCK, &n);
+			if (e != CS_OK)
 				return source_take_pending(s, d);
 		}
 		s->rpos = s->rlen = 0;
-		if (digest_final(s->sha, s->digest) != CS_OK) {
+		if ((s->ra ? readahead_final(s->ra, s->digest) : digest_final(s->sha, s->digest)) !=
+		    CS_OK) {
 			cs_diag_set(d, s->path, CS_DIAG_NONE, CS_DIAG_NONE, "SHA-256 final failed");
 			return CS_ERR_NOMEM;
 		}
@@ -545,6 +578,7 @@ void source_destroy(struct source *s)
 {
 	if (!s)
 		return;
+	readahead_destroy(s->ra); /* its helper reads the descriptor: before the close */
 	if (s->owns_fd && s->fd >= 0)
 		close(s->fd);
 	inflate_destroy(s->z);
