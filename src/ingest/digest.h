@@ -4,7 +4,9 @@
  * input's digest (about 1 CPU-second per GB) runs beside reading, inflating
  * and decoding instead of in front of them. Small inputs never start a
  * thread. The digest is of exactly the bytes given, in order, whichever
- * thread hashed them. Owned by one struct source; one feeding thread. */
+ * thread hashed them. A regular file past DIGEST_INLINE_MAX is read and
+ * hashed by readahead.h instead. Owned by one struct source; one feeding
+ * thread. */
 #ifndef CS_INGEST_DIGEST_H
 #define CS_INGEST_DIGEST_H
 

@@ -2,14 +2,14 @@
  * recognised by its magic bytes) or stdin, with the SHA-256 of every raw byte
  * read from the descriptor (past the first few MiB, hashed by a helper thread
  * beside the reading: digest.h; a regular file larger than that is read and
- * hashed by a helper thread ahead of the reading: readahead.h). Raw bytes go through one fixed buffer and
- * decompressed bytes only into the caller's buffer, so memory stays flat
- * whatever the input. A damaged gzip member is reported once and the next
- * member header is sought from just after the damaged member's start (a cut
- * member runs on into the next one before the decoder fails): in a regular
- * file bytes already passed are read again with pread(), not hashed twice;
- * on a pipe only what the raw buffer still holds can be searched. The caller
- * owns the struct; one thread at a time. */
+ * hashed by a helper thread ahead of the reading: readahead.h). Raw bytes go
+ * through one fixed buffer and decompressed bytes only into the caller's
+ * buffer, so memory stays flat whatever the input. A damaged gzip member is
+ * reported once and the next member header is sought from just after the
+ * damaged member's start (a cut member runs on into the next one before the
+ * decoder fails): in a regular file bytes already passed are read again with
+ * pread(), not hashed twice; on a pipe only what the raw buffer still holds
+ * can be searched. The caller owns the struct; one thread at a time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
