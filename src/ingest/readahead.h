@@ -28,7 +28,8 @@ struct readahead;
 enum cs_err readahead_start(int fd, struct readahead **out);
 
 /* Hand out up to len next bytes into dst, or pass over them when dst is
- * NULL; waits only until some are read. *n = 0 at the end of the file.
+ * NULL; waits only until some are read. *n = 0 for len > 0 is the end of
+ * the file.
  * Errors, once every byte read before them has been handed out: CS_ERR_IO
  * with *err set to the read's errno; CS_ERR_NOMEM when the hash library
  * failed. */

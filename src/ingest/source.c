@@ -156,7 +156,7 @@ static enum cs_err source_take_ahead(struct source *s, uint8_t *dst, size_t len,
 		s->state = SOURCE_DONE;
 		return err;
 	}
-	if (*n == 0)
+	if (*n == 0 && len > 0)
 		s->eof = true;
 	s->info.raw_read += (uint64_t)*n;
 	return CS_OK;
