@@ -2,6 +2,7 @@
 #ifndef CYBERSIEVE_UTIL_H
 #define CYBERSIEVE_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,5 +40,8 @@ bool util_regex_tame(const char *p);
  * transparent huge pages where the kernel allows. Release with free(). */
 void *util_alloc_table(size_t n);
 void *util_calloc_table(size_t count, size_t size);
+/* pthread_create with every signal blocked in the new thread, so that
+ * signals go to the threads that act on them; pthread_create's result. */
+int util_thread_start_quiet(pthread_t *th, void *(*fn)(void *), void *arg);
 
 #endif

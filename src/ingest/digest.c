@@ -5,13 +5,13 @@
  * the ring outside the lock: the feeder [w, r + DIGEST_RING), the helper
  * [r, w). */
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
+#include "cybersieve/util.h"
 #include "ingest/digest.h"
 
 /* The helper hashes at most this much per turn, so the feeder finds room
@@ -97,11 +97,7 @@ static bool digest_start(struct digest_stream *h)
 		goto fail_mu;
 	if (pthread_cond_init(&h->cv_room, NULL) != 0)
 		goto fail_data;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int e = pthread_create(&h->th, NULL, digest_main, h);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int e = util_thread_start_quiet(&h->th, digest_main, h);
 	if (e == 0) {
 		h->running = true;
 		h->helped = true;

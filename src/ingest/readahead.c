@@ -5,7 +5,6 @@
  * the consumer only [c, w). */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "cybersieve/util.h"
 #include "ingest/readahead.h"
 
 struct readahead {
@@ -93,12 +93,7 @@ enum cs_err readahead_start(int fd, struct readahead **out)
 		goto fail_mu;
 	if (pthread_cond_init(&ra->cv_room, NULL) != 0)
 		goto fail_data;
-	/* every signal blocked, so that they go to the threads that act on them */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int e = pthread_create(&ra->th, NULL, readahead_main, ra);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int e = util_thread_start_quiet(&ra->th, readahead_main, ra);
 	if (e == 0) {
 		*out = ra;
 		return CS_OK;

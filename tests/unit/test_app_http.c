@@ -531,6 +531,24 @@ static void test_layered_codings(void **state)
 	}
 }
 
+/* Feed msg (one response) in pieces of each size given: one body, decoded
+ * whole to plain. */
+static void expect_body_in_pieces(const char *msg, size_t mn, const size_t *pieces, size_t np,
+				  const uint8_t *plain, size_t plain_n)
+{
+	for (size_t pi = 0; pi < np; pi++) {
+		struct app_http h;
+		struct rec r = { 0 };
+
+		app_http_init(&h);
+		feed(&h, &r, APP_DIR_S2C, msg, mn, pieces[pi]);
+		assert_int_equal(r.bodies, 1);
+		expect_digests(&r.body[0], plain, plain_n);
+		assert_int_equal(r.data_bytes, plain_n);
+		app_http_fini(&h);
+	}
+}
+
 /* Bodies that inflate a thousandfold (a few input bytes make more output
  * than one inflate step holds), and gzip bodies of several members: every
  * decoded byte comes out, fed whole or in small pieces. */
@@ -558,17 +576,7 @@ static void test_dense_bodies(void **state)
 		size_t mn = (size_t)o + zn, pieces[] = { 1, 3, 8, 1460, mn };
 
 		assert_true(zn < plain_n / 500);
-		for (size_t pi = 0; pi < 5; pi++) {
-			struct app_http h;
-			struct rec r = { 0 };
-
-			app_http_init(&h);
-			feed(&h, &r, APP_DIR_S2C, msg, mn, pieces[pi]);
-			assert_int_equal(r.bodies, 1);
-			expect_digests(&r.body[0], plain, plain_n);
-			assert_int_equal(r.data_bytes, plain_n);
-			app_http_fini(&h);
-		}
+		expect_body_in_pieces(msg, mn, pieces, 5, plain, plain_n);
 	}
 
 	/* three gzip members in one body: the first half, one byte, the rest */
@@ -579,16 +587,7 @@ static void test_dense_bodies(void **state)
 			"Content-Length: %zu\r\n\r\n", zn);
 	memcpy(msg + o, z, zn);
 	size_t pieces[] = { 1, 5, 1460, (size_t)o + zn };
-	for (size_t pi = 0; pi < 4; pi++) {
-		struct app_http h;
-		struct rec r = { 0 };
-
-		app_http_init(&h);
-		feed(&h, &r, APP_DIR_S2C, msg, (size_t)o + zn, pieces[pi]);
-		assert_int_equal(r.bodies, 1);
-		expect_digests(&r.body[0], plain, plain_n);
-		app_http_fini(&h);
-	}
+	expect_body_in_pieces(msg, (size_t)o + zn, pieces, 4, plain, plain_n);
 	free(plain);
 	free(z);
 	free(msg);
