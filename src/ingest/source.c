@@ -66,8 +66,10 @@ struct source {
 			       * info.raw_read while bytes are read again */
 	struct inflate_stream *z;
 	uint64_t member_raw;  /* raw offset where the current member began */
+	/* Exactly one of the two hashes the raw bytes: ra for a large regular
+	 * file (reads go through it), sha for anything else. */
 	struct digest_stream *sha;
-	struct readahead *ra;  /* set for a large regular file: reads go through it */
+	struct readahead *ra;
 	bool finished;
 	uint8_t digest[32];
 	/* An error met after some output was produced, told on the next call. */
@@ -321,7 +323,7 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 	s->stop = stop;
 	s->path = strdup(path);
 	s->raw = malloc(SOURCE_RAW_CAP);
-	if (!s->path || !s->raw || digest_create(&s->sha) != CS_OK) {
+	if (!s->path || !s->raw) {
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
 		goto fail;
 	}
@@ -333,6 +335,11 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 	/* Without a helper (it could not start) the file is read here. */
 	if (s->seekable && !s->pollable && s->info.raw_size > DIGEST_INLINE_MAX)
 		(void)readahead_start(s->fd, &s->ra);
+	if (!s->ra && digest_create(&s->sha) != CS_OK) {
+		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
+		err = CS_ERR_NOMEM;
+		goto fail;
+	}
 	err = source_sniff(s, d);
 	if (err)
 		goto fail;
