@@ -85,8 +85,7 @@ enum cs_err matcher_build_ex(struct pack *const *packs, size_t n_packs,
 size_t matcher_count(const struct matcher *m);
 const struct matcher_ind *matcher_get(const struct matcher *m, uint32_t index);
 void matcher_get_stats(const struct matcher *m, struct matcher_stats *st);
-/* How many indicators of type t the matcher holds: a walk over all of them,
- * so ask once per rule set, not per packet or flow. */
+/* How many indicators of type t the matcher holds (counted at build). */
 size_t matcher_type_count(const struct matcher *m, enum ind_type t);
 /* How the host name text[0..len) imitates the brand of lookalike indicator
  * mi (kind, distance, brand and compared label); false when mi is not a

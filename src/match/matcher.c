@@ -630,6 +630,7 @@ static enum cs_err build_exprs(struct matcher *m, struct build *b, struct pack *
 		for (size_t j = 0; j < packs[p]->n_ind; j++, i++) {
 			const struct indicator *ind = &packs[p]->ind[j];
 			m->ind[i] = (struct matcher_ind){ind, packs[p], (uint32_t)p, (uint32_t)i, NULL};
+			m->type_n[ind->type]++;
 			if (ind_type_is_rule(ind->type)) {
 				/* Not searched for: rules combine other matches. */
 				m->in_set[i] = 1;
@@ -809,10 +810,7 @@ void matcher_get_stats(const struct matcher *m, struct matcher_stats *st)
 
 size_t matcher_type_count(const struct matcher *m, enum ind_type t)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < m->n; i++)
-		n += m->ind[i].ind->type == t;
-	return n;
+	return (unsigned)t < IND_TYPE_COUNT ? m->type_n[t] : 0;
 }
 
 size_t matcher_match_ip(const struct matcher *m, int family, const uint8_t *addr,

@@ -18,6 +18,7 @@ struct matcher {
 	struct shapes shapes;    /* engine ids m->n + shape_kind are shape candidates */
 	unsigned char *has_som;  /* per indicator: engine reports the start */
 	size_t n;
+	size_t type_n[IND_TYPE_COUNT]; /* indicators of each type */
 	size_t max_fixed;
 	struct matcher_stats stats;
 	/* Stream database, built by the first thread that needs it (matcher_stream.c),

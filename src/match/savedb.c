@@ -642,9 +642,11 @@ static bool rd_matcher(struct rd *r, struct matcher *m, struct pack **packs, siz
 		return *oom = true, false;
 	size_t i = 0;
 	for (size_t p = 0; p < n_packs; p++)
-		for (size_t j = 0; j < packs[p]->n_ind; j++, i++)
+		for (size_t j = 0; j < packs[p]->n_ind; j++, i++) {
 			m->ind[i] = (struct matcher_ind){&packs[p]->ind[j], packs[p], (uint32_t)p,
 							 (uint32_t)i, NULL};
+			m->type_n[packs[p]->ind[j].type]++;
+		}
 	m->fixed_len = rd_copy(r, n, sizeof(*m->fixed_len), oom);
 	m->in_set = rd_copy(r, n, 1, oom);
 	m->has_som = rd_copy(r, n, 1, oom);

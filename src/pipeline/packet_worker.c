@@ -684,7 +684,7 @@ static void env_for_rules(struct pk_worker *w, bool switching)
 	static const enum ind_type digest_type[3] = {IND_MD5, IND_SHA1, IND_SHA256};
 	struct app_http_env *e = &w->http_env;
 	bool gained = false;
-	w->ip_on = matcher_type_count(w->m, IND_IP) > 0; /* a count over all indicators */
+	w->ip_on = matcher_type_count(w->m, IND_IP) > 0;
 	for (int i = 0; i < 3; i++) {
 		const struct evp_md_st *md =
 			matcher_type_count(w->m, digest_type[i]) ? w->md_env.md[i] : NULL;
