@@ -234,6 +234,10 @@ static void test_roundtrip(void **state)
 		}
 	}
 	assert_int_equal(matcher_count(ld.m), matcher_count(f->m));
+	for (int t = 0; t < IND_TYPE_COUNT; t++)
+		assert_int_equal(matcher_type_count(ld.m, (enum ind_type)t),
+				 matcher_type_count(f->m, (enum ind_type)t));
+	assert_true(matcher_type_count(ld.m, IND_MD5) > 0);
 	assert_int_equal(matcher_max_fixed_len(ld.m), matcher_max_fixed_len(f->m));
 	static char want[8192], got[8192];
 	hits_text(f->m, f->text, f->text_len, want, sizeof(want));
