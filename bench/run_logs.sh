@@ -51,6 +51,8 @@ done
 [ -x /usr/bin/time ] || { echo "run_logs: /usr/bin/time missing (apt-get install -y time)" >&2; exit 2; }
 have_cs=0; [ -x "$bin" ] && have_cs=1
 have_rg=0; command -v rg >/dev/null && have_rg=1
+[ $have_rg = 1 ] || echo "run_logs: rg not found, its rows are left out (apt-get install -y ripgrep)" >&2
+[ $have_cs = 1 ] || echo "run_logs: $bin not found, its rows are left out" >&2
 
 mkdir -p "$data" || exit 2
 log="$data/logs.txt"
