@@ -31,6 +31,13 @@ uint64_t util_count_nl(const uint8_t *p, size_t n);
  * NUL-terminated buffer. CS_ERR_IO (errno in d), CS_ERR_LIMIT, CS_ERR_NOMEM. */
 enum cs_err util_read_file(const char *path, size_t max, const char *what, char **out,
 			   size_t *out_len, struct cs_diag *d);
+/* A block of n bytes for read() to fill, starting on a page (NULL when no
+ * memory); release with free(). The kernel copies a file's bytes out of
+ * page-aligned page-cache pages, and on some x86 CPUs that copy runs three
+ * to four times slower when the destination lies 1 to 31 bytes past a page
+ * boundary, where malloc() puts large blocks (bench/README.md, "Where
+ * read() puts the bytes"). */
+void *util_alloc_io(size_t n);
 /* False for a POSIX pattern that glibc's regcomp could blow up on: longer
  * than 1024 bytes, or with stacked repetitions ("a+++", "a*{2}"). Callers
  * refuse such patterns (or skip them, counted) instead of compiling them. */

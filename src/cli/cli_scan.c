@@ -451,7 +451,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	 * buffer (source_read), not through a few kilobytes copied out of the
 	 * source's own. glibc takes a size only with a buffer given, which must
 	 * outlive the stream: freed after capture_destroy closes it. */
-	char *fbuf = malloc(CAP_STREAM_BUF);
+	char *fbuf = util_alloc_io(CAP_STREAM_BUF);
 	FILE *f = fbuf ? fopencookie(&ck, "r", io) : NULL;
 	if (f) {
 		(void)setvbuf(f, fbuf, _IOFBF, CAP_STREAM_BUF);

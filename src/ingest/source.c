@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cybersieve/ingest.h"
+#include "cybersieve/util.h"
 #include "ingest/digest.h"
 #include "ingest/inflate.h"
 #include "ingest/readahead.h"
@@ -322,7 +323,7 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 	s->fd = -1;
 	s->stop = stop;
 	s->path = strdup(path);
-	s->raw = malloc(SOURCE_RAW_CAP);
+	s->raw = util_alloc_io(SOURCE_RAW_CAP); /* read() fills it from its start */
 	if (!s->path || !s->raw) {
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
 		goto fail;

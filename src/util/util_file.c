@@ -1,4 +1,5 @@
-/* Whole small files read into memory: packs and feeds (include/cybersieve/util.h). */
+/* Whole small files read into memory: packs and feeds, and blocks for read()
+ * (include/cybersieve/util.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,6 +9,14 @@
 #include <unistd.h>
 
 #include "cybersieve/util.h"
+
+#define UTIL_PAGE ((size_t)4096)
+
+void *util_alloc_io(size_t n)
+{
+	void *p = NULL;
+	return posix_memalign(&p, UTIL_PAGE, n ? n : 1) == 0 ? p : NULL;
+}
 
 enum cs_err util_read_file(const char *path, size_t max, const char *what, char **out,
 			   size_t *out_len, struct cs_diag *d)
@@ -33,7 +42,9 @@ enum cs_err util_read_file(const char *path, size_t max, const char *what, char 
 				goto out;
 			}
 			size_t ncap = !buf ? cap : cap * 2 > max + 1 ? max + 1 : cap * 2;
-			char *nb = realloc(buf, ncap + 1);
+			/* The first block is the file's size: read() fills it from
+			 * offset 0, so it starts on a page (util_alloc_io). */
+			char *nb = buf ? realloc(buf, ncap + 1) : util_alloc_io(ncap + 1);
 			if (!nb) {
 				err = CS_ERR_NOMEM;
 				goto out;

@@ -1,6 +1,8 @@
 /* Unit tests for the large-table allocator: sizes, zeroing, overflow, the
  * 2 MiB alignment of large blocks and, where the kernel has transparent huge
- * pages, the huge-page advice on the block's mapping (VmFlags "hg"). */
+ * pages, the huge-page advice on the block's mapping (VmFlags "hg"). Then
+ * the blocks read() fills: util_alloc_io's, and util_read_file's for a
+ * regular file, start on a page. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,6 +99,45 @@ static void test_huge_page_advice(void **state)
 	free(p);
 }
 
+static void test_io_blocks(void **state)
+{
+	(void)state;
+	size_t sizes[] = {0, 1, 16, 4095, 4096, 65537, 8 * MIB + 4096};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = util_alloc_io(sizes[i]);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % 4096, 0);
+		memset(p, 0xa5, sizes[i]);
+		if (sizes[i])
+			assert_int_equal(p[sizes[i] - 1], 0xa5);
+		free(p);
+	}
+	/* A file of 300,001 bytes read whole: its block starts on a page, and
+	 * holds the bytes and the closing NUL. */
+	char path[] = "/tmp/cs_test_io_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	size_t n = 300001;
+	unsigned char *want = malloc(n);
+	assert_non_null(want);
+	for (size_t i = 0; i < n; i++)
+		want[i] = (unsigned char)('a' + i % 26);
+	assert_int_equal(write(fd, want, n), (ssize_t)n);
+	close(fd);
+	char *got = NULL;
+	size_t len = 0;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(util_read_file(path, 1 << 20, "test file", &got, &len, &d), CS_OK);
+	unlink(path);
+	assert_int_equal(len, n);
+	assert_int_equal((uintptr_t)got % 4096, 0);
+	assert_memory_equal(got, want, n);
+	assert_int_equal(got[n], '\0');
+	free(got);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_large_blocks),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_huge_page_advice),
+		cmocka_unit_test(test_io_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
