@@ -32,11 +32,11 @@ uint64_t util_count_nl(const uint8_t *p, size_t n);
 enum cs_err util_read_file(const char *path, size_t max, const char *what, char **out,
 			   size_t *out_len, struct cs_diag *d);
 /* A block of n bytes for read() to fill, starting on a page (NULL when no
- * memory); release with free(). The kernel copies a file's bytes out of
- * page-aligned page-cache pages, and on some x86 CPUs that copy runs three
- * to four times slower when the destination lies 1 to 31 bytes past a page
- * boundary, where malloc() puts large blocks (bench/README.md, "Where
- * read() puts the bytes"). */
+ * memory); release with free(). On some x86 CPUs the kernel's copy out of
+ * the page cache runs three to four times slower when each byte lands 1 to
+ * 31 bytes past the page offset it has in the file: a read from a page
+ * boundary of the file into a block from malloc(), which starts 16 bytes
+ * past a page (bench/README.md, "Where read() puts the bytes"). */
 void *util_alloc_io(size_t n);
 /* False for a POSIX pattern that glibc's regcomp could blow up on: longer
  * than 1024 bytes, or with stacked repetitions ("a+++", "a*{2}"). Callers
