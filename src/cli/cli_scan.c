@@ -135,7 +135,7 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	*c = (struct scan_cfg){.threads = ncpu > 0 ? (unsigned)ncpu : 1, .context = 64,
-			       .chunk_size = 16u << 20, .max_line = 128u << 20};
+			       .chunk_size = 4u << 20, .max_line = 128u << 20};
 	/* --strict applies to every pack whatever its position: look ahead for it. */
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--strict") == 0)

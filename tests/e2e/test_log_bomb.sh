@@ -32,8 +32,9 @@ assert r["source"]["line"] == 1 and r["source"]["offset"] == 300000001, r["sourc
 assert r["match"]["text"] == "evil-bomb.example" and r["match"]["line_split"] is True
 PY
 rss=$(cat "$E2E_TMP/rss")
-# 16 MiB chunks in a ring of threads + 4 slots, plus the line buffer and the
-# database: far below the 300 MB the line would need if it were held whole.
+# 4 MiB chunks (the default) in a ring of threads + 4 slots, a line buffer of
+# at most --max-line, plus the database: far below the 300 MB the line would
+# need if it were held whole.
 # ThreadSanitizer's shadow memory is several times what the program touches,
 # so under it the bound is left to the plain and AddressSanitizer builds.
 if [ -z "${CS_TEST_TSAN:-}" ]; then
