@@ -59,7 +59,7 @@ static double time_batches(const struct pdq_index *idx, uint8_t (*qs)[PDQ_HASH_B
 	return nq / (t1 - t0);
 }
 
-static const char *const mode_name[] = {"auto", "each", "walk", "walk-avx512"};
+static const char *const mode_name[] = {"auto", "each", "walk", "walk-avx2", "walk-avx512"};
 
 /* Batched answers: rates of each way, and the same hit count as one by one. */
 static void report_batches(const struct pdq_index *idx, uint8_t (*qs)[PDQ_HASH_BYTES], size_t nq,

@@ -102,11 +102,13 @@ typedef bool (*pdq_batch_fn)(void *ctx, size_t query, uint32_t id, unsigned dist
 
 /* How a batch is answered: PDQ_BATCH_AUTO picks (one at a time below
  * PDQ_BATCH_MIN, else table walks compared with AVX-512 where the CPU has
- * VPOPCNTQ); the others force one way, for tests and benchmarks. */
+ * VPOPCNTQ, or else with AVX2); the others force one way, for tests and
+ * benchmarks. */
 enum pdq_batch_mode {
 	PDQ_BATCH_AUTO = 0,
 	PDQ_BATCH_EACH,        /* pdq_index_query() per query */
 	PDQ_BATCH_WALK,        /* table walks, plain comparisons */
+	PDQ_BATCH_WALK_AVX2,   /* table walks, AVX2 (plain where the CPU lacks it) */
 	PDQ_BATCH_WALK_AVX512, /* table walks, AVX-512 (plain where the CPU lacks it) */
 };
 void pdq_batch_set_mode(struct pdq_batch *b, enum pdq_batch_mode mode);

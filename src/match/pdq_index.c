@@ -58,6 +58,7 @@ struct pdq_index {
 	unsigned mask_count[PDQ_MAX_RADIUS + 1];
 	bool use_popcnt;
 	bool use_avx512;          /* batches compare with AVX-512 VPOPCNTQ */
+	bool use_avx2;            /* or with AVX2 byte lookups */
 	void *block_off, *block_ska, *block_skb, *block_id;
 };
 
@@ -187,6 +188,7 @@ enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,
 	idx->use_popcnt = __builtin_cpu_supports("popcnt");
 	idx->use_avx512 = __builtin_cpu_supports("avx512f") &&
 			  __builtin_cpu_supports("avx512vpopcntdq");
+	idx->use_avx2 = __builtin_cpu_supports("avx2");
 #endif
 	*out = idx;
 	idx = NULL;
@@ -615,6 +617,81 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 		}
 	}
 }
+
+/* Per byte of x, its count of set bits (VPSHUFB on each half-byte). */
+__attribute__((target("avx2"))) static inline __m256i pdq_bytes_avx2(__m256i x, __m256i bits,
+								     __m256i nib)
+{
+	__m256i lo = _mm256_shuffle_epi8(bits, _mm256_and_si256(x, nib));
+	__m256i hi = _mm256_shuffle_epi8(bits, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib));
+	return _mm256_add_epi8(lo, hi);
+}
+
+/* The same walk with AVX2, where the CPU has no VPOPCNTQ: the queries of a
+ * bucket gathered into one list as above, each compared with four entries
+ * at once; the bits of the two sketches' differences are counted four at a
+ * time with a byte lookup (VPSHUFB) and summed per entry (VPSADBW). */
+__attribute__((target("avx2"))) static void
+pdq_walk_table_avx2(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
+{
+	const struct pdq_table *tab = &w->idx->tab[t];
+	const uint32_t *off = tab->off, *qoff = w->b->qoff;
+	const uint64_t *ska = tab->ska, *skb = tab->skb, *qa = w->b->qa, *qb = w->b->qb;
+	const uint16_t *masks = w->idx->masks;
+	const __m256i bits = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1,
+					      1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+	const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+	const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+	for (unsigned v = 0; v < PDQ_PART_VALUES; v++) {
+		uint32_t lo = off[v], hi = off[v + 1];
+		if (lo == hi)
+			continue;
+		bool last = false;
+		unsigned k = 0;
+		uint32_t j = qoff[v ^ masks[0]];
+		while (!last) {
+			size_t n = 0;
+			while (n < PDQ_WALK_LIST) {
+				uint32_t qh = qoff[(v ^ masks[k]) + 1];
+				if (j < qh) {
+					l->a[n] = qa[j];
+					l->b[n] = qb[j];
+					l->lim[n] = w->lim[k];
+					l->j[n++] = j++;
+					continue;
+				}
+				if (++k == w->nmask) {
+					last = true;
+					break;
+				}
+				j = qoff[v ^ masks[k]];
+			}
+			for (uint32_t e = lo; e < hi; e += 4) {
+				unsigned left = hi - e < 4 ? hi - e : 4;
+				__m256i live = _mm256_cmpgt_epi64(_mm256_set1_epi64x(left), lane);
+				unsigned live_bits = (1u << left) - 1;
+				__m256i ea = _mm256_maskload_epi64((const long long *)(ska + e), live);
+				__m256i eb = _mm256_maskload_epi64((const long long *)(skb + e), live);
+				for (size_t i = 0; i < n; i++) {
+					__m256i xa = _mm256_xor_si256(
+						ea, _mm256_set1_epi64x((long long)l->a[i]));
+					__m256i xb = _mm256_xor_si256(
+						eb, _mm256_set1_epi64x((long long)l->b[i]));
+					__m256i c = _mm256_add_epi8(pdq_bytes_avx2(xa, bits, nib),
+								    pdq_bytes_avx2(xb, bits, nib));
+					__m256i d = _mm256_sad_epu8(c, zero); /* 0 to 128 per entry */
+					__m256i over = _mm256_cmpgt_epi64(
+						d, _mm256_set1_epi64x((long long)l->lim[i]));
+					unsigned ok = ~(unsigned)_mm256_movemask_pd(
+							      _mm256_castsi256_pd(over)) &
+						      live_bits;
+					if (ok && !pdq_walk_verify(w, t, e, ok, (uint32_t)l->j[i]))
+						return;
+				}
+			}
+		}
+	}
+}
 #endif
 
 struct pdq_each {
@@ -642,7 +719,9 @@ size_t pdq_index_query_batch(const struct pdq_index *idx, struct pdq_batch *b, u
 		max_dist = PDQ_MAX_DIST;
 	enum pdq_batch_mode mode = b->mode;
 	if (mode == PDQ_BATCH_AUTO)
-		mode = b->n < PDQ_BATCH_MIN ? PDQ_BATCH_EACH : PDQ_BATCH_WALK_AVX512;
+		mode = b->n < PDQ_BATCH_MIN ? PDQ_BATCH_EACH
+		       : idx->use_avx512    ? PDQ_BATCH_WALK_AVX512
+					    : PDQ_BATCH_WALK_AVX2;
 	if (mode != PDQ_BATCH_EACH && !pdq_batch_reserve(b))
 		mode = PDQ_BATCH_EACH; /* no room to sort: the slower way needs none */
 	if (mode == PDQ_BATCH_EACH) {
@@ -663,16 +742,21 @@ size_t pdq_index_query_batch(const struct pdq_index *idx, struct pdq_batch *b, u
 	w.nmask = idx->mask_count[w.r];
 	for (unsigned k = 0; k < w.nmask; k++)
 		w.lim[k] = max_dist - (unsigned)__builtin_popcount(idx->masks[k]);
-	bool simd = mode == PDQ_BATCH_WALK_AVX512 && idx->use_avx512;
+	bool avx512 = mode == PDQ_BATCH_WALK_AVX512 && idx->use_avx512;
+	bool avx2 = mode == PDQ_BATCH_WALK_AVX2 && idx->use_avx2;
 	for (unsigned t = 0; t < PDQ_PARTS && !w.stop; t++) {
 		pdq_batch_sort(b, t);
-		if (simd)
 #if PDQ_X86
+		if (avx512)
 			pdq_walk_table_avx512(&w, t, &b->list);
+		else if (avx2)
+			pdq_walk_table_avx2(&w, t, &b->list);
+		else
 #else
-			pdq_walk_generic(&w, t); /* never: use_avx512 is false */
+		(void)avx512; /* both false: no x86 */
+		(void)avx2;
 #endif
-		else if (idx->use_popcnt)
+		if (idx->use_popcnt)
 			pdq_walk_table_popcnt(&w, t);
 		else
 			pdq_walk_generic(&w, t);

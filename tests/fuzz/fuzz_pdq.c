@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pdq_batch *b = NULL;
 	FUZZ_CHECK(pdq_batch_create(&b) == CS_OK);
 	static const enum pdq_batch_mode modes[] = {PDQ_BATCH_AUTO, PDQ_BATCH_EACH, PDQ_BATCH_WALK,
-						    PDQ_BATCH_WALK_AVX512};
+						    PDQ_BATCH_WALK_AVX2, PDQ_BATCH_WALK_AVX512};
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
 		pdq_batch_set_mode(b, modes[m]);
 		for (size_t q = 0; q < nq; q++)

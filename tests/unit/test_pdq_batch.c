@@ -163,7 +163,7 @@ static void test_every_way_every_radius(void **state)
 	struct fixture *fx = *state;
 	static const unsigned dists[] = {0, 15, 16, 31, 47, 63}; /* radius 0 to 3 */
 	static const enum pdq_batch_mode modes[] = {PDQ_BATCH_AUTO, PDQ_BATCH_EACH, PDQ_BATCH_WALK,
-						    PDQ_BATCH_WALK_AVX512};
+						    PDQ_BATCH_WALK_AVX2, PDQ_BATCH_WALK_AVX512};
 	for (size_t d = 0; d < sizeof(dists) / sizeof(dists[0]); d++) {
 		size_t first = 0;
 		for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
