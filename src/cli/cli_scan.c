@@ -29,6 +29,9 @@
 #include "cybersieve/summary.h"
 #include "cybersieve/util.h"
 
+#define CHUNK_DEFAULT ((size_t)4 << 20)
+#define CHUNK_PDQ ((size_t)16 << 20)
+
 struct scan_cfg {
 	const char *out;        /* NULL = default folder, "-" = stdout */
 	const char *summary_path;
@@ -135,7 +138,7 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	*c = (struct scan_cfg){.threads = ncpu > 0 ? (unsigned)ncpu : 1, .context = 64,
-			       .chunk_size = 4u << 20, .max_line = 128u << 20};
+			       .chunk_size = 0, .max_line = 128u << 20};
 	/* --strict applies to every pack whatever its position: look ahead for it. */
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--strict") == 0)
@@ -200,9 +203,20 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 			return -1;
 		}
 	}
-	if (c->max_line < c->chunk_size)
-		c->chunk_size = c->max_line; /* a line is never cut before --max-line */
 	return 0;
+}
+
+/* The chunk size when --chunk-size is not given: 4 MiB, a ring of chunks that
+ * stays in the caches the workers read it from; 16 MiB when the rules hold PDQ
+ * hashes, whose lookups go in one batch per chunk, each batch reading the
+ * whole index once (bench/README.md: a log full of PDQ hashes scans twice as
+ * fast). Never past --max-line: a line is not cut before it. */
+static void pick_chunk_size(struct scan_cfg *c, const struct matcher *m)
+{
+	if (!c->chunk_size)
+		c->chunk_size = matcher_type_count(m, IND_PDQ) ? CHUNK_PDQ : CHUNK_DEFAULT;
+	if (c->max_line < c->chunk_size)
+		c->chunk_size = c->max_line;
 }
 
 static int exit_code(const struct batch_result *res, size_t n_pack_errors)
@@ -293,6 +307,7 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 	if (cli_build_matcher(&s->rules, s->cfg.strict, flags, &s->m, &s->combos, &s->windows,
 			      NULL) != 0)
 		return -1;
+	pick_chunk_size(&s->cfg, s->m);
 	return 0;
 }
 
