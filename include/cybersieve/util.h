@@ -20,6 +20,17 @@ void util_uuid4(char *out, size_t cap);
 
 /* Lower-case hex of n bytes; out >= 2n + 1. */
 void util_hex(const uint8_t *b, size_t n, char *out);
+/* The value of a hex digit of either case, -1 for any other byte: a table
+ * lookup, not a branch per character (a digest's digits and letters follow
+ * no pattern a branch predictor could learn). */
+extern const int8_t util_hex_tab[256];
+static inline int util_hex_digit(unsigned char c)
+{
+	return util_hex_tab[c];
+}
+/* Decode 2n hex digits of either case into n bytes; false on any other
+ * character (out is then undefined). */
+bool util_hex_decode(const void *hex, size_t n, uint8_t *out);
 
 double util_now_mono(void);
 

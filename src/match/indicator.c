@@ -12,6 +12,7 @@
 
 #include "cybersieve/iban.h"
 #include "cybersieve/pack.h"
+#include "cybersieve/util.h"
 #include "cybersieve/wallet.h"
 #include "correlate/lookalike.h"
 #include "match/indicator_int.h"
@@ -97,14 +98,7 @@ static char ascii_lower(char c)
 
 static bool is_hex(char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	return ascii_lower(c) - 'a' + 10;
+	return util_hex_digit((unsigned char)c) >= 0;
 }
 
 /* "invalid <type> '<value>': <why>" into d; always CS_ERR_PARSE. */
@@ -272,7 +266,8 @@ static enum cs_err norm_literal(const char *raw, size_t len, char **out, size_t 
 			o[n++] = e == 't' ? '\t' : '\\';
 			i++;
 		} else if (e == 'x' && i + 3 < len && is_hex(raw[i + 2]) && is_hex(raw[i + 3])) {
-			o[n++] = (char)(hex_val(raw[i + 2]) * 16 + hex_val(raw[i + 3]));
+			o[n++] = (char)(util_hex_digit((unsigned char)raw[i + 2]) * 16 +
+					util_hex_digit((unsigned char)raw[i + 3]));
 			i += 3;
 		} else if (e == 'x') {
 			err = ind_bad(d, IND_LITERAL, raw, len, "\\x needs two hex digits");

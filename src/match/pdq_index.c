@@ -62,28 +62,11 @@ struct pdq_index {
 	void *block_off, *block_ska, *block_skb, *block_id;
 };
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool pdq_hash_parse(const char *hex, size_t n, uint8_t out[PDQ_HASH_BYTES])
 {
 	if (!hex || n != PDQ_HEX_LEN)
 		return false;
-	for (size_t i = 0; i < PDQ_HASH_BYTES; i++) {
-		int hi = hex_val(hex[2 * i]), lo = hex_val(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return util_hex_decode(hex, PDQ_HASH_BYTES, out);
 }
 
 static void pdq_words(const uint8_t h[PDQ_HASH_BYTES], uint64_t w[4])

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "cybersieve/iban.h"
+#include "cybersieve/util.h"
 #include "cybersieve/wallet.h"
 #include "match/shape.h"
 
@@ -48,29 +49,6 @@ static const struct {
 	[SHAPE_HOST] = {"\\.(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})", 253},
 	[SHAPE_URL] = {NULL, 0}, /* the listed tails (urlset.c) */
 };
-
-static int hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode 2*n hex characters; false on a non-hex one. */
-static bool hex_decode(const uint8_t *h, size_t n, uint8_t *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		int a = hex_val(h[2 * i]), b = hex_val(h[2 * i + 1]);
-		if (a < 0 || b < 0)
-			return false;
-		out[i] = (uint8_t)(a << 4 | b);
-	}
-	return true;
-}
 
 enum cs_err shapes_init(struct shapes *s, size_t n_ind)
 {
@@ -279,7 +257,7 @@ enum cs_err shapes_add(struct shapes *s, uint32_t idx, const struct indicator *i
 	uint8_t key[HASHSET_KEY_MAX];
 	size_t w = shape_tab[k].width / 2;
 	if (ind->value_len != shape_tab[k].width ||
-	    !hex_decode((const uint8_t *)ind->value, w, key))
+	    !util_hex_decode((const uint8_t *)ind->value, w, key))
 		return CS_ERR_INVALID;
 	bool dup;
 	uint32_t first;
@@ -531,7 +509,7 @@ static bool is_word(uint8_t c)
 
 static bool ip_char(bool v6, uint8_t c)
 {
-	return v6 ? hex_val(c) >= 0 || c == ':' : is_digit(c) || c == '.';
+	return v6 ? util_hex_digit(c) >= 0 || c == ':' : is_digit(c) || c == '.';
 }
 
 /* An address token ending at end: nothing of an address right after it
@@ -766,8 +744,8 @@ static bool confirm_host(const struct shapes *s, const uint8_t *buf, size_t len,
 	while (start < end && (buf[start] == '.' || buf[start] == '-'))
 		start++;
 	/* URL-encoded delimiters before it ("%2F%2Fgoogle.com") are not part of it. */
-	while (start > 0 && buf[start - 1] == '%' && end - start > 2 && hex_val(buf[start]) >= 0 &&
-	       hex_val(buf[start + 1]) >= 0) {
+	while (start > 0 && buf[start - 1] == '%' && end - start > 2 &&
+	       util_hex_digit(buf[start]) >= 0 && util_hex_digit(buf[start + 1]) >= 0) {
 		start += 2;
 		while (start < end && buf[start] == '%' && end - start > 3)
 			start += 3;
@@ -864,15 +842,16 @@ bool shapes_confirm_defer(const struct shapes *s, enum shape_kind k, const uint8
 	if (end > len || end < w)
 		return true;
 	uint64_t start = end - w;
-	if ((start > 0 && hex_val(buf[start - 1]) >= 0) || (end < len && hex_val(buf[end]) >= 0))
+	if ((start > 0 && util_hex_digit(buf[start - 1]) >= 0) ||
+	    (end < len && util_hex_digit(buf[end]) >= 0))
 		return true;
 	uint8_t key[HASHSET_KEY_MAX];
 	uint32_t first;
 	/* The first 8 bytes say whether the set may hold it; a PDQ index
 	 * needs the whole token whatever the set says. */
 	bool pdq = k == SHAPE_SHA256 && s->pdq;
-	if (!hex_decode(buf + start, 8, key) || (!pdq && !hashset_maybe(&s->digest[k], key)) ||
-	    !hex_decode(buf + start + 16, w / 2 - 8, key + 8))
+	if (!util_hex_decode(buf + start, 8, key) || (!pdq && !hashset_maybe(&s->digest[k], key)) ||
+	    !util_hex_decode(buf + start + 16, w / 2 - 8, key + 8))
 		return true;
 	if (hashset_get(&s->digest[k], key, &first) && !emit_chain(s, first, start, end, emit, ctx))
 		return false;
