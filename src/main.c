@@ -42,7 +42,7 @@ static void usage(FILE *out)
 		"  --context N        bytes of context each side of a match (default 64, 0 allowed)\n"
 		"  --pseudonymise KEYFILE  IP and e-mail addresses in context become keyed tokens\n"
 		"                     (HMAC-SHA256 with the file's bytes, at least 32; same value, same token)\n"
-		"  --chunk-size N     bytes per scan chunk (default 4M; 16M with PDQ indicators)\n"
+		"  --chunk-size N     bytes per scan chunk (default 4M; 32M with PDQ indicators)\n"
 		"  --max-line N       longest line scanned whole (default 128M); longer lines are split\n"
 		"  --summary FILE     also write the summary JSON to FILE\n"
 		"  --flow-memory N    memory cap of the flow tables for captures (default 512M)\n"

@@ -74,9 +74,9 @@ bool pdq_index_best(const struct pdq_index *idx, const uint8_t h[PDQ_HASH_BYTES]
  * by one thread; reused batch after batch (its memory is kept). */
 struct pdq_batch;
 
-/* Most queries a batch holds (its memory: about 52 bytes a query, 6.8 MB
+/* Most queries a batch holds (its memory: about 52 bytes a query, 13.6 MB
  * full, plus 0.5 MB of sort tables). */
-#define PDQ_BATCH_MAX 131072u
+#define PDQ_BATCH_MAX 262144u
 /* Below this many queries a batch is answered one query at a time. */
 #define PDQ_BATCH_MIN 2048u
 

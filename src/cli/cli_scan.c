@@ -30,7 +30,7 @@
 #include "cybersieve/util.h"
 
 #define CHUNK_DEFAULT ((size_t)4 << 20)
-#define CHUNK_PDQ ((size_t)16 << 20)
+#define CHUNK_PDQ ((size_t)32 << 20)
 
 struct scan_cfg {
 	const char *out;        /* NULL = default folder, "-" = stdout */
@@ -207,7 +207,7 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 }
 
 /* The chunk size when --chunk-size is not given: 4 MiB, a ring of chunks that
- * stays in the caches the workers read it from; 16 MiB when the rules hold PDQ
+ * stays in the caches the workers read it from; 32 MiB when the rules hold PDQ
  * hashes, whose lookups go in one batch per chunk, each batch reading the
  * whole index once (bench/README.md: a log full of PDQ hashes scans twice as
  * fast). Never past --max-line: a line is not cut before it. */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The chunk size when --chunk-size is not given: 4 MiB, or 16 MiB when the rules
+# The chunk size when --chunk-size is not given: 4 MiB, or 32 MiB when the rules
 # hold PDQ hashes (their lookups go in one batch per chunk). Seen from outside
 # through the note a line longer than the chunk gives, which names the chunk's
 # size; the matches are the same whatever the chunk.
@@ -9,9 +9,9 @@ e2e_init "$1" "$2"
 
 pack=$CS_SRC/tests/e2e/log-pdq/pdq.pack
 log=$E2E_TMP/long.log
-# A 6 MiB line ending in a domain, then a line with a listed PDQ hash.
+# A 20 MB line ending in a domain, then a line with a listed PDQ hash.
 {
-	head -c 6000000 /dev/zero | tr '\0' 'a'
+	head -c 20000000 /dev/zero | tr '\0' 'a'
 	printf ' evil-chunk.example\n'
 	printf 'upload ok pdq=3a37dfe702393e0fa6c8bbc2a299e490bbed2cf3dfc8df07413df4f73ef8c9fc\n'
 } >"$log"
@@ -26,7 +26,7 @@ check() {
 	expect_rc "$name: scan" 0 "$CS_RC"
 	if [ "$want" = - ]; then
 		if grep -q 'longer than the' "$E2E_TMP/$name.err"; then
-			fail "$name: a 6 MB line said to be longer than the chunk:"
+			fail "$name: a 20 MB line said to be longer than the chunk:"
 			sed 's/^/    /' "$E2E_TMP/$name.err" >&2
 		fi
 	else
@@ -47,5 +47,5 @@ PY
 check plain 4194304
 check pdq - --rules "$pack"
 check pdq-set 1048576 --rules "$pack" --chunk-size 1M
-check plain-set - --chunk-size 8M
+check plain-set - --chunk-size 64M
 finish
