@@ -209,8 +209,8 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 /* The chunk size when --chunk-size is not given: 4 MiB, a ring of chunks that
  * stays in the caches the workers read it from; 32 MiB when the rules hold PDQ
  * hashes, whose lookups go in one batch per chunk, each batch reading the
- * whole index once (bench/README.md: a log full of PDQ hashes scans twice as
- * fast). Never past --max-line: a line is not cut before it. */
+ * whole index once (bench/README.md: a log full of PDQ hashes scans in a third
+ * of the time it took in 4 MiB chunks). Never past --max-line. */
 static void pick_chunk_size(struct scan_cfg *c, const struct matcher *m)
 {
 	if (!c->chunk_size)
