@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "cybersieve/util.h"
 #include "cybersieve/uuid.h"
 
 const uint8_t UUID5_NS_CYBERSIEVE[16] = {0x7f, 0xaa, 0x6f, 0xed, 0xc1, 0x1f, 0x41, 0xa6,
@@ -43,17 +44,6 @@ void uuid5_format(const uint8_t u[16], char *out)
 	out[o] = '\0';
 }
 
-static int uuid5_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool uuid5_parse(const char *s, uint8_t out[16])
 {
 	size_t k = 0;
@@ -63,8 +53,8 @@ bool uuid5_parse(const char *s, uint8_t out[16])
 				return false;
 			continue;
 		}
-		int hi = uuid5_nibble(s[i]);
-		int lo = hi < 0 ? -1 : uuid5_nibble(s[i + 1]);
+		int hi = util_hex_digit((unsigned char)s[i]);
+		int lo = hi < 0 ? -1 : util_hex_digit((unsigned char)s[i + 1]);
 		if (lo < 0)
 			return false;
 		out[k++] = (uint8_t)(hi << 4 | lo);
