@@ -60,6 +60,20 @@ static bool hashlist_line(const char *s, size_t n)
 	return n > h + 2 && s[h] == ' ' && (s[h + 1] == ' ' || s[h + 1] == '*');
 }
 
+/* The value of a "# type:" header is md5, sha1 or sha256 (a hash list's
+ * lines may be md5sum's "<hex>  name", which only that importer reads). */
+static bool header_names_hash(const char *v, size_t n)
+{
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
+		n--;
+	return (n == 3 && memcmp(v, "md5", 3) == 0) || (n == 4 && memcmp(v, "sha1", 4) == 0) ||
+	       (n == 6 && memcmp(v, "sha256", 6) == 0);
+}
+
 enum import_format import_detect(const char *buf, size_t len)
 {
 	size_t n = len < IMPORT_SNIFF ? len : IMPORT_SNIFF;
@@ -82,12 +96,22 @@ enum import_format import_detect(const char *buf, size_t len)
 	    starts(s, n, "\"uuid\",\"event_id\",\"category\",\"type\",\"value\""))
 		return IMPORT_MISP_CSV;
 	/* First non-comment line decides between a hash list, a CSV list and
-	 * a plain list; native packs are told apart by their '@' headers. */
+	 * a plain list; native packs are told apart by their '@' headers. A
+	 * plain list's "# type:" header naming anything but a hash type
+	 * settles it first: a list of literals may well open with a hex string. */
 	size_t pos = 0;
 	const char *l;
 	size_t ll;
 	while (import_next_line(s, n, &pos, &l, &ll)) {
-		if (ll == 0 || l[0] == '#')
+		if (ll > 0 && l[0] == '#') {
+			size_t k = 1;
+			while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+				k++;
+			if (starts(l + k, ll - k, "type:") && !header_names_hash(l + k + 5, ll - k - 5))
+				return IMPORT_PLAIN;
+			continue;
+		}
+		if (ll == 0)
 			continue;
 		if (l[0] == '@')
 			return IMPORT_NATIVE;

@@ -345,6 +345,21 @@ static void test_plain_header_and_detect(void **state)
 	assert_int_equal(import_detect("{\"type\": \"bundle\"}", 18), IMPORT_STIX);
 	assert_int_equal(import_detect("{\"Event\": {}}", 13), IMPORT_MISP_JSON);
 	assert_int_equal(import_detect("#fields\tindicator\tindicator_type\n", 33), IMPORT_ZEEK);
+
+	/* A "# type:" header names the list's type even when the first value is
+	 * hex of a hash's length; a hash type there leaves md5sum lines to the
+	 * hash-list reader. */
+	static const char lit[] = "# source: x\n#  type: literal\n"
+				  "142059faa6c71267329e47b2af612c2e\nwire the fee today\n";
+	assert_int_equal(import_detect(lit, sizeof(lit) - 1), IMPORT_PLAIN);
+	assert_int_equal(import_parse("lit.txt", lit, sizeof(lit) - 1, NULL, &p, &r, NULL), CS_OK);
+	assert_int_equal(p->n_ind, 2);
+	assert_int_equal(p->ind[0].type, IND_LITERAL);
+	assert_int_equal(p->ind[1].type, IND_LITERAL);
+	assert_string_equal(p->ind[0].value, "142059faa6c71267329e47b2af612c2e");
+	pack_destroy(p);
+	static const char sums[] = "# type: md5 \n142059faa6c71267329e47b2af612c2e  a.jpg\n";
+	assert_int_equal(import_detect(sums, sizeof(sums) - 1), IMPORT_HASHLIST);
 }
 
 int main(void)
