@@ -90,6 +90,10 @@ struct batch_opts {
 	void (*on_capture)(void *ctx, struct source *src, const uint8_t *prefix, size_t n,
 			   struct batch_input *in);
 	void *cb_ctx;
+	/* inputs->v[0], opened already with source_open_ex() so that its
+	 * read-ahead hashes while the caller compiles; NULL = none. batch_run()
+	 * owns it from the call on and closes it whatever happens. */
+	struct source *first_source;
 };
 
 struct batch_result {

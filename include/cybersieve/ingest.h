@@ -23,6 +23,9 @@ struct source_info {
 	bool is_gzip;
 	bool is_stdin;
 	uint64_t raw_size;      /* st_size at open, 0 for stdin/pipes */
+	bool changed;           /* a large regular file written to while it was read (known at
+				 * source_finish): the digest is of its bytes as the hashing read
+				 * them, and the scan's reads of them came moments later */
 	uint64_t raw_read;      /* raw (compressed) bytes consumed so far */
 	uint64_t out_bytes;     /* decompressed bytes handed out so far */
 	uint32_t gz_members;    /* gzip members started so far */
@@ -45,6 +48,12 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
  * in gz_resyncs), or reports end of input. CS_ERR_IO on a read error. */
 enum cs_err source_read(struct source *s, uint8_t *buf, size_t cap, size_t *got,
 			struct cs_diag *d);
+
+/* The SHA-256 of all raw bytes, known before they are all read when a
+ * read-ahead has hashed the whole file (a large regular file: the helper runs
+ * ahead of the reading): true then, with the digest source_finish() gives
+ * unless reading fails before the end. False while unknown. */
+bool source_digest_known(struct source *s, uint8_t sha256[32]);
 
 /* Read and hash whatever raw bytes are left (so the digest covers the whole
  * file even if decoding stopped early), then give the SHA-256 of all raw bytes. */

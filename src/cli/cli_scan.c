@@ -23,6 +23,7 @@
 #include "cli_rules.h"
 #include "cybersieve/batch.h"
 #include "cybersieve/capture.h"
+#include "cybersieve/ingest.h"
 #include "cybersieve/manifest.h"
 #include "cybersieve/packet.h"
 #include "cybersieve/pseudo.h"
@@ -239,6 +240,7 @@ struct scan_run {
 	struct window_set *windows;
 	struct pseudo_key *pseudo;  /* NULL without --pseudonymise */
 	struct walk_list inputs;
+	struct source *first_src; /* inputs.v[0] opened early; handed to batch_run */
 	struct ev_writer *w;
 	struct cli_seal seal;   /* dir_fd -1 with --out - */
 	struct batch_result res;
@@ -301,6 +303,14 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 		fprintf(stderr, "cybersieve: out of memory listing inputs\n");
 		return -1;
 	}
+	/* A large first file starts reading and hashing on the other core now,
+	 * while the indicators compile (src/ingest/readahead.h); an error in
+	 * opening it is met again, and reported, when it is read. */
+	const struct walk_entry *first = s->inputs.n > 0 ? &s->inputs.v[0] : NULL;
+	if (first && first->status == WALK_FILE && strcmp(first->path, "-") != 0 &&
+	    first->size > (8u << 20))
+		(void)source_open_ex(first->path, (const volatile int *)&g_stop, &s->first_src,
+				     NULL);
 	/* Captures need the stream database too: when one is in sight, compile it on
 	 * the other core while the block database compiles. */
 	unsigned flags = inputs_have_capture(&s->inputs) ? MATCHER_BUILD_STREAM : 0;
@@ -608,8 +618,9 @@ int cli_scan(int argc, char **argv)
 		.on_event = on_event,
 		.on_progress = (!s->cfg.quiet && isatty(STDERR_FILENO)) ? on_progress : NULL,
 		.on_capture = on_capture, .cb_ctx = s, .combos = s->combos,
-		.windows = s->windows,
+		.windows = s->windows, .first_source = s->first_src,
 	};
+	s->first_src = NULL; /* batch_run's now */
 	if (getenv("TMPDIR") && !s->out_dir[0])
 		bo.spill_dir = getenv("TMPDIR");
 	enum cs_err e = batch_run(s->m, &s->inputs, s->w, &bo, &s->res);
@@ -643,6 +654,7 @@ out:
 	if (s->seal.dir_fd >= 0)
 		close(s->seal.dir_fd);
 	batch_result_fini(&s->res);
+	source_destroy(s->first_src);
 	walk_list_fini(&s->inputs);
 	combo_set_destroy(s->combos);
 	window_set_destroy(s->windows);

@@ -2,7 +2,8 @@
  * recognised by its magic bytes) or stdin, with the SHA-256 of every raw byte
  * read from the descriptor (past the first few MiB, hashed by a helper thread
  * beside the reading: digest.h; a regular file larger than that is read and
- * hashed by a helper thread ahead of the reading: readahead.h). Raw bytes go
+ * hashed by a helper thread ahead of the reading, the reading then taking
+ * the hashed bytes from the page cache: readahead.h). Raw bytes go
  * through one fixed buffer and decompressed bytes only into the caller's
  * buffer, so memory stays flat whatever the input. A damaged gzip member is
  * reported once and the next member header is sought from just after the
@@ -150,6 +151,12 @@ static enum cs_err source_take_ahead(struct source *s, uint8_t *dst, size_t len,
 	int e;
 	enum cs_err err = readahead_take(s->ra, dst, len, n, &e);
 
+	if (err == CS_ERR_IO && e == 0) {
+		source_pend(s, err, 0, s->info.raw_read,
+			    "file became shorter while it was read (truncated by another program?)");
+		s->state = SOURCE_DONE;
+		return err;
+	}
 	if (err == CS_ERR_IO) {
 		source_pend_io(s, e);
 		return err;
@@ -335,7 +342,7 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 	s->info.is_stdin = !s->owns_fd;
 	/* Without a helper (it could not start) the file is read here. */
 	if (s->seekable && !s->pollable && s->info.raw_size > DIGEST_INLINE_MAX)
-		(void)readahead_start(s->fd, &s->ra);
+		(void)readahead_start(s->fd, READAHEAD_LEAD, &s->ra);
 	if (!s->ra && digest_create(&s->sha) != CS_OK) {
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
 		err = CS_ERR_NOMEM;
@@ -570,11 +577,21 @@ enum cs_err source_finish(struct source *s, uint8_t sha256[32], struct cs_diag *
 			cs_diag_set(d, s->path, CS_DIAG_NONE, CS_DIAG_NONE, "SHA-256 final failed");
 			return CS_ERR_NOMEM;
 		}
+		s->info.changed = s->ra && readahead_changed(s->ra);
 		s->finished = true;
 		s->pend_err = CS_OK;
 	}
 	memcpy(sha256, s->digest, 32);
 	return CS_OK;
+}
+
+bool source_digest_known(struct source *s, uint8_t sha256[32])
+{
+	if (s->finished) {
+		memcpy(sha256, s->digest, 32);
+		return true;
+	}
+	return s->ra && readahead_hashed_all(s->ra, sha256);
 }
 
 void source_get_info(const struct source *s, struct source_info *info)

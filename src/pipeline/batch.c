@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cybersieve/batch.h"
+#include "cybersieve/ingest.h"
 #include "cybersieve/util.h"
 #include "pipeline/batch_int.h"
 
@@ -197,6 +198,8 @@ static void batch_finish_reading(struct batch *b)
 
 static void batch_free(struct batch *b)
 {
+	source_destroy(b->opts.first_source); /* when the reading never took it */
+	b->opts.first_source = NULL;
 	if (b->ring)
 		for (size_t i = 0; i < b->n_slots; i++) {
 			free(b->ring[i].buf);

@@ -1,6 +1,8 @@
 /* Batch pipeline, emitter stage: hits of each chunk, in sequence, become records.
  * Line numbers are the newlines counted in earlier chunks plus the hit's line in
- * its chunk; an input's records wait in ev_pending until its SHA-256 is known. */
+ * its chunk; an input's records wait in ev_pending until its SHA-256 is known:
+ * at its end, or earlier when a read-ahead hashed the whole file first, from
+ * which chunk on they are written chunk by chunk. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +88,19 @@ static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
 	}
 }
 
+/* The digest known early: what is held goes out now, patched. */
+static void flush_early(struct batch *b, struct batch_input *in)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	if (ev_pending_flush(b->pending, b->early_hex, b->w, &d) != CS_OK) {
+		if (!d.msg[0])
+			cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "cannot write records");
+		batch_output_failed(b, &d);
+	}
+}
+
 static void finish_input(struct batch *b, struct batch_input *in)
 {
 	if (in->bytes > 0 && !b->ends_nl)
@@ -108,7 +123,10 @@ static void finish_input(struct batch *b, struct batch_input *in)
 	char hex[65];
 	if (in->have_sha256)
 		util_hex(in->sha256, 32, hex);
-	if (ev_pending_flush(b->pending, in->have_sha256 ? hex : NULL, b->w, &d) != CS_OK)
+	/* Known early, the digest is in records written already, whatever the
+	 * end of the reading was. */
+	const char *sha = b->early_hex[0] ? b->early_hex : in->have_sha256 ? hex : NULL;
+	if (ev_pending_flush(b->pending, sha, b->w, &d) != CS_OK)
 		batch_output_failed(b, &d);
 	else
 		in->records_written = true;
@@ -139,7 +157,10 @@ void batch_emit_slot(struct batch *b, struct slot *s)
 		b->lines_before = 0;
 		b->in_split = false;
 		b->ends_nl = true;
+		b->early_hex[0] = '\0';
 	}
+	if (s->sha_known)
+		util_hex(s->sha256, 32, b->early_hex);
 	if (s->scan_err != CS_OK) {
 		struct cs_diag d;
 		cs_diag_set(&d, in->path, CS_DIAG_NONE, s->base_off, "scan failed: %s",
@@ -164,5 +185,7 @@ void batch_emit_slot(struct batch *b, struct slot *s)
 	b->in_split = s->split;
 	if (s->last)
 		finish_input(b, in);
+	else if (b->early_hex[0] && !b->res->output_failed && ev_pending_count(b->pending) > 0)
+		flush_early(b, in);
 	progress(b);
 }

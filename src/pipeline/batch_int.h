@@ -22,6 +22,9 @@ struct slot {
 	bool first, last;
 	bool split;           /* ends inside an over-long line */
 	bool break_after;     /* decoding stopped here: the line ends though no newline */
+	bool sha_known;       /* the input's SHA-256 became known before its end (the
+			       * read-ahead hashed it all): in sha256, on one slot */
+	uint8_t sha256[32];
 	/* filled by the worker */
 	struct matcher_hits hits;
 	uint64_t newlines;
@@ -68,6 +71,8 @@ struct batch {
 	uint64_t lines_before;   /* newlines seen in the current input before this slot */
 	bool in_split;           /* previous slot ended inside a split line */
 	bool ends_nl;            /* the input's bytes so far end with a newline */
+	char early_hex[65];      /* the current input's SHA-256 known early, "" until then:
+				  * its records are written as they come */
 	uint64_t bytes_done;
 	double last_progress;
 	/* emitter-only: combination rules (batch_rules.c) */

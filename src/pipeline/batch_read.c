@@ -82,6 +82,7 @@ struct reading {
 	bool split_pending;    /* next slot continues a split line */
 	bool stopped;          /* interrupted: leave the rest unread */
 	bool grew;             /* a long line already made a slot grow (said once) */
+	bool sha_sent;         /* the digest, known early, went out on a slot */
 };
 
 static void update_raw(struct batch *b, struct reading *r)
@@ -108,6 +109,11 @@ static void finish_source(struct batch *b, struct reading *r)
 	else
 		batch_note(b, in, INPUT_PARTIAL, &d);
 	source_get_info(r->src, &si);
+	if (si.changed)
+		batch_info(b, in->path, CS_DIAG_NONE,
+			   "note: written to by another program while it was read; its SHA-256 "
+			   "is of the bytes as hashed, which the scan read again moments later%.0llu",
+			   0);
 	in->raw_bytes = si.raw_read;
 	b->raw_prev += si.raw_read;
 	in->gz_members = si.gz_members;
@@ -256,7 +262,13 @@ void batch_read_input(struct batch *b, size_t index)
 		return;
 	}
 	struct reading r = {.in = in, .first = true};
-	enum cs_err oe = source_open_ex(e->path, b->opts.stop, &r.src, &d);
+	enum cs_err oe = CS_OK;
+	if (index == 0 && b->opts.first_source) {
+		r.src = b->opts.first_source;
+		b->opts.first_source = NULL;
+	} else {
+		oe = source_open_ex(e->path, b->opts.stop, &r.src, &d);
+	}
 	if (oe == CS_ERR_STOPPED) { /* a FIFO with no writer yet, say */
 		batch_note_stopped(b, in, INPUT_FAILED, &d);
 		return;
@@ -280,7 +292,7 @@ void batch_read_input(struct batch *b, size_t index)
 		struct slot *s = batch_acquire(b);
 		s->input = index;
 		s->first = r.first;
-		s->last = s->split = s->break_after = false;
+		s->last = s->split = s->break_after = s->sha_known = false;
 		if (r.eof) {
 			s->len = s->skip = 0;
 		} else if (!fill_slot(b, &r, s)) {
@@ -290,6 +302,8 @@ void batch_read_input(struct batch *b, size_t index)
 			r.eof = true;
 		}
 		r.split_pending = s->split;
+		if (!r.sha_sent && !r.stopped && source_digest_known(r.src, s->sha256))
+			r.sha_sent = s->sha_known = true;
 		if (r.first && s->len && memchr(s->buf, '\0', s->len < 65536 ? s->len : 65536)) {
 			in->binary = true;
 			batch_info(b, in->path, CS_DIAG_NONE,
