@@ -303,17 +303,17 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 		fprintf(stderr, "cybersieve: out of memory listing inputs\n");
 		return -1;
 	}
-	/* A large first file starts reading and hashing on the other core now,
-	 * while the indicators compile (src/ingest/readahead.h); an error in
-	 * opening it is met again, and reported, when it is read. */
-	const struct walk_entry *first = s->inputs.n > 0 ? &s->inputs.v[0] : NULL;
-	if (first && first->status == WALK_FILE && strcmp(first->path, "-") != 0 &&
-	    first->size > (8u << 20))
-		(void)source_open_ex(first->path, (const volatile int *)&g_stop, &s->first_src,
-				     NULL);
 	/* Captures need the stream database too: when one is in sight, compile it on
 	 * the other core while the block database compiles. */
 	unsigned flags = inputs_have_capture(&s->inputs) ? MATCHER_BUILD_STREAM : 0;
+	/* Else a large first file starts reading and hashing on the other core
+	 * now, while the indicators compile (src/ingest/readahead.h); an error in
+	 * opening it is met again, and reported, when it is read. */
+	const struct walk_entry *first = s->inputs.n > 0 ? &s->inputs.v[0] : NULL;
+	if (!flags && first && first->status == WALK_FILE && strcmp(first->path, "-") != 0 &&
+	    first->size > (8u << 20))
+		(void)source_open_ex(first->path, (const volatile int *)&g_stop, &s->first_src,
+				     NULL);
 	if (cli_build_matcher(&s->rules, s->cfg.strict, flags, &s->m, &s->combos, &s->windows,
 			      NULL) != 0)
 		return -1;
