@@ -58,6 +58,11 @@ bool util_regex_tame(const char *p);
  * transparent huge pages where the kernel allows. Release with free(). */
 void *util_alloc_table(size_t n);
 void *util_calloc_table(size_t count, size_t size);
+/* A large buffer written and read over and over (a chunk): n bytes, its
+ * whole 2 MiB stretches on huge pages where the kernel grants them, the rest
+ * on ordinary pages, so that filling it faults once per 2 MiB rather than
+ * per 4 KiB. free() releases it; realloc() may move it off huge pages. */
+void *util_alloc_huge(size_t n);
 /* pthread_create with every signal blocked in the new thread, so that
  * signals go to the threads that act on them; pthread_create's result. */
 int util_thread_start_quiet(pthread_t *th, void *(*fn)(void *), void *arg);

@@ -28,6 +28,19 @@ void *util_alloc_table(size_t n)
 	return p;
 }
 
+void *util_alloc_huge(size_t n)
+{
+	if (n < UTIL_HUGE_PAGE)
+		return malloc(n ? n : 1);
+	void *p = NULL;
+	if (posix_memalign(&p, UTIL_HUGE_PAGE, n) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, n & ~(UTIL_HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 void *util_calloc_table(size_t count, size_t size)
 {
 	if (size && count > (size_t)-1 / size)

@@ -1,6 +1,7 @@
 /* Unit tests for the large-table allocator: sizes, zeroing, overflow, the
  * 2 MiB alignment of large blocks and, where the kernel has transparent huge
- * pages, the huge-page advice on the block's mapping (VmFlags "hg"). Then
+ * pages, the huge-page advice on the block's mapping (VmFlags "hg"); the
+ * same for util_alloc_huge's buffers, which realloc() can still grow. Then
  * the blocks read() fills: util_alloc_io's, and util_read_file's for a
  * regular file, start on a page. */
 #include <setjmp.h>
@@ -99,6 +100,36 @@ static void test_huge_page_advice(void **state)
 	free(p);
 }
 
+/* util_alloc_huge: small sizes plain; a chunk-sized buffer 2 MiB-aligned, its
+ * whole 2 MiB stretches advised (where the kernel has huge pages), and
+ * realloc() still growing it with its bytes kept. */
+static void test_huge_buffers(void **state)
+{
+	(void)state;
+	unsigned char *q = util_alloc_huge(100);
+	assert_non_null(q);
+	memset(q, 7, 100);
+	free(q);
+	size_t n = 4 * MIB + 64;
+	unsigned char *p = util_alloc_huge(n);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % (2 * MIB), 0);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 31);
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0) {
+		char flags[512];
+		assert_int_equal(vmflags_of((uintptr_t)p + MIB, flags, sizeof(flags)), 0);
+		if (!strstr(flags, " hg"))
+			fail_msg("no huge-page advice on the buffer's mapping: VmFlags:%s", flags);
+	}
+	unsigned char *g = realloc(p, 9 * MIB);
+	assert_non_null(g);
+	for (size_t i = 0; i < n; i++)
+		if (g[i] != (unsigned char)(i * 31))
+			fail_msg("byte %zu lost in realloc", i);
+	free(g);
+}
+
 static void test_io_blocks(void **state)
 {
 	(void)state;
@@ -146,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_huge_page_advice),
 		cmocka_unit_test(test_io_blocks),
+		cmocka_unit_test(test_huge_buffers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
