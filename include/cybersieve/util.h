@@ -47,7 +47,8 @@ enum cs_err util_read_file(const char *path, size_t max, const char *what, char 
  * the page cache runs three to four times slower when each byte lands 1 to
  * 31 bytes past the page offset it has in the file: a read from a page
  * boundary of the file into a block from malloc(), which starts 16 bytes
- * past a page (bench/README.md, "Where read() puts the bytes"). */
+ * past a page (bench/README.md, "Where read() puts the bytes"). From 2 MiB
+ * up the block is util_alloc_huge()'s (below). */
 void *util_alloc_io(size_t n);
 /* False for a POSIX pattern that glibc's regcomp could blow up on: longer
  * than 1024 bytes, or with stacked repetitions ("a+++", "a*{2}"). Callers

@@ -427,7 +427,7 @@ static bool rd_pack(struct rd *r, struct pack *pk, size_t total_left, bool *oom)
 		r->err = true;
 		return false;
 	}
-	pk->ind = calloc(n ? n : 1, sizeof(*pk->ind));
+	pk->ind = util_calloc_table(n ? n : 1, sizeof(*pk->ind)); /* huge pages past 2 MiB */
 	if (!pk->ind) {
 		*oom = true;
 		return false;
@@ -637,7 +637,7 @@ static bool rd_matcher(struct rd *r, struct matcher *m, struct pack **packs, siz
 	if (r->err || n != total)
 		return r->err = true, false;
 	m->n = n;
-	m->ind = calloc(n ? n : 1, sizeof(*m->ind));
+	m->ind = util_calloc_table(n ? n : 1, sizeof(*m->ind));
 	if (!m->ind || shapes_init(&m->shapes, n) != CS_OK)
 		return *oom = true, false;
 	size_t i = 0;

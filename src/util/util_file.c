@@ -14,6 +14,10 @@
 
 void *util_alloc_io(size_t n)
 {
+	/* From 2 MiB up (a compiled rules file read whole, say) on huge pages,
+	 * which start on a page too: a fault per 2 MiB, not per 4 KiB. */
+	if (n >= ((size_t)2 << 20))
+		return util_alloc_huge(n);
 	void *p = NULL;
 	return posix_memalign(&p, UTIL_PAGE, n ? n : 1) == 0 ? p : NULL;
 }

@@ -102,7 +102,8 @@ static void test_huge_page_advice(void **state)
 
 /* util_alloc_huge: small sizes plain; a chunk-sized buffer 2 MiB-aligned, its
  * whole 2 MiB stretches advised (where the kernel has huge pages), and
- * realloc() still growing it with its bytes kept. */
+ * realloc() still growing it with its bytes kept; util_alloc_io's blocks from
+ * 2 MiB up the same. */
 static void test_huge_buffers(void **state)
 {
 	(void)state;
@@ -122,6 +123,18 @@ static void test_huge_buffers(void **state)
 		if (!strstr(flags, " hg"))
 			fail_msg("no huge-page advice on the buffer's mapping: VmFlags:%s", flags);
 	}
+	/* A read block from 2 MiB up (a compiled rules file read whole) is one. */
+	unsigned char *io = util_alloc_io(8 * MIB);
+	assert_non_null(io);
+	assert_int_equal((uintptr_t)io % (2 * MIB), 0);
+	io[0] = 1;
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0) {
+		char flags[512];
+		assert_int_equal(vmflags_of((uintptr_t)io + MIB, flags, sizeof(flags)), 0);
+		if (!strstr(flags, " hg"))
+			fail_msg("no huge-page advice on a large read block: VmFlags:%s", flags);
+	}
+	free(io);
 	unsigned char *g = realloc(p, 9 * MIB);
 	assert_non_null(g);
 	for (size_t i = 0; i < n; i++)
