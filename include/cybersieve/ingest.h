@@ -32,6 +32,10 @@ struct source_info {
 	uint32_t gz_resyncs;    /* corrupt stretches skipped to reach a later member */
 };
 
+/* A regular file larger than this is read and hashed ahead by a helper
+ * thread (src/ingest/readahead.h); smaller ones are hashed as they are read. */
+#define SOURCE_READAHEAD_MIN ((uint64_t)8 << 20)
+
 /* Open path ("-" is stdin). Errors: CS_ERR_IO (d names path and errno). */
 enum cs_err source_open(const char *path, struct source **out, struct cs_diag *d);
 /* The same, with a stop flag (may be NULL): once *stop is non-zero, a read

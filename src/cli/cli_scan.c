@@ -311,7 +311,7 @@ static int prepare(struct scan_run *s, int argc, char **argv)
 	 * opening it is met again, and reported, when it is read. */
 	const struct walk_entry *first = s->inputs.n > 0 ? &s->inputs.v[0] : NULL;
 	if (!flags && first && first->status == WALK_FILE && strcmp(first->path, "-") != 0 &&
-	    first->size > (8u << 20))
+	    first->size > SOURCE_READAHEAD_MIN)
 		(void)source_open_ex(first->path, (const volatile int *)&g_stop, &s->first_src,
 				     NULL);
 	if (cli_build_matcher(&s->rules, s->cfg.strict, flags, &s->m, &s->combos, &s->windows,

@@ -341,7 +341,7 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 		goto fail;
 	s->info.is_stdin = !s->owns_fd;
 	/* Without a helper (it could not start) the file is read here. */
-	if (s->seekable && !s->pollable && s->info.raw_size > DIGEST_INLINE_MAX)
+	if (s->seekable && !s->pollable && s->info.raw_size > SOURCE_READAHEAD_MIN)
 		(void)readahead_start(s->fd, READAHEAD_LEAD, &s->ra);
 	if (!s->ra && digest_create(&s->sha) != CS_OK) {
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
@@ -587,10 +587,6 @@ enum cs_err source_finish(struct source *s, uint8_t sha256[32], struct cs_diag *
 
 bool source_digest_known(struct source *s, uint8_t sha256[32])
 {
-	if (s->finished) {
-		memcpy(sha256, s->digest, 32);
-		return true;
-	}
 	return s->ra && readahead_hashed_all(s->ra, sha256);
 }
 

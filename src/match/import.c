@@ -60,20 +60,6 @@ static bool hashlist_line(const char *s, size_t n)
 	return n > h + 2 && s[h] == ' ' && (s[h + 1] == ' ' || s[h + 1] == '*');
 }
 
-/* The value of a "# type:" header is md5, sha1 or sha256 (a hash list's
- * lines may be md5sum's "<hex>  name", which only that importer reads). */
-static bool header_names_hash(const char *v, size_t n)
-{
-	while (n > 0 && (*v == ' ' || *v == '\t')) {
-		v++;
-		n--;
-	}
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
-		n--;
-	return (n == 3 && memcmp(v, "md5", 3) == 0) || (n == 4 && memcmp(v, "sha1", 4) == 0) ||
-	       (n == 6 && memcmp(v, "sha256", 6) == 0);
-}
-
 enum import_format import_detect(const char *buf, size_t len)
 {
 	size_t n = len < IMPORT_SNIFF ? len : IMPORT_SNIFF;
@@ -104,10 +90,15 @@ enum import_format import_detect(const char *buf, size_t len)
 	size_t ll;
 	while (import_next_line(s, n, &pos, &l, &ll)) {
 		if (ll > 0 && l[0] == '#') {
-			size_t k = 1;
-			while (k < ll && (l[k] == ' ' || l[k] == '\t'))
-				k++;
-			if (starts(l + k, ll - k, "type:") && !header_names_hash(l + k + 5, ll - k - 5))
+			/* a hash type there leaves md5sum's "<hex>  name" lines, which
+			 * only the hash-list reader takes, to the first value */
+			const char *k, *v;
+			size_t kn, vn;
+			enum ind_type t;
+			if (import_comment_kv(l, ll, &k, &kn, &v, &vn) && kn == 4 &&
+			    memcmp(k, "type", 4) == 0 &&
+			    (!ind_type_parse(v, vn, &t) ||
+			     (t != IND_MD5 && t != IND_SHA1 && t != IND_SHA256)))
 				return IMPORT_PLAIN;
 			continue;
 		}

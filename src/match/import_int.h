@@ -46,6 +46,11 @@ bool import_next_line(const char *buf, size_t len, size_t *pos, const char **s, 
 int import_csv_split(const char *s, size_t n, char *scratch, size_t cap, const char **f,
 		     size_t *fl, int max);
 
+/* A plain list's leading "# key: value" comment line (s[0] == '#'): the key
+ * and the value, blanks trimmed. False when the line holds no ':'. */
+bool import_comment_kv(const char *s, size_t n, const char **key, size_t *kn, const char **v,
+		       size_t *vn);
+
 bool import_is_hex(const char *s, size_t n);
 /* The hash type of a hex string of 32/40/64 characters. */
 bool import_hash_type(const char *s, size_t n, enum ind_type *t);

@@ -27,19 +27,30 @@ static void trim(const char **s, size_t *n)
 }
 
 /* "# key: value" in the leading comment block. */
-static enum cs_err plain_header(struct import_ctx *c, const char *s, size_t n, bool *has_type,
-				enum ind_type *type)
+bool import_comment_kv(const char *s, size_t n, const char **key, size_t *kn, const char **v,
+		       size_t *vn)
 {
 	s++;
 	n--;
 	trim(&s, &n);
 	const char *colon = memchr(s, ':', n);
 	if (!colon)
+		return false;
+	*key = s;
+	*kn = (size_t)(colon - s);
+	*v = colon + 1;
+	*vn = n - *kn - 1;
+	trim(v, vn);
+	return true;
+}
+
+static enum cs_err plain_header(struct import_ctx *c, const char *line, size_t n,
+				bool *has_type, enum ind_type *type)
+{
+	const char *s, *v;
+	size_t kn, vn;
+	if (!import_comment_kv(line, n, &s, &kn, &v, &vn))
 		return CS_OK;
-	size_t kn = (size_t)(colon - s);
-	const char *v = colon + 1;
-	size_t vn = n - kn - 1;
-	trim(&v, &vn);
 	if (kn == 4 && memcmp(s, "type", 4) == 0 && !c->o->has_type) {
 		if (!ind_type_parse(v, vn, type)) {
 			cs_diag_set(c->d, c->p->path, CS_DIAG_NONE, CS_DIAG_NONE,

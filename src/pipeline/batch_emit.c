@@ -88,17 +88,18 @@ static void emit_hits(struct batch *b, struct slot *s, struct batch_input *in)
 	}
 }
 
-/* The digest known early: what is held goes out now, patched. */
-static void flush_early(struct batch *b, struct batch_input *in)
+/* The records held go out, patched with the input's digest (NULL: none
+ * known). False when the output failed (the run stops). */
+static bool flush_held(struct batch *b, const struct batch_input *in, const char *sha)
 {
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	if (ev_pending_flush(b->pending, b->early_hex, b->w, &d) != CS_OK) {
-		if (!d.msg[0])
-			cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
-				    "cannot write records");
-		batch_output_failed(b, &d);
-	}
+	if (ev_pending_flush(b->pending, sha, b->w, &d) == CS_OK)
+		return true;
+	if (!d.msg[0])
+		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE, "cannot write records");
+	batch_output_failed(b, &d);
+	return false;
 }
 
 static void finish_input(struct batch *b, struct batch_input *in)
@@ -126,9 +127,7 @@ static void finish_input(struct batch *b, struct batch_input *in)
 	/* Known early, the digest is in records written already, whatever the
 	 * end of the reading was. */
 	const char *sha = b->early_hex[0] ? b->early_hex : in->have_sha256 ? hex : NULL;
-	if (ev_pending_flush(b->pending, sha, b->w, &d) != CS_OK)
-		batch_output_failed(b, &d);
-	else
+	if (flush_held(b, in, sha))
 		in->records_written = true;
 }
 
@@ -186,6 +185,6 @@ void batch_emit_slot(struct batch *b, struct slot *s)
 	if (s->last)
 		finish_input(b, in);
 	else if (b->early_hex[0] && !b->res->output_failed && ev_pending_count(b->pending) > 0)
-		flush_early(b, in);
+		(void)flush_held(b, in, b->early_hex); /* the digest known early */
 	progress(b);
 }

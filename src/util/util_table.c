@@ -12,22 +12,6 @@
 
 #define UTIL_HUGE_PAGE ((size_t)2 << 20)
 
-void *util_alloc_table(size_t n)
-{
-	if (n < UTIL_HUGE_PAGE)
-		return malloc(n ? n : 1);
-	size_t rounded = (n + UTIL_HUGE_PAGE - 1) & ~(UTIL_HUGE_PAGE - 1);
-	if (rounded < n)
-		return NULL;
-	void *p = NULL;
-	if (posix_memalign(&p, UTIL_HUGE_PAGE, rounded) != 0)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(p, rounded, MADV_HUGEPAGE);
-#endif
-	return p;
-}
-
 void *util_alloc_huge(size_t n)
 {
 	if (n < UTIL_HUGE_PAGE)
@@ -39,6 +23,15 @@ void *util_alloc_huge(size_t n)
 	(void)madvise(p, n & ~(UTIL_HUGE_PAGE - 1), MADV_HUGEPAGE);
 #endif
 	return p;
+}
+
+/* A table takes whole huge pages: all of it is advised. */
+void *util_alloc_table(size_t n)
+{
+	if (n < UTIL_HUGE_PAGE)
+		return malloc(n ? n : 1);
+	size_t rounded = (n + UTIL_HUGE_PAGE - 1) & ~(UTIL_HUGE_PAGE - 1);
+	return rounded < n ? NULL : util_alloc_huge(rounded);
 }
 
 void *util_calloc_table(size_t count, size_t size)

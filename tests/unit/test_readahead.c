@@ -68,16 +68,24 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The test file opened at offset `from`, a read-ahead started on it. */
+static struct readahead *start_at(size_t from, uint64_t lead, int *fd)
+{
+	*fd = open(path, O_RDONLY);
+	assert_true(*fd >= 0);
+	assert_int_equal(lseek(*fd, (off_t)from, SEEK_SET), (off_t)from);
+	struct readahead *ra;
+	assert_int_equal(readahead_start(*fd, lead, &ra), CS_OK);
+	return ra;
+}
+
 /* Take the whole file from offset `from` in requests cycling through sizes;
  * every other round passes over its bytes instead (dst NULL) when `skip`. */
 static void take_all_lead(uint64_t lead, size_t from, const size_t *sizes, size_t n_sizes,
 			  bool skip)
 {
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(lseek(fd, (off_t)from, SEEK_SET), (off_t)from);
-	struct readahead *ra;
-	assert_int_equal(readahead_start(fd, lead, &ra), CS_OK);
+	int fd;
+	struct readahead *ra = start_at(from, lead, &fd);
 	uint8_t *buf = malloc(BUF_MAX);
 	assert_non_null(buf);
 	size_t at = from, round = 0;
@@ -175,10 +183,8 @@ static off_t helper_position_after_wait(int fd, off_t want)
 static void test_lead(void **state)
 {
 	(void)state;
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	struct readahead *ra;
-	assert_int_equal(readahead_start(fd, SMALL_LEAD, &ra), CS_OK);
+	int fd;
+	struct readahead *ra = start_at(0, SMALL_LEAD, &fd);
 	assert_int_equal(helper_position_after_wait(fd, (off_t)SMALL_LEAD), (off_t)SMALL_LEAD);
 	uint8_t *buf = malloc(READAHEAD_PIECE);
 	assert_non_null(buf);
@@ -261,10 +267,8 @@ static void test_cut_short(void **state)
 static void test_stop_early(void **state)
 {
 	(void)state;
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	struct readahead *ra;
-	assert_int_equal(readahead_start(fd, SMALL_LEAD, &ra), CS_OK);
+	int fd;
+	struct readahead *ra = start_at(0, SMALL_LEAD, &fd);
 	uint8_t buf[100];
 	size_t n;
 	int err;
