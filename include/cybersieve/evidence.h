@@ -172,7 +172,13 @@ enum cs_err ev_writer_create(const struct ev_writer_opts *o, struct ev_writer **
 /* path NULL = stdout. A new file is created with mode 0600 and must not exist;
  * its chain is named after the file, with an empty run id. */
 enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_diag *d);
+/* Write whole records (len bytes ending with '\n'), each linked into the
+ * chain: the writer copies buf and links the copy. */
 enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d);
+/* The same without the copy: each record's chain placeholder in buf is
+ * overwritten with its link, so buf holds what was written. */
+enum cs_err ev_writer_write_inplace(struct ev_writer *w, char *buf, size_t len,
+				    struct cs_diag *d);
 /* Bytes written whole to the current file. */
 uint64_t ev_writer_bytes(const struct ev_writer *w);
 /* Number the next record of the run (1, 2, ...); thread-safe. */

@@ -5,6 +5,12 @@
 #include <string.h>
 
 #include "cybersieve/json.h"
+#include "cybersieve/util.h"
+
+/* From this size on a buffer grows onto huge pages (util_alloc_huge): one
+ * holding an input's records runs to tens of MB, and filling it 4 KiB page by
+ * page costs a fault each. */
+#define JBUF_HUGE ((size_t)2 << 20)
 
 void jbuf_init(struct jbuf *j)
 {
@@ -33,7 +39,16 @@ static bool jbuf_reserve(struct jbuf *j, size_t extra)
 	size_t cap = j->cap ? j->cap : 256;
 	while (cap < j->len + extra + 1)
 		cap *= 2;
-	char *p = realloc(j->p, cap);
+	char *p;
+	if (cap >= JBUF_HUGE) {
+		p = util_alloc_huge(cap);
+		if (p && j->p)
+			memcpy(p, j->p, j->len + 1);
+		if (p)
+			free(j->p);
+	} else {
+		p = realloc(j->p, cap);
+	}
 	if (!p) {
 		j->failed = true;
 		return false;

@@ -159,7 +159,7 @@ static enum cs_err flush_spill(struct ev_pending *p, const char *hex, struct ev_
 		}
 		size_t cut = (size_t)(nl - blk) + 1;
 		ev_sha256_patch(blk, cut, hex);
-		err = ev_writer_write(w, blk, cut, d);
+		err = ev_writer_write_inplace(w, blk, cut, d);
 		memmove(blk, blk + cut, have - cut);
 		have -= cut;
 	}
@@ -181,7 +181,7 @@ enum cs_err ev_pending_flush(struct ev_pending *p, const char *sha256_hex, struc
 	}
 	if (err == CS_OK && p->mem.len) {
 		ev_sha256_patch(p->mem.p, p->mem.len, sha256_hex);
-		err = ev_writer_write(w, p->mem.p, p->mem.len, d);
+		err = ev_writer_write_inplace(w, p->mem.p, p->mem.len, d);
 	}
 	jbuf_reset(&p->mem);
 	p->count = 0;

@@ -34,7 +34,7 @@ struct ev_writer {
 	struct ev_chain_file *files;
 	size_t n_files, cap_files;
 	struct ev_chain_counts counts;
-	struct jbuf scratch;  /* the caller's bytes, linked */
+	struct jbuf scratch;  /* a copy of a caller's const bytes, linked */
 	_Atomic uint64_t seq;
 };
 
@@ -181,12 +181,12 @@ enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_d
 	return writer_new(&o, path, out, d);
 }
 
-/* Link every line of w->scratch to the one before it, starting from head;
- * head becomes the last line's hash. Returns the number of lines. */
-static uint64_t link_lines(struct ev_writer *w, uint8_t head[32])
+/* Link every line of buf to the one before it, starting from head; head
+ * becomes the last line's hash. Returns the number of lines. */
+static uint64_t link_lines(char *buf, size_t len, uint8_t head[32])
 {
 	uint64_t n = 0;
-	char *s = w->scratch.p, *end = s + w->scratch.len;
+	char *s = buf, *end = s + len;
 	while (s < end) {
 		char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
@@ -198,10 +198,10 @@ static uint64_t link_lines(struct ev_writer *w, uint8_t head[32])
 	return n;
 }
 
-static void count_categories(struct ev_writer *w)
+static void count_categories(struct ev_writer *w, const char *buf, size_t len)
 {
 	char cat[64];
-	char *s = w->scratch.p, *end = s + w->scratch.len;
+	const char *s = buf, *end = s + len;
 	while (s < end) {
 		char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
@@ -225,15 +225,16 @@ static off_t write_start(const struct ev_writer *w, const struct ev_chain_file *
 	return now >= (off_t)done ? now - (off_t)done : -1;
 }
 
-/* Write the scratch buffer whole. On failure the records file is cut back
- * to its last whole record where it can be (write_start); otherwise the
- * message says its last record may be cut. */
-static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, struct cs_diag *d)
+/* Write buf whole. On failure the records file is cut back to its last
+ * whole record where it can be (write_start); otherwise the message says
+ * its last record may be cut. */
+static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, const char *buf,
+			     size_t len, struct cs_diag *d)
 {
 	int fd = w->is_stdout ? STDOUT_FILENO : w->fd;
-	size_t done = 0, len = w->scratch.len;
+	size_t done = 0;
 	while (done < len) {
-		ssize_t n = write(fd, w->scratch.p + done, len - done);
+		ssize_t n = write(fd, buf + done, len - done);
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
@@ -256,12 +257,11 @@ static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, struc
 	return CS_OK;
 }
 
-enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d)
+/* Checks before a write of len > 0 bytes, and the file it goes to (opened
+ * or rotated here). */
+static enum cs_err write_begin(struct ev_writer *w, const char *buf, size_t len,
+			       struct cs_diag *d)
 {
-	if (w->failed || w->finished)
-		return CS_ERR_IO;
-	if (len == 0)
-		return CS_OK;
 	if (buf[len - 1] != '\n') {
 		/* Each record is chained and counted as a line: a cut one would break both. */
 		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
@@ -275,29 +275,57 @@ enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, st
 		err = close_current(w, d);
 	if (err == CS_OK && !cur(w))
 		err = open_next(w, d);
-	if (err != CS_OK) {
+	if (err != CS_OK)
 		w->failed = true;
-		return err;
-	}
-	f = cur(w);
-	jbuf_reset(&w->scratch);
-	jbuf_raw(&w->scratch, buf, len);
-	if (w->scratch.failed)
-		return CS_ERR_NOMEM;
+	return err;
+}
+
+/* Link buf in place, write it, and account for it in the current file. */
+static enum cs_err write_linked(struct ev_writer *w, char *buf, size_t len, struct cs_diag *d)
+{
+	struct ev_chain_file *f = cur(w);
 	uint8_t head[32];
 	memcpy(head, f->head, 32);
-	uint64_t lines = link_lines(w, head);
-	if ((err = write_all(w, f, d)) != CS_OK)
+	uint64_t lines = link_lines(buf, len, head);
+	enum cs_err err = write_all(w, f, buf, len, d);
+	if (err != CS_OK)
 		return err;
 	memcpy(f->head, head, 32);
 	f->records += lines;
 	f->bytes += len;
-	EVP_DigestUpdate(w->sha, w->scratch.p, len);
-	count_categories(w);
+	EVP_DigestUpdate(w->sha, buf, len);
+	count_categories(w, buf, len);
 	if (w->o.rotate_bytes && f->bytes >= w->o.rotate_bytes && !w->is_stdout &&
 	    (err = close_current(w, d)) != CS_OK)
 		w->failed = true;
 	return err;
+}
+
+enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d)
+{
+	if (w->failed || w->finished)
+		return CS_ERR_IO;
+	if (len == 0)
+		return CS_OK;
+	enum cs_err err = write_begin(w, buf, len, d);
+	if (err != CS_OK)
+		return err;
+	jbuf_reset(&w->scratch);
+	jbuf_raw(&w->scratch, buf, len);
+	if (w->scratch.failed)
+		return CS_ERR_NOMEM;
+	return write_linked(w, w->scratch.p, len, d);
+}
+
+enum cs_err ev_writer_write_inplace(struct ev_writer *w, char *buf, size_t len,
+				    struct cs_diag *d)
+{
+	if (w->failed || w->finished)
+		return CS_ERR_IO;
+	if (len == 0)
+		return CS_OK;
+	enum cs_err err = write_begin(w, buf, len, d);
+	return err != CS_OK ? err : write_linked(w, buf, len, d);
 }
 
 uint64_t ev_writer_next_seq(struct ev_writer *w)

@@ -67,7 +67,7 @@ static bool emit_live(struct pk_worker *w, const struct live_rec *lr)
 	struct cs_diag d;
 	cs_diag_clear(&d);
 	bool ok = !w->rec.failed && !atomic_load(&run->abort) &&
-		  ev_writer_write(run->w, w->rec.p, w->rec.len, &d) == CS_OK;
+		  ev_writer_write_inplace(run->w, w->rec.p, w->rec.len, &d) == CS_OK;
 	if (!ok && !atomic_load(&run->abort)) {
 		if (w->rec.failed && !d.msg[0])
 			cs_diag_set(&d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
@@ -104,7 +104,7 @@ enum cs_err pk_emit_event(struct pk_run *run, struct jbuf *j, packet_swap_render
 			cs_diag_set(&wd, NULL, CS_DIAG_NONE, CS_DIAG_NONE, "out of memory rendering a record");
 			e = CS_ERR_NOMEM;
 		} else {
-			e = ev_writer_write(run->w, j->p, j->len, &wd);
+			e = ev_writer_write_inplace(run->w, j->p, j->len, &wd);
 		}
 		if (e != CS_OK) {
 			/* A number was taken and not written: the run cannot go on. */
@@ -248,7 +248,7 @@ enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_
 		}
 		ev_sha256_patch(j.p + start, j.len - start, sha256_hex);
 		if (j.len >= PK_WRITE_BLOCK || i + 1 == total) {
-			err = ev_writer_write(run->w, j.p, j.len, d);
+			err = ev_writer_write_inplace(run->w, j.p, j.len, d);
 			jbuf_reset(&j);
 		}
 	}

@@ -137,6 +137,62 @@ static void test_writer_chain_rotation(void **state)
 	assert_int_equal(system(cmd), 0);
 	close(dfd);
 }
+/* Written in place, the caller's buffer ends up holding the linked bytes,
+ * and links run on across copied and in-place writes and across files. */
+static void test_writer_inplace(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/cs-chain-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	struct ev_writer_opts o = {.dir_fd = dfd, .run_id = "run-2", .rotate_bytes = 400};
+	struct ev_writer *w;
+	struct cs_diag d;
+	assert_int_equal(ev_writer_create(&o, &w, &d), CS_OK);
+	char two[] = REC("scam") REC("csam");
+	assert_int_equal(ev_writer_write_inplace(w, two, strlen(two), &d), CS_OK);
+	uint8_t genesis[32], prev[32];
+	ev_chain_genesis("run-2", "records-000001.ndjson", genesis);
+	assert_true(ev_chain_prev(two, strlen(two), prev));
+	assert_memory_equal(prev, genesis, 32);
+	size_t first_len = strlen(REC("scam"));
+	uint8_t h1[32];
+	SHA256((const unsigned char *)two, first_len, h1);
+	assert_true(ev_chain_prev(two + first_len, strlen(two) - first_len, prev));
+	assert_memory_equal(prev, h1, 32);
+	for (int i = 0; i < 6; i++) {
+		char one[] = REC("laundering");
+		if (i % 2)
+			assert_int_equal(ev_writer_write(w, one, strlen(one), &d), CS_OK);
+		else
+			assert_int_equal(ev_writer_write_inplace(w, one, strlen(one), &d), CS_OK);
+		/* A copied write leaves the caller's bytes alone. */
+		assert_int_equal(ev_chain_prev(one, strlen(one), prev), i % 2 == 0);
+	}
+	char empty[1] = "";
+	assert_int_equal(ev_writer_write_inplace(w, empty, 0, &d), CS_OK);
+	char cut[] = "{\"a\":1}";
+	assert_int_equal(ev_writer_write_inplace(w, cut, strlen(cut), &d), CS_ERR_INVALID);
+	assert_int_equal(ev_writer_finish(w, &d), CS_OK);
+	const struct ev_chain_file *f;
+	size_t n = ev_writer_files(w, &f);
+	assert_true(n >= 2);
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		check_file(dfd, &f[i], "run-2");
+		total += f[i].records;
+	}
+	assert_int_equal(total, 8);
+	/* Finished: nothing more is taken. */
+	char late[] = REC("scam");
+	assert_int_equal(ev_writer_write_inplace(w, late, strlen(late), &d), CS_ERR_IO);
+	assert_int_equal(ev_writer_close(w, &d), CS_OK);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	close(dfd);
+}
 
 int main(void)
 {
@@ -144,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_genesis),
 		cmocka_unit_test(test_patch_and_prev),
 		cmocka_unit_test(test_writer_chain_rotation),
+		cmocka_unit_test(test_writer_inplace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,6 +198,36 @@ static void expect_keys(const struct jc *p, int depth, const char *after, const 
 		fail_msg("%zu keys under %s, want %zu", n, after ? after : "top", n_want);
 }
 
+/* ---- buffers ---- */
+
+/* A buffer grown past 2 MiB moves onto a 2 MiB-aligned block (huge pages)
+ * with its bytes and its terminating NUL kept; reset keeps the block. */
+static void test_jbuf_grows_large(void **state)
+{
+	(void)state;
+	struct jbuf j;
+	jbuf_init(&j);
+	char piece[1000];
+	size_t total = 0;
+	for (unsigned i = 0; total < 6u << 20; i++) {
+		memset(piece, 'a' + (int)(i % 26), sizeof(piece));
+		jbuf_raw(&j, piece, sizeof(piece));
+		total += sizeof(piece);
+		assert_false(j.failed);
+		assert_int_equal(j.p[j.len], '\0');
+	}
+	assert_int_equal(j.len, total);
+	assert_int_equal((uintptr_t)j.p % (2u << 20), 0);
+	for (size_t k = 0; k < total; k += 997)
+		assert_int_equal(j.p[k], 'a' + (int)((k / sizeof(piece)) % 26));
+	char *block = j.p;
+	jbuf_reset(&j);
+	jbuf_raw(&j, "x", 1);
+	assert_ptr_equal(j.p, block);
+	assert_string_equal(j.p, "x");
+	jbuf_fini(&j);
+}
+
 /* ---- records ---- */
 
 struct recfx {
@@ -671,6 +701,7 @@ static void test_writer_refuses_cut_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jbuf_grows_large),
 		cmocka_unit_test(test_record_keys_in_order),
 		cmocka_unit_test(test_record_article),
 		cmocka_unit_test(test_record_csam_withheld),
