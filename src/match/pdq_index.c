@@ -10,8 +10,10 @@
 #include "cybersieve/pdq.h"
 #include "cybersieve/util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The popcnt and AVX-512 variants exist on x86-64 only, chosen at run time;
  * elsewhere the plain loops are the only ones (and popcounts are native). */
@@ -130,11 +132,72 @@ static void pdq_sort_by_part(const uint64_t (*w)[4], size_t n, unsigned t, uint3
 	}
 }
 
+/* The sixteen tables are sorted on up to this many threads at once: each
+ * thread fills (and so first touches) its own tables' memory, and on virtual
+ * machines that first touch, not the sort, is most of a build. */
+#define PDQ_BUILD_THREADS 4
+/* Below this many entries one thread builds the index. */
+#define PDQ_BUILD_PARALLEL_MIN 65536
+
+struct pdq_build {
+	struct pdq_index *idx;
+	unsigned first, step; /* tables first, first + step, ... */
+	uint32_t *cursor;     /* PDQ_PART_VALUES counters */
+	pthread_t th;
+	bool started;
+};
+
+static void *pdq_build_tables(void *arg)
+{
+	struct pdq_build *b = arg;
+	struct pdq_index *idx = b->idx;
+	for (unsigned t = b->first; t < PDQ_PARTS; t += b->step)
+		pdq_sort_by_part((const uint64_t(*)[4])idx->hash, idx->n, t, idx->tab[t].off,
+				 b->cursor, idx->tab[t].ska, idx->tab[t].skb, idx->tab[t].id);
+	return NULL;
+}
+
+static unsigned pdq_build_threads(size_t n)
+{
+	if (n < PDQ_BUILD_PARALLEL_MIN)
+		return 1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return cpus < PDQ_BUILD_THREADS ? (unsigned)cpus : PDQ_BUILD_THREADS;
+}
+
+/* Sort every table, sharing them out over threads; a share whose thread
+ * cannot be started is sorted here. False when out of memory. */
+static bool pdq_build_all(struct pdq_index *idx)
+{
+	struct pdq_build b[PDQ_BUILD_THREADS];
+	unsigned k = pdq_build_threads(idx->n);
+	bool ok = true;
+	for (unsigned i = 0; i < k; i++) {
+		b[i] = (struct pdq_build){ .idx = idx, .first = i, .step = k };
+		b[i].cursor = malloc(PDQ_PART_VALUES * sizeof(uint32_t));
+		ok = ok && b[i].cursor;
+	}
+	for (unsigned i = 1; ok && i < k; i++)
+		b[i].started = util_thread_start_quiet(&b[i].th, pdq_build_tables, &b[i]) == 0;
+	if (ok)
+		pdq_build_tables(&b[0]);
+	for (unsigned i = 1; ok && i < k; i++) {
+		if (b[i].started)
+			pthread_join(b[i].th, NULL);
+		else
+			pdq_build_tables(&b[i]);
+	}
+	for (unsigned i = 0; i < k; i++)
+		free(b[i].cursor);
+	return ok;
+}
+
 enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,
 			     struct pdq_index **out, struct cs_diag *diag)
 {
 	enum cs_err err = CS_ERR_NOMEM;
-	uint32_t *cursor = NULL;
 	struct pdq_index *idx = NULL;
 	*out = NULL;
 	if (n > PDQ_INDEX_MAX_ENTRIES || (n && !hashes)) {
@@ -143,8 +206,7 @@ enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,
 		return n ? CS_ERR_LIMIT : CS_ERR_INVALID;
 	}
 	idx = calloc(1, sizeof(*idx));
-	cursor = malloc(PDQ_PART_VALUES * sizeof(uint32_t));
-	if (!idx || !cursor)
+	if (!idx)
 		goto out;
 	size_t slots = n ? n : 1;
 	idx->n = n;
@@ -163,9 +225,9 @@ enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,
 		idx->tab[t].ska = (uint64_t *)idx->block_ska + t * slots;
 		idx->tab[t].skb = (uint64_t *)idx->block_skb + t * slots;
 		idx->tab[t].id = (uint32_t *)idx->block_id + t * slots;
-		pdq_sort_by_part((const uint64_t(*)[4])idx->hash, n, t, idx->tab[t].off, cursor,
-				 idx->tab[t].ska, idx->tab[t].skb, idx->tab[t].id);
 	}
+	if (!pdq_build_all(idx))
+		goto out;
 #if PDQ_X86
 	__builtin_cpu_init();
 	idx->use_popcnt = __builtin_cpu_supports("popcnt");
@@ -181,7 +243,6 @@ out:
 		cs_diag_set(diag, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
 			    "pdq index: out of memory for %zu entries", n);
 	pdq_index_destroy(idx);
-	free(cursor);
 	return err;
 }
 
