@@ -506,8 +506,7 @@ size_t allowlist_filter_pack(const struct allowlist *a, struct pack *p)
 		struct indicator *ind = &p->ind[i];
 		if (allowlist_allows(a, ind_type_name(ind->type), ind->value, ind->value_len,
 				     NULL)) {
-			free(ind->id);
-			free(ind->value);
+			pack_ind_release(p, ind);
 			dropped++;
 			continue;
 		}

@@ -181,15 +181,30 @@ static enum cs_err pack_alloc(const char *label, struct pack **out)
 	return CS_OK;
 }
 
+/* Whether s lies in p's block of strings. */
+static bool in_strings(const struct pack *p, const char *s)
+{
+	uintptr_t a = (uintptr_t)p->strings, x = (uintptr_t)s;
+	return p->strings && x >= a && x < a + p->strings_len;
+}
+
+void pack_ind_release(struct pack *p, struct indicator *ind)
+{
+	if (!in_strings(p, ind->id))
+		free(ind->id);
+	if (!in_strings(p, ind->value))
+		free(ind->value);
+	ind->id = ind->value = NULL;
+}
+
 void pack_destroy(struct pack *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n_ind; i++) {
-		free(p->ind[i].id);
-		free(p->ind[i].value);
-	}
+	for (size_t i = 0; i < p->n_ind; i++)
+		pack_ind_release(p, &p->ind[i]);
 	free(p->ind);
+	free(p->strings);
 	free(p->path);
 	free(p->name);
 	free(p->category);

@@ -376,8 +376,11 @@ static void *rd_copy(struct rd *r, uint64_t n, size_t size, bool *oom)
 	return o;
 }
 
-/* A string as written by wr_str: *out NULL for a missing one. False on error. */
-static bool rd_str(struct rd *r, char **out, size_t *len, bool *oom)
+/* A string as written by wr_str: *out NULL for a missing one. It goes to
+ * *block, which then moves past it, when block is given (room is the
+ * caller's affair: rd_strings_size), else to a new allocation. False on
+ * error. */
+static bool rd_str_at(struct rd *r, char **block, char **out, size_t *len, bool *oom)
 {
 	uint32_t n = rd_u32(r);
 	*out = NULL;
@@ -388,7 +391,9 @@ static bool rd_str(struct rd *r, char **out, size_t *len, bool *oom)
 	const void *q = rd_take(r, n);
 	if (!q)
 		return false;
-	char *s = malloc((size_t)n + 1);
+	char *s = block ? *block : malloc((size_t)n + 1);
+	if (block)
+		*block += (size_t)n + 1;
 	if (!s) {
 		*oom = true;
 		r->err = true;
@@ -400,6 +405,31 @@ static bool rd_str(struct rd *r, char **out, size_t *len, bool *oom)
 	if (len)
 		*len = n;
 	return true;
+}
+
+static bool rd_str(struct rd *r, char **out, size_t *len, bool *oom)
+{
+	return rd_str_at(r, NULL, out, len, oom);
+}
+
+/* Bytes the ids and values of the n indicators ahead take with their NULs,
+ * read without moving r; false on a damaged file. */
+static bool rd_strings_size(const struct rd *r, uint64_t n, size_t *out)
+{
+	struct rd s = *r;
+	size_t total = 0;
+	for (uint64_t i = 0; i < n && !s.err; i++) {
+		for (int k = 0; k < 2; k++) {
+			uint32_t len = rd_u32(&s);
+			if (len != NO_STR && rd_take(&s, len))
+				total += (size_t)len + 1;
+			if (k == 0)
+				(void)rd_take(&s, 8); /* type, flags */
+		}
+		(void)rd_take(&s, 5); /* confidence, line */
+	}
+	*out = total;
+	return !s.err;
 }
 
 static bool rd_pack(struct rd *r, struct pack *pk, size_t total_left, bool *oom)
@@ -427,20 +457,28 @@ static bool rd_pack(struct rd *r, struct pack *pk, size_t total_left, bool *oom)
 		r->err = true;
 		return false;
 	}
+	size_t bytes;
+	if (!rd_strings_size(r, n, &bytes)) {
+		r->err = true;
+		return false;
+	}
 	pk->ind = util_calloc_table(n ? n : 1, sizeof(*pk->ind)); /* huge pages past 2 MiB */
-	if (!pk->ind) {
+	pk->strings = util_alloc_huge(bytes ? bytes : 1);
+	if (!pk->ind || !pk->strings) {
 		*oom = true;
 		return false;
 	}
+	pk->strings_len = bytes ? bytes : 1;
 	pk->cap_ind = n ? n : 1;
+	char *at = pk->strings;
 	for (size_t i = 0; i < n; i++) {
 		struct indicator *ind = &pk->ind[i];
-		if (!rd_str(r, &ind->id, NULL, oom))
+		if (!rd_str_at(r, &at, &ind->id, NULL, oom))
 			return false;
-		pk->n_ind = i + 1; /* the id is owned from here on */
+		pk->n_ind = i + 1;
 		ind->type = (enum ind_type)rd_u32(r);
 		ind->flags = rd_u32(r);
-		if (!rd_str(r, &ind->value, &ind->value_len, oom))
+		if (!rd_str_at(r, &at, &ind->value, &ind->value_len, oom))
 			return false;
 		ind->confidence = rd_u8(r);
 		ind->line = rd_u32(r);

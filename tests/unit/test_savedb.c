@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "cybersieve/allowlist.h"
 #include "cybersieve/matcher.h"
 #include "cybersieve/pack.h"
 #include "cybersieve/savedb.h"
@@ -273,6 +274,47 @@ static void test_roundtrip(void **state)
 	savedb_load_fini(&ld);
 }
 
+/* A loaded pack keeps its indicators' ids and values in one block; an
+ * allow-list can still drop some, and new ones still be added, and the
+ * pack then frees what it owns (the sanitizer build catches a wrong free). */
+static void test_loaded_strings(void **state)
+{
+	struct fx *f = *state;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(savedb_write(f->db_path, f->packs, 2, f->m, &d), CS_OK);
+	struct savedb_load ld;
+	if (savedb_read(f->db_path, NULL, &ld, &d) != CS_OK)
+		fail_msg("savedb_read: %s", d.msg);
+	struct pack *pk = ld.packs[0];
+	assert_non_null(pk->strings);
+	size_t need = 0;
+	for (size_t i = 0; i < pk->n_ind; i++) {
+		const struct indicator *ind = &pk->ind[i];
+		uintptr_t a = (uintptr_t)pk->strings, id = (uintptr_t)ind->id,
+			  v = (uintptr_t)ind->value;
+		assert_true(id >= a && id + strlen(ind->id) < a + pk->strings_len);
+		assert_true(v >= a && v + ind->value_len < a + pk->strings_len);
+		assert_int_equal(ind->value[ind->value_len], '\0');
+		need += strlen(ind->id) + 1 + ind->value_len + 1;
+	}
+	assert_int_equal(pk->strings_len, need); /* sized exactly, no room to spare */
+	size_t before = pk->n_ind;
+	struct allowlist *a = NULL;
+	assert_int_equal(allowlist_create(&a), CS_OK);
+	static const char list[] = "{\"name\":\"x\",\"type\":\"hostname\",\"list\":"
+				   "[\"evil.example\"],\"matching_attributes\":[\"domain\"]}";
+	assert_int_equal(allowlist_load_buf(a, "x", list, sizeof(list) - 1, NULL, &d), CS_OK);
+	assert_int_equal(allowlist_filter_pack(a, pk), 1);
+	allowlist_destroy(a);
+	assert_int_equal(pk->n_ind, before - 1);
+	for (size_t i = 0; i < pk->n_ind; i++)
+		assert_string_not_equal(pk->ind[i].id, "d1");
+	assert_int_equal(pack_add(pk, "new-1", IND_LITERAL, 0, "added later", 11, 0, &d), CS_OK);
+	assert_string_equal(pk->ind[pk->n_ind - 1].value, "added later");
+	savedb_load_fini(&ld);
+}
+
 static enum cs_err load_err(const char *path, char *msg, size_t cap)
 {
 	struct savedb_load ld;
@@ -378,6 +420,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_loaded_strings),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_stale),
 	};
