@@ -14,7 +14,7 @@
 #include "cybersieve/pdq.h"
 #include "pdq_rand.h"
 
-#define N_ENTRIES 20000
+#define N_ENTRIES 70000 /* past PDQ_BUILD_PARALLEL_MIN: the tables are sorted on several threads */
 #define MAX_HITS 64
 
 struct hits {
