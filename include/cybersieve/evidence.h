@@ -176,7 +176,8 @@ enum cs_err ev_writer_open(const char *path, struct ev_writer **out, struct cs_d
  * chain: the writer copies buf and links the copy. */
 enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d);
 /* The same without the copy: each record's chain placeholder in buf is
- * overwritten with its link, so buf holds what was written. */
+ * overwritten with its link before the write, so buf holds what was written
+ * (or, when the write fails, what would have been). */
 enum cs_err ev_writer_write_inplace(struct ev_writer *w, char *buf, size_t len,
 				    struct cs_diag *d);
 /* Bytes written whole to the current file. */

@@ -203,7 +203,7 @@ static void count_categories(struct ev_writer *w, const char *buf, size_t len)
 	char cat[64];
 	const char *s = buf, *end = s + len;
 	while (s < end) {
-		char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
 		ev_chain_counts_add(&w->counts, ev_chain_category(s, len, cat, sizeof(cat)) ? cat : NULL);
 		s += len;

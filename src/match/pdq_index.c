@@ -11,6 +11,7 @@
 #include "cybersieve/util.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,33 +158,49 @@ static void *pdq_build_tables(void *arg)
 	return NULL;
 }
 
+/* Threads for n entries: the CPUs this process may run on, at least two (so
+ * that the threaded build is the one every large index takes, tests too),
+ * at most PDQ_BUILD_THREADS; one below PDQ_BUILD_PARALLEL_MIN entries. */
 static unsigned pdq_build_threads(size_t n)
 {
 	if (n < PDQ_BUILD_PARALLEL_MIN)
 		return 1;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cpus < 1)
-		return 1;
-	return cpus < PDQ_BUILD_THREADS ? (unsigned)cpus : PDQ_BUILD_THREADS;
+	int cpus = 0;
+#ifdef CPU_COUNT
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		cpus = CPU_COUNT(&set);
+#endif
+	if (cpus < 1) {
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		cpus = online > 0 && online < PDQ_BUILD_THREADS ? (int)online : PDQ_BUILD_THREADS;
+	}
+	return cpus < 2 ? 2 : cpus > PDQ_BUILD_THREADS ? PDQ_BUILD_THREADS : (unsigned)cpus;
 }
 
-/* Sort every table, sharing them out over threads; a share whose thread
- * cannot be started is sorted here. False when out of memory. */
+/* Sort every table, sharing them out over threads (fewer when memory for
+ * their counters runs short); a share whose thread cannot be started is
+ * sorted here. False when not even one thread's counters fit. */
 static bool pdq_build_all(struct pdq_index *idx)
 {
 	struct pdq_build b[PDQ_BUILD_THREADS];
-	unsigned k = pdq_build_threads(idx->n);
-	bool ok = true;
-	for (unsigned i = 0; i < k; i++) {
-		b[i] = (struct pdq_build){ .idx = idx, .first = i, .step = k };
-		b[i].cursor = malloc(PDQ_PART_VALUES * sizeof(uint32_t));
-		ok = ok && b[i].cursor;
+	unsigned want = pdq_build_threads(idx->n), k = 0;
+	while (k < want) {
+		uint32_t *cursor = malloc(PDQ_PART_VALUES * sizeof(uint32_t));
+		if (!cursor)
+			break;
+		b[k++] = (struct pdq_build){ .idx = idx, .cursor = cursor };
 	}
-	for (unsigned i = 1; ok && i < k; i++)
+	if (k == 0)
+		return false;
+	for (unsigned i = 0; i < k; i++) {
+		b[i].first = i;
+		b[i].step = k;
+	}
+	for (unsigned i = 1; i < k; i++)
 		b[i].started = util_thread_start_quiet(&b[i].th, pdq_build_tables, &b[i]) == 0;
-	if (ok)
-		pdq_build_tables(&b[0]);
-	for (unsigned i = 1; ok && i < k; i++) {
+	pdq_build_tables(&b[0]);
+	for (unsigned i = 1; i < k; i++) {
 		if (b[i].started)
 			pthread_join(b[i].th, NULL);
 		else
@@ -191,7 +208,7 @@ static bool pdq_build_all(struct pdq_index *idx)
 	}
 	for (unsigned i = 0; i < k; i++)
 		free(b[i].cursor);
-	return ok;
+	return true;
 }
 
 enum cs_err pdq_index_create(const uint8_t (*hashes)[PDQ_HASH_BYTES], size_t n,

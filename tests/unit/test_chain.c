@@ -184,6 +184,12 @@ static void test_writer_inplace(void **state)
 		total += f[i].records;
 	}
 	assert_int_equal(total, 8);
+	/* The buffer written in place holds the bytes the file got. */
+	size_t flen;
+	char *fb = slurp(dfd, f[0].name, &flen);
+	assert_true(flen >= strlen(two));
+	assert_memory_equal(fb, two, strlen(two));
+	free(fb);
 	/* Finished: nothing more is taken. */
 	char late[] = REC("scam");
 	assert_int_equal(ev_writer_write_inplace(w, late, strlen(late), &d), CS_ERR_IO);
