@@ -64,6 +64,12 @@ void *util_calloc_table(size_t count, size_t size);
  * on ordinary pages, so that filling it faults once per 2 MiB rather than
  * per 4 KiB. free() releases it; realloc() may move it off huge pages. */
 void *util_alloc_huge(size_t n);
+/* n zeroed bytes for a large array of which a run may touch only a little
+ * (a hash table's buckets): from 64 KiB up an anonymous mapping, whose pages
+ * cost neither time nor memory until first touched; calloc() below. NULL
+ * when no memory. Release with util_free_zeroed(p, n), the same n. */
+void *util_alloc_zeroed(size_t n);
+void util_free_zeroed(void *p, size_t n);
 /* pthread_create with every signal blocked in the new thread, so that
  * signals go to the threads that act on them; pthread_create's result. */
 int util_thread_start_quiet(pthread_t *th, void *(*fn)(void *), void *arg);

@@ -59,7 +59,7 @@ struct flow_table {
 	uint32_t nslots;
 	uint32_t fresh;         /* slots [fresh, nslots) were never used */
 	uint32_t free_head;
-	uint32_t *bucket;
+	uint32_t *bucket;       /* chain heads: slot + 1, 0 for none (util_alloc_zeroed) */
 	uint32_t bmask;
 	struct flow_lru lru[FLOW_LRU_COUNT];
 	uint64_t timeout[FLOW_LRU_COUNT];
@@ -139,7 +139,7 @@ static void lru_move(struct flow_table *ft, struct flow *f, enum flow_lru_class 
 static struct flow *flow_lookup(const struct flow_table *ft, const struct flow_key *key,
 				uint32_t hash)
 {
-	for (uint32_t i = ft->bucket[hash & ft->bmask]; i != FLOW_NIL;) {
+	for (uint32_t i = ft->bucket[hash & ft->bmask] - 1; i != FLOW_NIL;) {
 		struct flow *f = flow_at(ft, i);
 		if (f->hash == hash && memcmp(&f->key, key, sizeof(*key)) == 0)
 			return f;
@@ -150,11 +150,16 @@ static struct flow *flow_lookup(const struct flow_table *ft, const struct flow_k
 
 static void hash_unlink(struct flow_table *ft, struct flow *f)
 {
-	uint32_t *link = &ft->bucket[f->hash & ft->bmask];
+	uint32_t *head = &ft->bucket[f->hash & ft->bmask];
 
-	while (*link != f->self)
-		link = &flow_at(ft, *link)->hnext;
-	*link = f->hnext;
+	if (*head - 1 == f->self) {
+		*head = f->hnext + 1; /* FLOW_NIL + 1: empty */
+		return;
+	}
+	struct flow *p = flow_at(ft, *head - 1);
+	while (p->hnext != f->self)
+		p = flow_at(ft, p->hnext);
+	p->hnext = f->hnext;
 }
 
 /* ------------------------------------------------------ close/remove --- */
@@ -362,14 +367,16 @@ enum cs_err flow_table_create(const struct flow_table_config *cfg, const struct 
 		ft->cb = *cb;
 	ft->slot_size = slot;
 	flow_table_size(ft);
-	ft->bucket = malloc(((size_t)ft->bmask + 1) * sizeof(uint32_t));
+	/* Zero is an empty bucket (heads are slot + 1): the array's pages cost
+	 * nothing until a flow hashes into them, so a small capture does not pay
+	 * for the million buckets sized for a large one. */
+	ft->bucket = util_alloc_zeroed(((size_t)ft->bmask + 1) * sizeof(uint32_t));
 	/* Untouched slots cost no resident memory until first used; the pool
 	 * lies on huge pages where the kernel allows, so the slots that new flows
 	 * take in turn fault in 2 MiB at a time, not a 4 KiB page per flow or two. */
 	ft->pool = util_alloc_table((size_t)ft->nslots * slot);
 	if (!ft->bucket || !ft->pool)
 		goto nomem;
-	memset(ft->bucket, 0xff, ((size_t)ft->bmask + 1) * sizeof(uint32_t));
 	ft->free_head = FLOW_NIL;
 	for (int c = 0; c < FLOW_LRU_COUNT; c++)
 		ft->lru[c].head = ft->lru[c].tail = FLOW_NIL;
@@ -405,7 +412,7 @@ void flow_table_destroy(struct flow_table *ft)
 			}
 	}
 	free(ft->pool);
-	free(ft->bucket);
+	util_free_zeroed(ft->bucket, ((size_t)ft->bmask + 1) * sizeof(uint32_t));
 	free(ft);
 }
 
@@ -434,8 +441,8 @@ static struct flow *flow_new(struct flow_table *ft, const struct flow_key *key, 
 	f->key = *key;
 	f->hash = hash;
 	f->self = idx;
-	f->hnext = ft->bucket[hash & ft->bmask];
-	ft->bucket[hash & ft->bmask] = idx;
+	f->hnext = ft->bucket[hash & ft->bmask] - 1;
+	ft->bucket[hash & ft->bmask] = idx + 1;
 	r->mem_used += ft->slot_size;
 	if (r->mem_used > r->mem_peak)
 		r->mem_peak = r->mem_used;

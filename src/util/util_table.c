@@ -11,6 +11,7 @@
 #include "cybersieve/util.h"
 
 #define UTIL_HUGE_PAGE ((size_t)2 << 20)
+#define UTIL_ZEROED_MAP ((size_t)64 << 10)
 
 void *util_alloc_huge(size_t n)
 {
@@ -42,4 +43,22 @@ void *util_calloc_table(size_t count, size_t size)
 	if (p)
 		memset(p, 0, count * size);
 	return p;
+}
+
+void *util_alloc_zeroed(size_t n)
+{
+	if (n < UTIL_ZEROED_MAP)
+		return calloc(1, n ? n : 1);
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void util_free_zeroed(void *p, size_t n)
+{
+	if (!p)
+		return;
+	if (n < UTIL_ZEROED_MAP)
+		free(p);
+	else
+		(void)munmap(p, n);
 }

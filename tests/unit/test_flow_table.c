@@ -606,6 +606,54 @@ static void test_max_flows(void **state)
 	flow_table_destroy(ft);
 }
 
+/* Sixteen buckets for up to 16 flows: chains share buckets, and flows are
+ * found through them and unlinked from their middle (evictions), so the
+ * table never takes a known flow for a new one nor loses a live one. */
+static void test_bucket_chains(void **state)
+{
+	struct events e = { 0 };
+	struct flow_table *ft = table_new(&e, 64 << 20, 16);
+	struct flow_stats st;
+	uint64_t no = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 16; i++) {
+		struct pkt p = mk4(0x0a000000 + i, 5000, 0x0b000000, 53, 17);
+		flow_table_packet(ft, &p, ++no, SEC, NULL);
+	}
+	for (uint32_t i = 16; i-- > 0;) {
+		struct pkt p = mk4(0x0a000000 + i, 5000, 0x0b000000, 53, 17);
+		flow_table_packet(ft, &p, ++no, SEC + i, NULL);
+	}
+	flow_table_stats(ft, &st);
+	assert_int_equal(st.flows_created, 16);
+	/* Eight new flows evict the eight least recently seen: 15 down to 8. */
+	for (uint32_t i = 16; i < 24; i++) {
+		struct pkt p = mk4(0x0a000000 + i, 5000, 0x0b000000, 53, 17);
+		flow_table_packet(ft, &p, ++no, 2 * SEC, NULL);
+	}
+	flow_table_stats(ft, &st);
+	assert_int_equal(st.flows_created, 24);
+	assert_int_equal(st.evictions_cap, 8);
+	for (uint32_t i = 0; i < 24; i++) {
+		if (i >= 8 && i < 16)
+			continue;
+		struct pkt p = mk4(0x0a000000 + i, 5000, 0x0b000000, 53, 17);
+		flow_table_packet(ft, &p, ++no, 3 * SEC, NULL);
+	}
+	flow_table_stats(ft, &st);
+	assert_int_equal(st.flows_created, 24); /* every one still there was found */
+	assert_int_equal(st.flows_active, 16);
+	for (uint32_t i = 8; i < 16; i++) {
+		struct pkt p = mk4(0x0a000000 + i, 5000, 0x0b000000, 53, 17);
+		flow_table_packet(ft, &p, ++no, 4 * SEC, NULL);
+	}
+	flow_table_stats(ft, &st);
+	assert_int_equal(st.flows_created, 32); /* the evicted ones come back as new */
+	assert_int_equal(st.evictions_cap, 16);
+	flow_table_destroy(ft);
+}
+
 /* Many TCP flows each holding out-of-order bytes: the pieces share the cap
  * with the flows, and the budget is never exceeded. */
 static void test_memory_cap_with_buffers(void **state)
@@ -819,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_memory_cap_eviction),
 		cmocka_unit_test(test_soft_charge_enforced),
 		cmocka_unit_test(test_max_flows),
+		cmocka_unit_test(test_bucket_chains),
 		cmocka_unit_test(test_memory_cap_with_buffers),
 		cmocka_unit_test(test_evict_closed_first),
 		cmocka_unit_test(test_current_flow_not_evicted),

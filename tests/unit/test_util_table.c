@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -182,6 +183,36 @@ static void test_io_blocks(void **state)
 	free(want);
 }
 
+/* util_alloc_zeroed: zeroed at either size; a large block is its own
+ * mapping, whose pages are not resident until touched (mincore). */
+static void test_zeroed(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = {0, 100, 64 << 10, 4 * MIB + 12};
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		unsigned char *p = util_alloc_zeroed(n);
+		assert_non_null(p);
+		if (n >= MIB) {
+			long pg = sysconf(_SC_PAGESIZE);
+			unsigned char vec[4];
+			/* Untouched: not resident; written: resident. */
+			assert_int_equal(mincore(p + 3 * MIB, (size_t)pg, vec), 0);
+			assert_int_equal(vec[0] & 1, 0);
+			p[3 * MIB] = 9;
+			assert_int_equal(mincore(p + 3 * MIB, (size_t)pg, vec), 0);
+			assert_int_equal(vec[0] & 1, 1);
+			p[3 * MIB] = 0;
+		}
+		for (size_t i = 0; i < n; i += 997)
+			assert_int_equal(p[i], 0);
+		if (n)
+			memset(p, 0x5a, n);
+		util_free_zeroed(p, n);
+	}
+	util_free_zeroed(NULL, 1 << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_huge_page_advice),
 		cmocka_unit_test(test_io_blocks),
 		cmocka_unit_test(test_huge_buffers),
+		cmocka_unit_test(test_zeroed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
