@@ -86,6 +86,11 @@ struct packet_opts {
 				      * Not with st->ind_matches (indices change). */
 	const struct combo_set *combos; /* rules built from the matcher given to
 				      * packet_run (combo_set_create); NULL = none */
+	struct matcher_scratch *const *scratch; /* threads of them, made by the caller
+				      * (matcher_scratch_create) for the matcher given
+				      * and lent to the workers, one each: a scan of many
+				      * captures makes them once. NULL (or a NULL entry):
+				      * a worker makes and frees its own. Not with swap. */
 };
 
 /* Fill o with defaults: 1 thread, flow table defaults, 64 bytes of context. */

@@ -241,6 +241,9 @@ struct scan_run {
 	struct pseudo_key *pseudo;  /* NULL without --pseudonymise */
 	struct walk_list inputs;
 	struct source *first_src; /* inputs.v[0] opened early; handed to batch_run */
+	/* The packet workers' engine scratch, made at the first capture and lent
+	 * to every capture's run (packet_opts.scratch); cfg.threads of them. */
+	struct matcher_scratch **pk_scratch;
 	struct ev_writer *w;
 	struct cli_seal seal;   /* dir_fd -1 with --out - */
 	struct batch_result res;
@@ -462,6 +465,27 @@ static void cap_note(struct batch_input *in, enum input_status st, const struct 
 	}
 }
 
+/* The scratch each packet worker borrows, made at the first capture; NULL
+ * when they cannot be made (each run then makes its own and says why). */
+static struct matcher_scratch *const *pk_scratch_lend(struct scan_run *s)
+{
+	if (!s->pk_scratch) {
+		s->pk_scratch = calloc(s->cfg.threads, sizeof(*s->pk_scratch));
+		for (unsigned i = 0; s->pk_scratch && i < s->cfg.threads; i++)
+			if (matcher_scratch_create(s->m, &s->pk_scratch[i]) != CS_OK)
+				s->pk_scratch[i] = NULL;
+	}
+	return (struct matcher_scratch *const *)s->pk_scratch;
+}
+
+static void pk_scratch_free(struct scan_run *s)
+{
+	for (unsigned i = 0; s->pk_scratch && i < s->cfg.threads; i++)
+		matcher_scratch_destroy(s->pk_scratch[i]);
+	free(s->pk_scratch);
+	s->pk_scratch = NULL;
+}
+
 static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, size_t n,
 		       struct batch_input *in)
 {
@@ -502,6 +526,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	po.on_event = on_event;
 	po.spill_dir = s->out_dir[0] ? s->out_dir : "/tmp";
 	po.combos = s->combos;
+	po.scratch = pk_scratch_lend(s);
 	if (s->cfg.flow_memory)
 		po.flow.mem_cap = s->cfg.flow_memory;
 	struct packet_stats st = {.ind_matches = s->res.ind_matches};
@@ -656,6 +681,7 @@ out:
 	batch_result_fini(&s->res);
 	source_destroy(s->first_src);
 	walk_list_fini(&s->inputs);
+	pk_scratch_free(s);
 	combo_set_destroy(s->combos);
 	window_set_destroy(s->windows);
 	matcher_destroy(s->m);

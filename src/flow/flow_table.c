@@ -10,11 +10,14 @@
  * room, so a callback never sees its own flow vanish. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cybersieve/flow.h"
 #include "cybersieve/util.h"
 
 #define FLOW_NIL UINT32_MAX
+/* The slots a small capture uses: kept off huge pages (flow_table_create). */
+#define FLOW_POOL_SMALL ((size_t)2 << 20)
 #define FLOW_ALIGN 16u
 /* Flows evicted at most to make room for one out-of-order piece. */
 #define FLOW_ROOM_MAX_EVICT 64u
@@ -377,6 +380,13 @@ enum cs_err flow_table_create(const struct flow_table_config *cfg, const struct 
 	ft->pool = util_alloc_table((size_t)ft->nslots * slot);
 	if (!ft->bucket || !ft->pool)
 		goto nomem;
+#ifdef MADV_NOHUGEPAGE
+	/* But the first 2 MiB of slots on ordinary pages: a capture of a few
+	 * flows then touches a page or two, not a huge page zeroed whole for
+	 * each worker and each capture. */
+	if ((size_t)ft->nslots * slot > FLOW_POOL_SMALL)
+		(void)madvise(ft->pool, FLOW_POOL_SMALL, MADV_NOHUGEPAGE);
+#endif
 	ft->free_head = FLOW_NIL;
 	for (int c = 0; c < FLOW_LRU_COUNT; c++)
 		ft->lru[c].head = ft->lru[c].tail = FLOW_NIL;

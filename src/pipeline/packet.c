@@ -248,7 +248,7 @@ enum cs_err packet_run(const struct matcher *m, struct capture *cap, struct ev_w
 		       struct packet_stats *st, struct cs_diag *d)
 {
 	if (!m || !cap || !w || !o || !st || o->threads < 1 ||
-	    (o->swap && (!o->live || st->ind_matches))) {
+	    (o->swap && (!o->live || st->ind_matches || o->scratch))) {
 		packet_swap_close(o ? o->swap : NULL);
 		return CS_ERR_INVALID;
 	}

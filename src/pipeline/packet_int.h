@@ -182,6 +182,7 @@ struct pk_worker {
 	uint64_t stream_nomem;      /* streams not opened: no room under the cap */
 	bool closing;               /* inside on_close: open no stream, evict nothing */
 	struct matcher_scratch *scr;
+	bool scr_lent;               /* scr is packet_opts.scratch's: not freed here */
 	bool stream_ok;              /* payload stream scanning available */
 	bool ip_on;                  /* the rules list addresses (set with the rules) */
 	struct matcher_hits hits;

@@ -721,7 +721,13 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 		if (!w->ind_matches)
 			return CS_ERR_NOMEM;
 	}
-	enum cs_err e = matcher_scratch_create(w->m, &w->scr);
+	enum cs_err e = CS_OK;
+	if (o->scratch && o->scratch[index]) {
+		w->scr = o->scratch[index];
+		w->scr_lent = true;
+	} else {
+		e = matcher_scratch_create(w->m, &w->scr);
+	}
 	if (e == CS_OK)
 		e = pk_scopes_init(&w->rules, o->combos);
 	if (e != CS_OK)
@@ -795,7 +801,8 @@ void pk_worker_switch(struct pk_worker *w, const struct matcher *m, struct pk_sw
 void pk_worker_fini(struct pk_worker *w)
 {
 	flow_table_destroy(w->ft);
-	matcher_scratch_destroy(w->scr);
+	if (!w->scr_lent)
+		matcher_scratch_destroy(w->scr);
 	matcher_hits_fini(&w->hits);
 	free(w->seg_seen);
 	pk_scopes_fini(&w->rules);
