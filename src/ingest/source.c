@@ -31,13 +31,17 @@
 
 /* Raw read size: big enough that syscalls are negligible. */
 #define SOURCE_RAW_BLOCK ((size_t)1 << 20)
+/* The raw read size of a regular file that holds less than a block: its
+ * buffer then comes from the heap, not a mapping made and dropped for each
+ * of a directory's thousands of small files. */
+#define SOURCE_RAW_SMALL ((size_t)64 << 10)
 /* Bytes kept before the read position when the raw buffer is refilled, so a
  * resync can look back past what a decoder swallowed into its bit buffer. */
 #define SOURCE_BACKUP 16
 /* Room for the backup bytes plus a partial magic on top of a full block.
  * Reads fill what is free (never less than half a block), so a pipe's small
  * reads pile up and a resync can search back through them. */
-#define SOURCE_RAW_CAP (SOURCE_RAW_BLOCK + 64)
+#define SOURCE_RAW_CAP(block) ((block) + 64)
 /* Plain input is read straight into the caller's buffer, but for requests
  * smaller than this that start with the raw buffer empty: those fill it. */
 #define SOURCE_DIRECT_MIN ((size_t)64 << 10)
@@ -62,7 +66,8 @@ struct source {
 	const volatile int *stop; /* when set and non-zero, waiting reads give up */
 	bool eof;
 	enum source_state state;
-	uint8_t *raw;         /* SOURCE_RAW_CAP bytes */
+	uint8_t *raw;         /* SOURCE_RAW_CAP(raw_block) bytes */
+	size_t raw_block;     /* SOURCE_RAW_BLOCK, or SOURCE_RAW_SMALL for a small file */
 	size_t rpos, rlen;    /* unread raw bytes are raw[rpos..rlen) */
 	uint64_t raw_end;     /* file offset just past raw[rlen - 1]; below
 			       * info.raw_read while bytes are read again */
@@ -230,15 +235,15 @@ static enum cs_err source_reread(struct source *s, uint8_t *dst, size_t len, siz
 static enum cs_err source_fill(struct source *s, size_t need)
 {
 	while (s->rlen - s->rpos < need && (s->raw_end < s->info.raw_read || !s->eof)) {
-		if (SOURCE_RAW_CAP - s->rlen < SOURCE_RAW_BLOCK / 2) {
+		if (SOURCE_RAW_CAP(s->raw_block) - s->rlen < s->raw_block / 2) {
 			size_t keep = s->rpos - (s->rpos < SOURCE_BACKUP ? s->rpos : SOURCE_BACKUP);
 			memmove(s->raw, s->raw + keep, s->rlen - keep);
 			s->rlen -= keep;
 			s->rpos -= keep;
 		}
-		size_t n, room = SOURCE_RAW_CAP - s->rlen;
-		if (room > SOURCE_RAW_BLOCK)
-			room = SOURCE_RAW_BLOCK;
+		size_t n, room = SOURCE_RAW_CAP(s->raw_block) - s->rlen;
+		if (room > s->raw_block)
+			room = s->raw_block;
 		enum cs_err err = s->raw_end < s->info.raw_read
 				  ? source_reread(s, s->raw + s->rlen, room, &n)
 				  : source_read_fd(s, s->raw + s->rlen, room, &n);
@@ -330,8 +335,7 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 	s->fd = -1;
 	s->stop = stop;
 	s->path = strdup(path);
-	s->raw = util_alloc_io(SOURCE_RAW_CAP); /* read() fills it from its start */
-	if (!s->path || !s->raw) {
+	if (!s->path) {
 		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
 		goto fail;
 	}
@@ -339,6 +343,15 @@ enum cs_err source_open_ex(const char *path, const volatile int *stop, struct so
 			     &s->seekable, &s->file_base, d);
 	if (err)
 		goto fail;
+	/* A file that grows while it is read is still read whole, in more reads. */
+	s->raw_block = s->seekable && !s->pollable && s->info.raw_size < SOURCE_RAW_SMALL
+			       ? SOURCE_RAW_SMALL : SOURCE_RAW_BLOCK;
+	s->raw = util_alloc_io(SOURCE_RAW_CAP(s->raw_block)); /* read() fills it from its start */
+	if (!s->raw) {
+		cs_diag_set(d, path, CS_DIAG_NONE, CS_DIAG_NONE, "no memory for input");
+		err = CS_ERR_NOMEM;
+		goto fail;
+	}
 	s->info.is_stdin = !s->owns_fd;
 	/* Without a helper (it could not start) the file is read here. */
 	if (s->seekable && !s->pollable && s->info.raw_size > SOURCE_READAHEAD_MIN)
@@ -567,7 +580,7 @@ enum cs_err source_finish(struct source *s, uint8_t sha256[32], struct cs_diag *
 		while (!s->eof) {
 			size_t n;
 			enum cs_err e = s->ra ? source_take_ahead(s, NULL, SIZE_MAX, &n)
-					      : source_read_fd(s, s->raw, SOURCE_RAW_BLOCK, &n);
+					      : source_read_fd(s, s->raw, s->raw_block, &n);
 			if (e != CS_OK)
 				return source_take_pending(s, d);
 		}

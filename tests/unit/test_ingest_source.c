@@ -322,6 +322,54 @@ static void test_sha256_reference(void **state)
 	bytes_free(&d);
 }
 
+/* A file under 64 KiB when opened reads through a small raw buffer: still
+ * read whole when it grows past that before it is read, and a small gzip
+ * file that inflates to far more comes out whole. */
+static void test_small_file_grows(void **state)
+{
+	(void)state;
+	struct bytes data = make_text(300000, 4);
+	const char *path = write_file("grows.log", data.p, 100);
+	struct source *s;
+	struct cs_diag d;
+	assert_int_equal(source_open(path, &s, &d), CS_OK);
+	FILE *app = fopen(path, "ab");
+	assert_non_null(app);
+	assert_int_equal(fwrite(data.p + 100, 1, data.n - 100, app), data.n - 100);
+	assert_int_equal(fclose(app), 0);
+	struct bytes out = {0};
+	uint8_t buf[5000], sha[32];
+	for (;;) {
+		size_t got = 0;
+		assert_int_equal(source_read(s, buf, sizeof(buf), &got, &d), CS_OK);
+		if (got == 0)
+			break;
+		bytes_add(&out, buf, got);
+	}
+	assert_int_equal(source_finish(s, sha, &d), CS_OK);
+	source_destroy(s);
+	assert_bytes_equal(&out, data.p, data.n);
+	assert_sha_of_file(sha, data.p, data.n);
+	bytes_free(&out);
+
+	struct bytes big = {0};
+	static const char line[] = "GET /index.html 200 user=alice agent=curl/8.0 ok\n";
+	for (int i = 0; i < 100000; i++)
+		bytes_add(&big, line, sizeof(line) - 1); /* 5 MB that compress well */
+	struct bytes gz = gz_of(&big);
+	assert_true(gz.n < 64 * 1024);
+	struct drained r;
+	drain(write_file("small.gz", gz.p, gz.n), 4096, &r);
+	assert_int_equal(r.n_err, 0);
+	assert_true(r.info.is_gzip);
+	assert_bytes_equal(&r.out, big.p, big.n);
+	assert_sha_of_file(r.sha, gz.p, gz.n);
+	bytes_free(&r.out);
+	bytes_free(&gz);
+	bytes_free(&big);
+	bytes_free(&data);
+}
+
 static void test_short_files_are_plain(void **state)
 {
 	(void)state;
@@ -923,6 +971,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_caps),
 		cmocka_unit_test(test_sha256_reference),
+		cmocka_unit_test(test_small_file_grows),
 		cmocka_unit_test(test_short_files_are_plain),
 		cmocka_unit_test(test_gzip_single),
 		cmocka_unit_test(test_gzip_multi_member),
