@@ -3,7 +3,9 @@
  * 4 KiB pages nearly every probe also misses the TLB. Blocks of 2 MiB or
  * more are aligned to 2 MiB and marked MADV_HUGEPAGE, which the Debian
  * kernel's default ("madvise") honours; where it does not, they stay
- * ordinary pages. The memory is released with free(). */
+ * ordinary pages. The memory is released with free(). Beside them, zeroed
+ * arrays that a run may touch only a little (util_alloc_zeroed): their own
+ * anonymous mapping, released with util_free_zeroed(). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
