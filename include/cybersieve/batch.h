@@ -48,6 +48,7 @@ struct batch_input {
 	uint64_t flow_mem_peak;    /* most flow-state bytes held (summed over workers) */
 	uint64_t flow_mem_cap;     /* the cap on them */
 	uint64_t tcp_gaps;         /* holes in TCP streams skipped */
+	unsigned workers;          /* packet workers it was shared among */
 };
 
 struct batch_progress {

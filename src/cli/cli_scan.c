@@ -39,6 +39,7 @@ struct scan_cfg {
 	const char *key_path, *operator_name, *sensor_id;
 	const char *pseudo_path;  /* --pseudonymise KEYFILE */
 	unsigned threads;
+	bool threads_given;     /* --threads N: every input gets N workers */
 	unsigned shard_k, shard_n;
 	bool strict, quiet;
 	size_t context, chunk_size, max_line;
@@ -177,6 +178,7 @@ static int parse_args(int argc, char **argv, struct scan_cfg *c, struct cli_rule
 			if (!cli_parse_size(optarg, &v) || v < 1 || v > 256)
 				return bad_option("--threads", optarg);
 			c->threads = (unsigned)v;
+			c->threads_given = true;
 			break;
 		case OPT_SHARD:
 			if (!parse_shard(optarg, &c->shard_k, &c->shard_n))
@@ -402,6 +404,9 @@ struct cap_cookie {
 /* The FILE buffer libpcap reads through: a read this size goes from the
  * descriptor straight into it. */
 #define CAP_STREAM_BUF ((size_t)1 << 20)
+/* Capture files smaller than this (as stored) get one packet worker unless
+ * --threads is given (on_capture). */
+#define CAP_ONE_WORKER ((uint64_t)4 << 20)
 
 static ssize_t cap_cookie_read(void *c, char *buf, size_t size)
 {
@@ -517,7 +522,14 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	}
 	struct packet_opts po;
 	packet_opts_default(&po);
-	po.threads = s->cfg.threads;
+	/* Without --threads, a capture file under CAP_ONE_WORKER gets one worker:
+	 * a second costs more to start (its thread, ring and flow table) than it
+	 * saves on so few packets. */
+	struct source_info si;
+	source_get_info(src, &si);
+	bool small = !s->cfg.threads_given && !si.is_stdin && si.raw_size > 0 &&
+		     si.raw_size < CAP_ONE_WORKER;
+	po.threads = small ? 1 : s->cfg.threads;
 	po.context = s->cfg.context;
 	po.pseudo = s->pseudo;
 	po.run_id = s->run_id;
@@ -544,6 +556,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	in->flow_evictions = st.flow.evictions_cap;
 	in->flow_mem_peak = st.flow.mem_peak;
 	in->flow_mem_cap = st.flow.mem_cap;
+	in->workers = po.threads;
 	in->tcp_gaps = st.flow.tcp.gaps;
 	for (int i = 0; i < DECODE_EV_COUNT; i++)
 		if (i != DECODE_EV_NOT_IP)

@@ -70,6 +70,7 @@ static void render_inputs(struct jbuf *j, const struct batch_result *r)
 			json_kv_u64(j, "flow_memory_peak", in->flow_mem_peak);
 			json_kv_u64(j, "flow_memory_cap", in->flow_mem_cap);
 			json_kv_u64(j, "tcp_gaps", in->tcp_gaps);
+			json_kv_u64(j, "workers", in->workers);
 		}
 		json_kv_bool(j, "binary", in->binary);
 		json_kv_u64(j, "raw_bytes", in->raw_bytes);

@@ -2,7 +2,8 @@
 # Captures at their edges: gzip-compressed, cut short (partial, records before
 # the cut kept), and a literal split across three TCP segments (crafted here)
 # found once, at the packets that carry its first and last bytes, the same
-# with one and with three worker threads.
+# with one and with three worker threads; and how many workers a capture gets
+# with and without --threads.
 BIN=$1
 SRC=$2
 command -v python3 >/dev/null 2>&1 || exit 77
@@ -52,7 +53,24 @@ for th in 1 3; do
 		{ echo "FAIL: split exit $?" >&2; fails=$((fails + 1)); }
 done
 
-python3 - "$T" <<'PY'
+# Workers: without --threads a capture file under 4 MiB gets one, a larger one
+# as many as there are CPUs online; --threads N is kept whatever the size.
+python3 - "$T/big.pcap" <<'PY'
+import struct, sys
+out = [struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+for i in range(3500):  # 3500 UDP datagrams of 1,400 bytes: 5 MB
+    udp = struct.pack('!HHHH', 40000 + i % 50, 53, 8 + 1400, 0) + bytes([65 + i % 26]) * 1400
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1 + i % 50]), bytes([10, 0, 1, 1]))
+    frame = b'\x00\x11\x22\x33\x44\x55' * 2 + b'\x08\x00' + ip + udp
+    out.append(struct.pack('<IIII', 1700000000 + i, 0, len(frame), len(frame)) + frame)
+open(sys.argv[1], 'wb').write(b''.join(out))
+PY
+"$BIN" scan -q --out "$T/big" -e literal:WIRE-TRANSFER-CODE-77 "$T/big.pcap"
+[ $? -eq 1 ] || { echo "FAIL: big capture exit, want 1 (nothing found)" >&2; fails=$((fails + 1)); }
+CPUS=$(getconf _NPROCESSORS_ONLN)
+
+python3 - "$T" "$CPUS" <<'PY'
 import json, sys
 t = sys.argv[1]
 def recs(d): return [json.loads(l) for l in open(t + '/' + d + '/records.ndjson')]
@@ -76,6 +94,11 @@ for th in ('1', '3'):
             ('payload', 7, 7, 0, 'WIRE-TRANSFER-CODE-77', 'to_client')]
     if got != want:
         print('FAIL: split (threads %s): %s' % (th, got)); fails += 1
+def workers(d): return json.load(open(t + '/' + d + '/summary.json'))['inputs'][0]['workers']
+want_w = {'gz': 1, 'split1': 1, 'split3': 3, 'big': int(sys.argv[2])}
+got_w = {d: workers(d) for d in want_w}
+if got_w != want_w:
+    print('FAIL: workers %s, want %s' % (got_w, want_w)); fails += 1
 sys.exit(1 if fails else 0)
 PY
 [ $? -eq 0 ] || fails=$((fails + 1))
