@@ -243,8 +243,9 @@ struct scan_run {
 	struct pseudo_key *pseudo;  /* NULL without --pseudonymise */
 	struct walk_list inputs;
 	struct source *first_src; /* inputs.v[0] opened early; handed to batch_run */
-	/* The packet workers' engine scratch, made at the first capture and lent
-	 * to every capture's run (packet_opts.scratch); cfg.threads of them. */
+	/* The packet workers' engine scratch, cfg.threads slots, each made when a
+	 * capture first has that many workers and lent to every capture's run
+	 * (packet_opts.scratch). */
 	struct matcher_scratch **pk_scratch;
 	struct ev_writer *w;
 	struct cli_seal seal;   /* dir_fd -1 with --out - */
@@ -470,16 +471,16 @@ static void cap_note(struct batch_input *in, enum input_status st, const struct 
 	}
 }
 
-/* The scratch each packet worker borrows, made at the first capture; NULL
- * when they cannot be made (each run then makes its own and says why). */
-static struct matcher_scratch *const *pk_scratch_lend(struct scan_run *s)
+/* The scratch each of a capture's n workers borrows, made when a capture
+ * first needs it; NULL (or a NULL entry) when it cannot be made: the run
+ * then makes its own and says why. */
+static struct matcher_scratch *const *pk_scratch_lend(struct scan_run *s, unsigned n)
 {
-	if (!s->pk_scratch) {
+	if (!s->pk_scratch)
 		s->pk_scratch = calloc(s->cfg.threads, sizeof(*s->pk_scratch));
-		for (unsigned i = 0; s->pk_scratch && i < s->cfg.threads; i++)
-			if (matcher_scratch_create(s->m, &s->pk_scratch[i]) != CS_OK)
-				s->pk_scratch[i] = NULL;
-	}
+	for (unsigned i = 0; s->pk_scratch && i < n; i++)
+		if (!s->pk_scratch[i] && matcher_scratch_create(s->m, &s->pk_scratch[i]) != CS_OK)
+			s->pk_scratch[i] = NULL;
 	return (struct matcher_scratch *const *)s->pk_scratch;
 }
 
@@ -538,7 +539,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 	po.on_event = on_event;
 	po.spill_dir = s->out_dir[0] ? s->out_dir : "/tmp";
 	po.combos = s->combos;
-	po.scratch = pk_scratch_lend(s);
+	po.scratch = pk_scratch_lend(s, po.threads);
 	if (s->cfg.flow_memory)
 		po.flow.mem_cap = s->cfg.flow_memory;
 	struct packet_stats st = {.ind_matches = s->res.ind_matches};

@@ -42,10 +42,10 @@ static bool jbuf_reserve(struct jbuf *j, size_t extra)
 	char *p;
 	if (cap >= JBUF_HUGE) {
 		p = util_alloc_huge(cap);
-		if (p && j->p)
+		if (p && j->p) {
 			memcpy(p, j->p, j->len + 1);
-		if (p)
 			free(j->p);
+		}
 	} else {
 		p = realloc(j->p, cap);
 	}

@@ -257,11 +257,15 @@ static enum cs_err write_all(struct ev_writer *w, struct ev_chain_file *f, const
 	return CS_OK;
 }
 
-/* Checks before a write of len > 0 bytes, and the file it goes to (opened
- * or rotated here). */
+/* Checks before a write, and the file it goes to (opened or rotated here).
+ * CS_OK with nothing more to do when len is 0. */
 static enum cs_err write_begin(struct ev_writer *w, const char *buf, size_t len,
 			       struct cs_diag *d)
 {
+	if (w->failed || w->finished)
+		return CS_ERR_IO;
+	if (len == 0)
+		return CS_OK;
 	if (buf[len - 1] != '\n') {
 		/* Each record is chained and counted as a line: a cut one would break both. */
 		cs_diag_set(d, NULL, CS_DIAG_NONE, CS_DIAG_NONE,
@@ -303,12 +307,8 @@ static enum cs_err write_linked(struct ev_writer *w, char *buf, size_t len, stru
 
 enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, struct cs_diag *d)
 {
-	if (w->failed || w->finished)
-		return CS_ERR_IO;
-	if (len == 0)
-		return CS_OK;
 	enum cs_err err = write_begin(w, buf, len, d);
-	if (err != CS_OK)
+	if (err != CS_OK || len == 0)
 		return err;
 	jbuf_reset(&w->scratch);
 	jbuf_raw(&w->scratch, buf, len);
@@ -320,12 +320,8 @@ enum cs_err ev_writer_write(struct ev_writer *w, const char *buf, size_t len, st
 enum cs_err ev_writer_write_inplace(struct ev_writer *w, char *buf, size_t len,
 				    struct cs_diag *d)
 {
-	if (w->failed || w->finished)
-		return CS_ERR_IO;
-	if (len == 0)
-		return CS_OK;
 	enum cs_err err = write_begin(w, buf, len, d);
-	return err != CS_OK ? err : write_linked(w, buf, len, d);
+	return err != CS_OK || len == 0 ? err : write_linked(w, buf, len, d);
 }
 
 uint64_t ev_writer_next_seq(struct ev_writer *w)

@@ -335,6 +335,12 @@ static enum cs_err flow_table_check(const struct flow_table_config *cfg, size_t 
 }
 
 /* Slots: max_flows, fewer when the cap cannot hold them with their buckets. */
+/* Bytes of the bucket array. */
+static size_t bucket_bytes(const struct flow_table *ft)
+{
+	return ((size_t)ft->bmask + 1) * sizeof(uint32_t);
+}
+
 static void flow_table_size(struct flow_table *ft)
 {
 	uint64_t n = ft->cfg.max_flows;
@@ -373,7 +379,7 @@ enum cs_err flow_table_create(const struct flow_table_config *cfg, const struct 
 	/* Zero is an empty bucket (heads are slot + 1): the array's pages cost
 	 * nothing until a flow hashes into them, so a small capture does not pay
 	 * for the million buckets sized for a large one. */
-	ft->bucket = util_alloc_zeroed(((size_t)ft->bmask + 1) * sizeof(uint32_t));
+	ft->bucket = util_alloc_zeroed(bucket_bytes(ft));
 	/* Untouched slots cost no resident memory until first used; the pool
 	 * lies on huge pages where the kernel allows, so the slots that new flows
 	 * take in turn fault in 2 MiB at a time, not a 4 KiB page per flow or two. */
@@ -395,7 +401,7 @@ enum cs_err flow_table_create(const struct flow_table_config *cfg, const struct 
 	ft->timeout[FLOW_LRU_CLOSED] = cfg->timeout_closed_ns;
 	ft->timeout[FLOW_LRU_DGRAM] = cfg->timeout_udp_ns;
 	ft->reasm.mem_cap = cfg->mem_cap;
-	ft->reasm.mem_used = ((uint64_t)ft->bmask + 1) * sizeof(uint32_t);
+	ft->reasm.mem_used = bucket_bytes(ft);
 	ft->reasm.mem_peak = ft->reasm.mem_used;
 	ft->reasm.dir_buf_max = cfg->dir_buf_max;
 	ft->reasm.st = &ft->st.tcp;
@@ -422,7 +428,7 @@ void flow_table_destroy(struct flow_table *ft)
 			}
 	}
 	free(ft->pool);
-	util_free_zeroed(ft->bucket, ((size_t)ft->bmask + 1) * sizeof(uint32_t));
+	util_free_zeroed(ft->bucket, bucket_bytes(ft));
 	free(ft);
 }
 
