@@ -137,6 +137,12 @@ bool hashset_maybe(const struct hashset *s, const uint8_t *head)
 	return !s->filter || bitfilter_maybe(s->filter, s->filter_log2, key_hash(head, 8));
 }
 
+void hashset_prefetch(const struct hashset *s, const uint8_t *head)
+{
+	if (s->filter)
+		__builtin_prefetch(&s->filter[bitfilter_word(key_hash(head, 8), s->filter_log2)]);
+}
+
 bool hashset_get(const struct hashset *s, const uint8_t *key, uint32_t *value)
 {
 	if (!s->cap)

@@ -53,6 +53,9 @@ enum cs_err hashset_index(struct hashset *s);
  * also when there is no filter. */
 bool hashset_maybe(const struct hashset *s, const uint8_t *head);
 
+/* Fetch into the cache what hashset_maybe() of head will read. */
+void hashset_prefetch(const struct hashset *s, const uint8_t *head);
+
 /* Bytes held by the table and the filter. */
 size_t hashset_bytes(const struct hashset *s);
 

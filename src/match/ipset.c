@@ -20,7 +20,8 @@ static void filters_free(struct ipset *s)
 			s->run[f][r].filter = NULL;
 		}
 	free(s->v4_blocks);
-	s->v4_blocks = NULL;
+	free(s->v4_fine);
+	s->v4_blocks = s->v4_fine = NULL;
 }
 
 void ipset_fini(struct ipset *s)
@@ -118,36 +119,39 @@ static inline uint32_t be32_of(const uint8_t *a)
 	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 }
 
-/* Mark the /20 blocks of every IPv4 entry: one for a prefix of 20 bits or
- * more, 2^(20 - plen) in a row for a shorter one. The row starts at a
- * multiple of its length, so it fills whole words or lies in one. */
-static enum cs_err index_v4_blocks(struct ipset *s)
+/* A bitmap of the IPv4 blocks of `bits` prefix bits met by an entry: one
+ * for a prefix of `bits` or more, 2^(bits - plen) in a row for a shorter
+ * one. The row starts at a multiple of its length, so it fills whole words
+ * or lies in one. NULL when out of memory. */
+static uint64_t *mark_v4_blocks(const struct ipset *s, unsigned bits)
 {
-	const size_t words = ((size_t)1 << IPSET_V4_BLOCK_BITS) / 64;
-	s->v4_blocks = util_calloc_table(words, sizeof(uint64_t));
-	if (!s->v4_blocks)
-		return CS_ERR_NOMEM;
+	uint64_t *map = util_calloc_table(((size_t)1 << bits) / 64, sizeof(uint64_t));
+	if (!map)
+		return NULL;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct ipset_entry *e = &s->e[i];
 		if (e->v6)
 			continue;
-		unsigned plen = e->plen < IPSET_V4_BLOCK_BITS ? e->plen : IPSET_V4_BLOCK_BITS;
-		size_t n = (size_t)1 << (IPSET_V4_BLOCK_BITS - plen);
+		unsigned plen = e->plen < bits ? e->plen : bits;
+		size_t n = (size_t)1 << (bits - plen);
 		/* masked again: an entry read from a file is not trusted to be */
-		size_t b = (be32_of(e->addr) >> (32 - IPSET_V4_BLOCK_BITS)) & ~(n - 1);
+		size_t b = (be32_of(e->addr) >> (32 - bits)) & ~(n - 1);
 		if (n >= 64)
-			memset(s->v4_blocks + b / 64, 0xff, n / 8);
+			memset(map + b / 64, 0xff, n / 8);
 		else
-			s->v4_blocks[b / 64] |= (((uint64_t)1 << n) - 1) << (b % 64);
+			map[b / 64] |= (((uint64_t)1 << n) - 1) << (b % 64);
 	}
-	return CS_OK;
+	return map;
 }
 
 enum cs_err ipset_index(struct ipset *s)
 {
 	filters_free(s);
-	if (s->n_run[0] > 0 && index_v4_blocks(s) != CS_OK)
+	if (s->n_run[0] > 0 && (!(s->v4_blocks = mark_v4_blocks(s, IPSET_V4_BLOCK_BITS)) ||
+				!(s->v4_fine = mark_v4_blocks(s, IPSET_V4_FINE_BITS)))) {
+		filters_free(s);
 		return CS_ERR_NOMEM;
+	}
 	for (int f = 0; f < 2; f++)
 		for (size_t r = 0; r < s->n_run[f]; r++) {
 			struct ipset_run *run = &s->run[f][r];
@@ -171,6 +175,8 @@ size_t ipset_bytes(const struct ipset *s)
 				b += ((size_t)1 << s->run[f][r].filter_log2) / 8;
 	if (s->v4_blocks)
 		b += ((size_t)1 << IPSET_V4_BLOCK_BITS) / 8;
+	if (s->v4_fine)
+		b += ((size_t)1 << IPSET_V4_FINE_BITS) / 8;
 	return b;
 }
 
@@ -223,10 +229,25 @@ bool ipset_has(const struct ipset *s, bool v6)
 
 bool ipset_v4_maybe(const struct ipset *s, const uint8_t addr[4])
 {
+	if (!ipset_v4_sift(s, addr))
+		return false;
+	if (!s->v4_fine)
+		return true;
+	size_t blk = be32_of(addr) >> (32 - IPSET_V4_FINE_BITS);
+	return s->v4_fine[blk / 64] >> (blk % 64) & 1;
+}
+
+bool ipset_v4_sift(const struct ipset *s, const uint8_t addr[4])
+{
 	if (!s->v4_blocks)
 		return true;
-	size_t blk = be32_of(addr) >> (32 - IPSET_V4_BLOCK_BITS);
-	return s->v4_blocks[blk / 64] >> (blk % 64) & 1;
+	uint32_t a = be32_of(addr);
+	size_t blk = a >> (32 - IPSET_V4_BLOCK_BITS);
+	if (!(s->v4_blocks[blk / 64] >> (blk % 64) & 1))
+		return false;
+	if (s->v4_fine)
+		__builtin_prefetch(&s->v4_fine[(a >> (32 - IPSET_V4_FINE_BITS)) / 64]);
+	return true;
 }
 
 size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t *first)

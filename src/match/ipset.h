@@ -44,11 +44,15 @@ struct ipset {
 	size_t n, cap;
 	struct ipset_run run[2][129]; /* per family, longest length first */
 	size_t n_run[2];
-	uint64_t *v4_blocks; /* bit per /20 block met by an IPv4 entry, by ipset_index() */
+	/* By ipset_index(): a bit per /20 block met by an IPv4 entry (128 KiB,
+	 * which stays in a core's cache), then a bit per /24 block (2 MiB) for
+	 * the addresses that pass it. */
+	uint64_t *v4_blocks, *v4_fine;
 };
 
-/* Prefix length of the IPv4 blocks of struct ipset's first check. */
+/* Prefix lengths of the IPv4 blocks of struct ipset's first two checks. */
 #define IPSET_V4_BLOCK_BITS 20
+#define IPSET_V4_FINE_BITS 24
 
 void ipset_init(struct ipset *s);
 void ipset_fini(struct ipset *s);
@@ -71,9 +75,13 @@ size_t ipset_bytes(const struct ipset *s);
  * and the count returned (0 when none). */
 size_t ipset_lookup(const struct ipset *s, bool v6, const uint8_t *addr, size_t *first);
 
-/* False when no listed IPv4 entry can hold addr (its /20 block holds none);
- * true also when the set has no block bitmap. */
+/* False when no listed IPv4 entry can hold addr (its /20 or its /24 block
+ * holds none); true also when the set has no block bitmap. */
 bool ipset_v4_maybe(const struct ipset *s, const uint8_t addr[4]);
+
+/* The /20 check of ipset_v4_maybe() alone; when it passes, the word of the
+ * /24 check is fetched into the cache, for a lookup of addr soon after. */
+bool ipset_v4_sift(const struct ipset *s, const uint8_t addr[4]);
 
 /* An IPv4 address written p[0, n) into addr, accepted exactly as
  * inet_pton(AF_INET) accepts it (four groups of at most 255, no leading

@@ -25,12 +25,22 @@
  * (ip4scan.h, ip6scan.h). */
 enum side_kind { SIDE_HEX, SIDE_IP4, SIDE_IP6, SIDE_COUNT };
 
-/* One search: while on, have tells that the next candidate (its end and
- * shape) is held; pos is where the search goes on. */
+/* Candidates a search finds ahead of the engine: enough that what their
+ * confirmations will read, fetched as each is found, is in the cache by
+ * the time the engine's hits reach them. */
+#define SIDE_AHEAD 8
+
+/* One search: q holds its next n candidates (end and shape) from q[head]
+ * on, in text order; pos is where it goes on, unless done (it has met the
+ * end of the part). */
 struct side {
-	bool on, have;
-	size_t pos, end;
-	enum shape_kind kind;
+	bool done;
+	uint8_t head, n;
+	size_t pos;
+	struct {
+		size_t end;
+		enum shape_kind kind;
+	} q[SIDE_AHEAD];
 };
 
 struct scan_ctx {
@@ -235,27 +245,47 @@ static int on_shape(struct scan_ctx *c, enum shape_kind k, uint64_t to)
 	return 0;
 }
 
-/* Fill side i's next candidate, or turn it off when none is left. */
-static void side_fill(struct scan_ctx *c, enum side_kind i)
+/* Find side i's next candidate: false when none is left in this part. */
+static bool side_find(struct scan_ctx *c, enum side_kind i, size_t *end, enum shape_kind *kind)
 {
 	struct side *d = &c->side[i];
+	const struct shapes *sh = &c->m->shapes;
 	size_t w = 0;
+	bool have;
 	if (i == SIDE_HEX) {
-		d->have = hexscan_next(c->buf, c->len, c->hex, &d->pos, &d->end, &w);
-		d->kind = w == 32 ? SHAPE_MD5 : w == 40 ? SHAPE_SHA1 : SHAPE_SHA256;
+		have = hexscan_next(c->buf, c->len, c->hex, &d->pos, end, &w);
+		*kind = w == 32 ? SHAPE_MD5 : w == 40 ? SHAPE_SHA1 : SHAPE_SHA256;
+		if (have)
+			shapes_digest_prefetch(sh, *kind, c->buf, *end);
 	} else if (i == SIDE_IP4) {
 		/* Most addresses in a log are not listed: those turned away on
 		 * sight never join the engine's hits. */
 		size_t start;
 		do
-			d->have = ip4scan_next(c->buf, c->len, &d->pos, &start, &d->end);
-		while (d->have && !shapes_ip4_maybe(&c->m->shapes, c->buf + start, d->end - start));
-		d->kind = SHAPE_IP4;
+			have = ip4scan_next(c->buf, c->len, &d->pos, &start, end);
+		while (have && !shapes_ip4_maybe(sh, c->buf + start, *end - start));
+		*kind = SHAPE_IP4;
 	} else {
-		d->have = ip6scan_next(c->buf, c->len, &d->pos, &d->end);
-		d->kind = SHAPE_IP6;
+		have = ip6scan_next(c->buf, c->len, &d->pos, end);
+		*kind = SHAPE_IP6;
 	}
-	d->on = d->have;
+	return have;
+}
+
+/* Top up side i's queue once it is half empty, until the part ends. */
+static void side_fill(struct scan_ctx *c, enum side_kind i)
+{
+	struct side *d = &c->side[i];
+	if (d->done || d->n > SIDE_AHEAD / 2)
+		return;
+	while (d->n < SIDE_AHEAD) {
+		unsigned at = (d->head + d->n) % SIDE_AHEAD;
+		if (!side_find(c, i, &d->q[at].end, &d->q[at].kind)) {
+			d->done = true;
+			return;
+		}
+		d->n++;
+	}
 }
 
 /* The side holding the next candidate found beside the engine: of two
@@ -267,10 +297,9 @@ static struct side *side_peek(struct scan_ctx *c)
 	bool any = false;
 	for (int i = 0; i < SIDE_COUNT; i++) {
 		struct side *d = &c->side[i];
-		if (d->on && !d->have)
-			side_fill(c, (enum side_kind)i);
-		any |= d->on;
-		if (d->have && (!best || d->end < best->end))
+		side_fill(c, (enum side_kind)i);
+		any |= d->n > 0 || !d->done;
+		if (d->n && (!best || d->q[d->head].end < best->q[best->head].end))
 			best = d; /* at one end, the lower side is the lower shape */
 	}
 	c->sides_on = any;
@@ -285,10 +314,13 @@ static int side_upto(struct scan_ctx *c, uint64_t to, uint64_t id)
 {
 	struct side *d;
 	while ((d = side_peek(c)) != NULL) {
-		if (d->end > to || (d->end == to && c->m->n + (uint64_t)d->kind >= id))
+		size_t end = d->q[d->head].end;
+		enum shape_kind kind = d->q[d->head].kind;
+		if (end > to || (end == to && c->m->n + (uint64_t)kind >= id))
 			return 0;
-		d->have = false;
-		if (on_shape(c, d->kind, d->end))
+		d->head = (uint8_t)((d->head + 1) % SIDE_AHEAD);
+		d->n--;
+		if (on_shape(c, kind, end))
 			return 1;
 	}
 	return 0;
@@ -522,7 +554,7 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 		if (s->pdq)
 			pdq_batch_clear(s->pdq);
 		for (int i = 0; i < SIDE_COUNT; i++)
-			c.side[i] = (struct side){.on = side_on[i]};
+			c.side[i] = (struct side){.done = !side_on[i]};
 		c.sides_on = sides;
 		hs_error_t rc = HS_SUCCESS;
 		if (m->db)

@@ -558,7 +558,18 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 bool shapes_ip4_maybe(const struct shapes *s, const uint8_t *p, size_t n)
 {
 	uint8_t addr[4];
-	return ipset_parse4(p, n, addr) && ipset_v4_maybe(&s->ip, addr);
+	return ipset_parse4(p, n, addr) && ipset_v4_sift(&s->ip, addr);
+}
+
+void shapes_digest_prefetch(const struct shapes *s, enum shape_kind k, const uint8_t *buf,
+			    uint64_t end)
+{
+	uint8_t head[8];
+	size_t w = shape_tab[k].width;
+	if (k > SHAPE_SHA256 || end < w)
+		return;
+	if (util_hex_decode(buf + end - w, 8, head))
+		hashset_prefetch(&s->digest[k], head);
 }
 
 static bool is_upper(uint8_t c)

@@ -181,8 +181,15 @@ bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *bu
 /* False when the IPv4 candidate p[0, n) (as ip4scan.h gives it) surely
  * names no listed entry: it does not parse as confirm_ip() would read it,
  * or its /20 block holds no listed entry. A quick look for block scans,
- * before the candidate joins the engine's hits; true says nothing. */
+ * before the candidate joins the engine's hits; true says nothing, and
+ * fetches into the cache the next word confirm_ip() will read. */
 bool shapes_ip4_maybe(const struct shapes *s, const uint8_t *p, size_t n);
+
+/* For a digest candidate of shape k (md5, sha1 or sha256) ending at end in
+ * buf, as hexscan.h gives it: fetch into the cache what its confirmation
+ * will read first, while the scan goes on. */
+void shapes_digest_prefetch(const struct shapes *s, enum shape_kind k, const uint8_t *buf,
+			    uint64_t end);
 
 /* A PDQ candidate put aside for a batch: the 32 bytes of the token at
  * buf[start, end); false stops (out of memory). */

@@ -104,9 +104,11 @@ static void test_lengths_around_blocks(void **state)
 		for (size_t i = 0; i < n; i++) {
 			uint32_t lo = p[i].base, hi = p[i].base | ~mask(p[i].plen);
 			uint32_t blk = lo & mask(IPSET_V4_BLOCK_BITS);
+			uint32_t fine = lo & mask(IPSET_V4_FINE_BITS);
 			uint32_t edge[] = {lo, hi, lo - 1, hi + 1, blk, blk - 1,
 					   blk | ~mask(IPSET_V4_BLOCK_BITS),
-					   (blk | ~mask(IPSET_V4_BLOCK_BITS)) + 1};
+					   (blk | ~mask(IPSET_V4_BLOCK_BITS)) + 1,
+					   fine - 1, (hi | ~mask(IPSET_V4_FINE_BITS)) + 1};
 			for (size_t k = 0; k < sizeof(edge) / sizeof(edge[0]); k++)
 				check(&s, p, n, edge[k]);
 		}
@@ -118,6 +120,34 @@ static void test_lengths_around_blocks(void **state)
 		}
 		ipset_fini(&s);
 	}
+}
+
+/* The block checks in front of the lookup: an address whose /20 block holds
+ * a listed entry but whose /24 block holds none is turned away by the
+ * second; one in a listed /24 passes both; a /16 marks all its blocks. */
+static void test_v4_blocks(void **state)
+{
+	(void)state;
+	struct ipset s;
+	ipset_init(&s);
+	assert_int_equal(ipset_add(&s, "198.51.100.7", 0), CS_OK);
+	assert_int_equal(ipset_add(&s, "203.0.0.0/16", 1), CS_OK);
+	ipset_seal(&s);
+	assert_int_equal(ipset_index(&s), CS_OK);
+	static const struct {
+		uint8_t a[4];
+		bool sift, maybe;
+	} c[] = {
+		{{198, 51, 100, 7}, true, true},   {{198, 51, 100, 200}, true, true},
+		{{198, 51, 101, 7}, true, false},  {{198, 51, 111, 7}, true, false},
+		{{198, 51, 112, 7}, false, false}, {{203, 0, 0, 1}, true, true},
+		{{203, 0, 255, 255}, true, true},  {{203, 1, 0, 0}, false, false},
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		assert_int_equal(ipset_v4_sift(&s, c[i].a), c[i].sift);
+		assert_int_equal(ipset_v4_maybe(&s, c[i].a), c[i].maybe);
+	}
+	ipset_fini(&s);
 }
 
 static void test_families_apart(void **state)
@@ -151,6 +181,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lengths_around_blocks),
+		cmocka_unit_test(test_v4_blocks),
 		cmocka_unit_test(test_families_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -481,11 +481,87 @@ static void test_ip_packet(void **state)
 	ip_free(&f);
 }
 
+/* Many candidates found beside the engine (digests, IPv4, IPv6: more of
+ * each than the searches queue ahead) among the engine's hits: all come in
+ * text order, and under every hit limit the first hits are kept. */
+static void test_side_order(void **state)
+{
+	(void)state;
+	static const char *const md5 = "0123456789abcdef0123456789abcdef";
+	struct ipfx f;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(pack_create_adhoc("side", &f.p), CS_OK);
+	add(f.p, "lit", IND_LITERAL, "needle");
+	add(f.p, "v4", IND_IP, "10.0.0.0/8");
+	add(f.p, "v6", IND_IP, "2001:db8::/32");
+	add(f.p, "md5", IND_MD5, md5);
+	pack_seal(f.p);
+	assert_int_equal(matcher_build(&f.p, 1, NULL, NULL, &f.m, &d), CS_OK);
+	assert_int_equal(matcher_scratch_create(f.m, &f.s), CS_OK);
+
+	char text[8192], want[16384];
+	size_t t = 0, w = 0;
+	for (int line = 0; line < 40; line++) {
+		/* the four kinds in a rotating order, with unlisted addresses between */
+		for (int k = 0; k < 4; k++) {
+			switch ((line + k) % 4) {
+			case 0:
+				t += (size_t)snprintf(text + t, sizeof(text) - t, "h=%s 11.0.0.%d ",
+						      md5, line);
+				w += (size_t)snprintf(want + w, sizeof(want) - w, "md5=%s ", md5);
+				break;
+			case 1:
+				t += (size_t)snprintf(text + t, sizeof(text) - t, "10.%d.0.1 ",
+						      line);
+				w += (size_t)snprintf(want + w, sizeof(want) - w, "v4=10.%d.0.1 ",
+						      line);
+				break;
+			case 2:
+				t += (size_t)snprintf(text + t, sizeof(text) - t,
+						      "2001:db8::%x 2001:db9::1 ", line);
+				w += (size_t)snprintf(want + w, sizeof(want) - w,
+						      "v6=2001:db8::%x ", line);
+				break;
+			default:
+				t += (size_t)snprintf(text + t, sizeof(text) - t, "needle ");
+				w += (size_t)snprintf(want + w, sizeof(want) - w, "lit=needle ");
+			}
+		}
+		text[t++] = '\n';
+		text[t] = '\0';
+	}
+	assert_true(t < sizeof(text) - 1 && w < sizeof(want) - 1);
+	want[w - 1] = '\0'; /* the last space */
+
+	char got[16384];
+	assert_string_equal(ip_scan(&f, text, got, sizeof(got)), want);
+	size_t total = f.hits.n;
+	assert_int_equal(total, 160);
+	for (size_t limit = 1; limit < total; limit += 7) {
+		f.hits.limit = limit;
+		f.hits.dropped = 0;
+		ip_scan(&f, text, got, sizeof(got));
+		assert_int_equal(f.hits.n, limit);
+		assert_int_equal(f.hits.dropped, total - limit);
+		/* the first `limit` entries of want */
+		size_t cut = 0;
+		for (size_t i = 0; i < limit; i++)
+			cut += strcspn(want + cut, " ") + 1;
+		assert_int_equal(strlen(got), cut - 1);
+		assert_memory_equal(got, want, cut - 1);
+	}
+	f.hits.limit = 0;
+	ip_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest ip_tests[] = {
 		cmocka_unit_test(test_ip_text),
 		cmocka_unit_test(test_ip_text_limit),
+		cmocka_unit_test(test_side_order),
 		cmocka_unit_test(test_ip_packet),
 	};
 	if (cmocka_run_group_tests(ip_tests, NULL, NULL) != 0)
