@@ -2,7 +2,9 @@
  * last label; confirmation walks back from the hit at most the longest
  * listed name, lower-casing as it goes, and asks the filter, then the set,
  * for each suffix that begins a label: a handful of filter reads per hit
- * however many names are listed. */
+ * however many names are listed. With AVX2 a name that begins within the
+ * 64 bytes before the hit is read from two vector steps (label bytes, dots,
+ * lower case) instead of a byte at a time. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,9 +142,90 @@ size_t domset_bytes(const struct domset *d)
 	       (d->filter ? bitfilter_words(d->filter_log2) * sizeof(uint64_t) : 0);
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* Bytes of 32 that are label characters ([0-9A-Za-z_-]), and dots; and
+ * the 32 bytes lower-cased into low. */
+__attribute__((target("avx2"), always_inline)) static inline void
+classify32(const uint8_t *p, uint8_t *low, uint32_t *lab, uint32_t *dot)
+{
+	const __m256i v = _mm256_loadu_si256((const __m256i *)p);
+	/* unsigned x <= k as min(x, k) == x */
+	const __m256i d = _mm256_sub_epi8(v, _mm256_set1_epi8('0'));
+	const __m256i is_d = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(9)), d);
+	const __m256i a = _mm256_sub_epi8(_mm256_or_si256(v, _mm256_set1_epi8(0x20)),
+					  _mm256_set1_epi8('a'));
+	const __m256i is_a = _mm256_cmpeq_epi8(_mm256_min_epu8(a, _mm256_set1_epi8(25)), a);
+	const __m256i u = _mm256_sub_epi8(v, _mm256_set1_epi8('A'));
+	const __m256i is_u = _mm256_cmpeq_epi8(_mm256_min_epu8(u, _mm256_set1_epi8(25)), u);
+	const __m256i is_x = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('-')),
+					     _mm256_cmpeq_epi8(v, _mm256_set1_epi8('_')));
+	*lab = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(is_d, is_a), is_x));
+	*dot = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('.')));
+	_mm256_storeu_si256((__m256i *)low,
+			    _mm256_add_epi8(v, _mm256_and_si256(is_u, _mm256_set1_epi8(0x20))));
+}
+
+/* domset_confirm() for a host name that begins inside the 64 bytes before
+ * end (end >= 64): the label ends and the lower case of the whole window
+ * come from two vector steps instead of a loop over each byte. False when
+ * the name runs back past the window: *done is then false and the caller
+ * walks it a byte at a time. */
+__attribute__((target("avx2"))) static bool
+confirm_window(const struct domset *d, const uint8_t *buf, uint64_t end, uint64_t lo,
+	       domset_fn fn, void *ctx, bool *done)
+{
+	const uint8_t *w = buf + end - 64;
+	char low[64];
+	uint32_t l0, l1, d0, d1;
+	classify32(w, (uint8_t *)low, &l0, &d0);
+	classify32(w + 32, (uint8_t *)low + 32, &l1, &d1);
+	const uint64_t lab = l0 | (uint64_t)l1 << 32, dot = d0 | (uint64_t)d1 << 32;
+	*done = (lab | dot) != ~(uint64_t)0;
+	if (!*done)
+		return true;
+	/* lo in the window: 0 when it lies at or before the window's start */
+	const uint64_t lo_i = lo > end - 64 ? lo - (end - 64) : 0;
+	uint64_t pos = 64;
+	bool first_label = true;
+	for (;;) {
+		/* the label ends at pos and starts past the last non-label byte before it */
+		uint64_t below = ~lab & (pos == 64 ? ~(uint64_t)0 : ((uint64_t)1 << pos) - 1);
+		uint64_t s = below ? 64 - (uint64_t)__builtin_clzll(below) : 0;
+		if (s < lo_i)
+			s = lo_i;
+		if (s == pos)
+			return true; /* empty label */
+		if (s == lo_i && lo_i > 0 && (lab >> (lo_i - 1) & 1))
+			return true; /* this label runs on past the longest listed name */
+		if (!first_label &&
+		    bitfilter_maybe(d->filter, d->filter_log2, name_hash(low + s, 64 - s))) {
+			uint32_t first;
+			if (strset_get(&d->names, low + s, 64 - s, &first) &&
+			    !fn(ctx, first, end - 64 + s, end))
+				return false;
+		}
+		first_label = false;
+		/* s >= 1 here: the byte before the name is in the window */
+		if (s == lo_i || !(dot >> (s - 1) & 1) || s - 1 == lo_i)
+			return true;
+		pos = s - 1;
+	}
+}
+#endif
+
 bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint64_t end,
 		    domset_fn fn, void *ctx)
 {
+	return domset_confirm_isa(d, buf, len, end, fn, ctx, VEC_AUTO);
+}
+
+bool domset_confirm_isa(const struct domset *d, const uint8_t *buf, size_t len, uint64_t end,
+			domset_fn fn, void *ctx, enum vec_isa isa)
+{
+	if (!vec_choose(&isa))
+		return true;
 	if (end > len || end == 0 || d->names.n == 0)
 		return true;
 	/* The host name ends here: no label byte after it, no dot going on into a label. */
@@ -150,6 +233,14 @@ bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint
 			  (buf[end] == '.' && end + 1 < len && is_label(buf[end + 1]))))
 		return true;
 	uint64_t lo = end > d->max_len ? end - d->max_len : 0;
+#if defined(__x86_64__)
+	if (end >= 64 && isa != VEC_PLAIN) { /* AVX2 or more */
+		bool done;
+		bool ok = confirm_window(d, buf, end, lo, fn, ctx, &done);
+		if (done)
+			return ok;
+	}
+#endif
 	char low[DOMSET_NAME_MAX]; /* low[i]: buf[lo + i] lower-cased, filled from the end */
 	/* Walk back one label at a time; the last label alone is no name. */
 	uint64_t pos = end;

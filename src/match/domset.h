@@ -18,6 +18,7 @@
 
 #include "cybersieve/error.h"
 #include "match/strset.h"
+#include "match/vec_isa.h"
 
 /* Longest host name looked up (a domain indicator is at most 253 bytes). */
 #define DOMSET_NAME_MAX 253
@@ -66,5 +67,12 @@ typedef bool (*domset_fn)(void *ctx, uint32_t first, uint64_t start, uint64_t en
  * fn did. */
 bool domset_confirm(const struct domset *d, const uint8_t *buf, size_t len, uint64_t end,
 		    domset_fn fn, void *ctx);
+
+/* The same with the search loop named (vec_isa.h; VEC_AUTO: the widest the
+ * CPU has, as domset_confirm() runs): a host name that begins within the 64
+ * bytes before end is read with vector steps on AVX2 and up, a byte at a
+ * time on VEC_PLAIN. Reports nothing when the CPU lacks isa. */
+bool domset_confirm_isa(const struct domset *d, const uint8_t *buf, size_t len, uint64_t end,
+			domset_fn fn, void *ctx, enum vec_isa isa);
 
 #endif

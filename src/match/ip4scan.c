@@ -1,5 +1,6 @@
 /* Dotted-quad IPv4 candidates in text (src/match/ip4scan.h). */
 #include "match/ip4scan.h"
+#include "match/ipset.h"
 
 static inline bool is_dig(uint8_t c)
 {
@@ -160,25 +161,46 @@ static size_t quad_end(const uint8_t *b, size_t len, size_t s, size_t r)
 }
 
 /* quad_end from the window's masks, when the run b[s, r) lies in it (the
- * run holds only digits and dots, so its groups lie between its dots). */
-static size_t quad_end_masks(const struct dd_hit *h, size_t s, size_t r)
+ * run holds only digits and dots, so its groups lie between its dots);
+ * ge[g] is then where group g ends, as an offset from s. */
+static size_t quad_end_masks(const struct dd_hit *h, size_t s, size_t r, size_t ge[4])
 {
 	size_t n = r - s;
 	uint64_t d = (h->dots >> (s - h->base)) & (((uint64_t)1 << n) - 1);
-	size_t at[3];
 	for (int g = 0; g < 3; g++) {
 		if (!d)
 			return 0;
-		at[g] = (size_t)__builtin_ctzll(d);
+		ge[g] = (size_t)__builtin_ctzll(d);
 		d &= d - 1;
 	}
-	size_t p4 = d ? (size_t)__builtin_ctzll(d) : n;
-	if (at[0] - 1 > 2 || at[1] - at[0] - 2 > 2 || at[2] - at[1] - 2 > 2 || p4 - at[2] - 2 > 2)
+	ge[3] = d ? (size_t)__builtin_ctzll(d) : n;
+	if (ge[0] - 1 > 2 || ge[1] - ge[0] - 2 > 2 || ge[2] - ge[1] - 2 > 2 || ge[3] - ge[2] - 2 > 2)
 		return 0; /* a group of no digits or more than three */
 	/* "1.2.3.4.5" is no address; "1.2.3.4." and "1.2.3.4.." end one. */
-	if (p4 + 1 < n && !(d >> (p4 + 1) & 1))
+	if (ge[3] + 1 < n && !(d >> (ge[3] + 1) & 1))
 		return 0;
-	return s + p4;
+	return s + ge[3];
+}
+
+/* The address of a candidate at b[s, ...) whose groups (one to three
+ * digits each) end at s + ge[g]: false when a group is over 255 or starts
+ * with a zero, as ipset_parse4() reads it. Without a loop over the digits:
+ * their count per group is as good as random in a log. */
+static bool quad_value(const uint8_t *b, size_t s, const size_t ge[4], uint8_t addr[4])
+{
+	unsigned bad = 0;
+	size_t gs = s;
+	for (int g = 0; g < 4; g++) {
+		size_t e = s + ge[g], n = e - gs;
+		unsigned d0 = (unsigned)b[e - 1] - '0';
+		unsigned d1 = ((unsigned)b[n >= 2 ? e - 2 : gs] - '0') & -(unsigned)(n >= 2);
+		unsigned d2 = ((unsigned)b[n >= 3 ? e - 3 : gs] - '0') & -(unsigned)(n >= 3);
+		unsigned v = d2 * 100 + d1 * 10 + d0;
+		bad |= (unsigned)(v > 255) | (unsigned)(n > 1 && b[gs] == '0');
+		addr[g] = (uint8_t)v;
+		gs = e + 1;
+	}
+	return !bad;
 }
 
 bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end)
@@ -188,6 +210,12 @@ bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *start, si
 
 bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end,
 		      enum vec_isa isa)
+{
+	return ip4scan_next_addr(buf, len, pos, start, end, NULL, NULL, isa);
+}
+
+bool ip4scan_next_addr(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end,
+		       uint8_t addr[4], bool *parsed, enum vec_isa isa)
 {
 	if (!vec_choose(&isa))
 		return false;
@@ -219,10 +247,14 @@ bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *start
 				r++;
 		}
 		*pos = r;
-		size_t e = in_window ? quad_end_masks(&h, s, r) : quad_end(buf, len, s, r);
+		size_t ge[4];
+		size_t e = in_window ? quad_end_masks(&h, s, r, ge) : quad_end(buf, len, s, r);
 		if (e) {
 			*start = s;
 			*end = e;
+			if (addr)
+				*parsed = in_window ? quad_value(buf, s, ge, addr)
+						    : ipset_parse4(buf + s, e - s, addr);
 			return true;
 		}
 		i = r;

@@ -30,4 +30,11 @@ bool ip4scan_next(const uint8_t *buf, size_t len, size_t *pos, size_t *start, si
 bool ip4scan_next_isa(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end,
 		      enum vec_isa isa);
 
+/* ip4scan_next_isa() that also reads the candidate as an address: *parsed
+ * tells whether it is one as ipset_parse4() reads it (no group over 255 or
+ * with a leading zero), and addr then holds it. The masks of the search
+ * give the groups, so most candidates are read without a loop. */
+bool ip4scan_next_addr(const uint8_t *buf, size_t len, size_t *pos, size_t *start, size_t *end,
+		       uint8_t addr[4], bool *parsed, enum vec_isa isa);
+
 #endif

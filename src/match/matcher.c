@@ -261,9 +261,12 @@ static bool side_find(struct scan_ctx *c, enum side_kind i, size_t *end, enum sh
 		/* Most addresses in a log are not listed: those turned away on
 		 * sight never join the engine's hits. */
 		size_t start;
+		uint8_t addr[4];
+		bool parsed;
 		do
-			have = ip4scan_next(c->buf, c->len, &d->pos, &start, end);
-		while (have && !shapes_ip4_maybe(sh, c->buf + start, *end - start));
+			have = ip4scan_next_addr(c->buf, c->len, &d->pos, &start, end, addr, &parsed,
+						 VEC_AUTO);
+		while (have && !(parsed && shapes_ip4_sift(sh, addr)));
 		*kind = SHAPE_IP4;
 	} else {
 		have = ip6scan_next(c->buf, c->len, &d->pos, end);

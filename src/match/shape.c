@@ -555,10 +555,9 @@ static bool confirm_ip(const struct shapes *s, bool v6, const uint8_t *buf, size
 	return true;
 }
 
-bool shapes_ip4_maybe(const struct shapes *s, const uint8_t *p, size_t n)
+bool shapes_ip4_sift(const struct shapes *s, const uint8_t addr[4])
 {
-	uint8_t addr[4];
-	return ipset_parse4(p, n, addr) && ipset_v4_sift(&s->ip, addr);
+	return ipset_v4_sift(&s->ip, addr);
 }
 
 void shapes_digest_prefetch(const struct shapes *s, enum shape_kind k, const uint8_t *buf,

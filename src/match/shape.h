@@ -178,12 +178,11 @@ typedef bool (*shapes_emit_fn)(void *ctx, uint32_t ind, uint64_t start, uint64_t
 bool shapes_confirm(const struct shapes *s, enum shape_kind k, const uint8_t *buf, size_t len,
 		    uint64_t end, shapes_emit_fn emit, void *ctx);
 
-/* False when the IPv4 candidate p[0, n) (as ip4scan.h gives it) surely
- * names no listed entry: it does not parse as confirm_ip() would read it,
- * or its /20 block holds no listed entry. A quick look for block scans,
- * before the candidate joins the engine's hits; true says nothing, and
- * fetches into the cache the next word confirm_ip() will read. */
-bool shapes_ip4_maybe(const struct shapes *s, const uint8_t *p, size_t n);
+/* False when the IPv4 address of a candidate (as ip4scan_next_addr() reads
+ * it) surely names no listed entry: its /20 block holds none. A quick look
+ * for block scans, before the candidate joins the engine's hits; true says
+ * nothing, and fetches into the cache the next word confirm_ip() will read. */
+bool shapes_ip4_sift(const struct shapes *s, const uint8_t addr[4]);
 
 /* For a digest candidate of shape k (md5, sha1 or sha256) ending at end in
  * buf, as hexscan.h gives it: fetch into the cache what its confirmation

@@ -16,6 +16,7 @@
 
 #include "each_isa.h"
 #include "match/ip4scan.h"
+#include "match/ipset.h"
 
 static bool dig(uint8_t c)
 {
@@ -69,17 +70,31 @@ static size_t reference(const uint8_t *b, size_t len, size_t *starts, size_t *en
 /* The search loop under test: each the CPU has, in turn (main). */
 static enum vec_isa isa = VEC_AUTO;
 
+/* The candidates; beside them ip4scan_next_addr() must give the same ones,
+ * each read as ipset_parse4() reads it. */
 static size_t found(const uint8_t *b, size_t len, size_t *starts, size_t *ends)
 {
-	size_t pos = 0, s, e, n = 0;
+	size_t pos = 0, s, e, n = 0, pos2 = 0, s2, e2;
+	uint8_t addr[4], want[4];
+	bool parsed;
 	while (ip4scan_next_isa(b, len, &pos, &s, &e, isa)) {
 		assert_true(s + 7 <= e);
 		assert_true(e <= len);
 		assert_true(pos >= e);
 		starts[n] = s;
 		ends[n++] = e;
+		assert_true(ip4scan_next_addr(b, len, &pos2, &s2, &e2, addr, &parsed, isa));
+		assert_int_equal(s2, s);
+		assert_int_equal(e2, e);
+		assert_int_equal(pos2, pos);
+		bool ok = ipset_parse4(b + s, e - s, want);
+		if (parsed != ok || (ok && memcmp(addr, want, 4) != 0))
+			fail_msg("\"%.*s\": scanner %d %u.%u.%u.%u, ipset_parse4 %d %u.%u.%u.%u",
+				 (int)(e - s), b + s, parsed, addr[0], addr[1], addr[2], addr[3], ok,
+				 want[0], want[1], want[2], want[3]);
 	}
 	assert_int_equal(pos, len);
+	assert_false(ip4scan_next_addr(b, len, &pos2, &s2, &e2, addr, &parsed, isa));
 	return n;
 }
 
@@ -105,6 +120,8 @@ static void test_written(void **state)
 	expect("1.2.3.4..", (size_t[]){7}, 1);
 	expect("01.2.3.4", (size_t[]){8}, 1);      /* the parser judges leading zeros */
 	expect("999.2.3.4", (size_t[]){9}, 1);     /* and the range */
+	expect("1.0.255.256 0.00.1.1 255.255.255.255 10.020.3.4 100.99.9.0 x",
+	       (size_t[]){11, 20, 36, 47, 58}, 5);
 	expect("1.2.3.4\n5.6.7.8", (size_t[]){7, 15}, 2);
 	expect("", NULL, 0);
 	expect("1.2.3.4.5", NULL, 0);              /* five groups */
