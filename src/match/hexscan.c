@@ -23,21 +23,105 @@ static size_t next_win_plain(const uint8_t *b, size_t len, size_t from)
 	return len;
 }
 
+/* The end of the hex run that goes on at r: the first i >= r whose byte is
+ * not a hex digit, or len. */
+static size_t run_end_plain(const uint8_t *b, size_t len, size_t r)
+{
+	while (r < len && is_hex(b[r]))
+		r++;
+	return r;
+}
+
+/* The start of the hex run that ends at s: the last i <= s after a byte
+ * that is not a hex digit, or 0. */
+static size_t run_start_plain(const uint8_t *b, size_t s)
+{
+	while (s > 0 && is_hex(b[s - 1]))
+		s--;
+	return s;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+/* Bit k: b[k] is a hex digit. */
+__attribute__((target("avx512bw"), always_inline)) static inline uint64_t
+hex_mask_avx512(const uint8_t *b)
+{
+	const __m512i v = _mm512_loadu_si512(b);
+	return _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')),
+				      _mm512_set1_epi8(9)) |
+	       _mm512_cmple_epu8_mask(_mm512_sub_epi8(_mm512_or_si512(v, _mm512_set1_epi8(0x20)),
+						      _mm512_set1_epi8('a')),
+				      _mm512_set1_epi8(5));
+}
+
+/* run_end_plain and run_start_plain, 64 bytes a step: a digest's run
+ * reaches past its window by up to 48 bytes one way and 15 the other. */
+__attribute__((target("avx512bw,bmi"))) static size_t run_end_avx512(const uint8_t *b,
+								      size_t len, size_t r)
+{
+	for (; r + 64 <= len; r += 64) {
+		uint64_t other = ~hex_mask_avx512(b + r);
+		if (other)
+			return r + (size_t)_tzcnt_u64(other);
+	}
+	return run_end_plain(b, len, r);
+}
+
+__attribute__((target("avx512bw"))) static size_t run_start_avx512(const uint8_t *b, size_t s)
+{
+	for (; s >= 64; s -= 64) {
+		uint64_t other = ~hex_mask_avx512(b + s - 64);
+		if (other)
+			return s - (size_t)__builtin_clzll(other);
+	}
+	return run_start_plain(b, s);
+}
+
+/* Bit k: b[k] is a hex digit, of 32. */
+__attribute__((target("avx2"), always_inline)) static inline uint32_t
+hex_mask_avx2(const uint8_t *b)
+{
+	const __m256i v = _mm256_loadu_si256((const __m256i *)b);
+	const __m256i d = _mm256_sub_epi8(v, _mm256_set1_epi8('0'));
+	const __m256i l = _mm256_sub_epi8(_mm256_or_si256(v, _mm256_set1_epi8(0x20)),
+					  _mm256_set1_epi8('a'));
+	/* unsigned x <= k as min(x, k) == x */
+	const __m256i nine = _mm256_set1_epi8(9), five = _mm256_set1_epi8(5);
+	return (uint32_t)_mm256_movemask_epi8(
+		_mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d),
+				_mm256_cmpeq_epi8(_mm256_min_epu8(l, five), l)));
+}
+
+__attribute__((target("avx2,bmi"))) static size_t run_end_avx2(const uint8_t *b, size_t len,
+							       size_t r)
+{
+	for (; r + 32 <= len; r += 32) {
+		uint32_t other = ~hex_mask_avx2(b + r);
+		if (other)
+			return r + (size_t)_tzcnt_u32(other);
+	}
+	return run_end_plain(b, len, r);
+}
+
+__attribute__((target("avx2"))) static size_t run_start_avx2(const uint8_t *b, size_t s)
+{
+	for (; s >= 32; s -= 32) {
+		uint32_t other = ~hex_mask_avx2(b + s - 32);
+		if (other)
+			return s - (size_t)__builtin_clz(other);
+	}
+	return run_start_plain(b, s);
+}
 
 /* 64 bytes a step: the hex digits as a bit mask, then the four windows. */
 __attribute__((target("avx512bw,bmi"))) static size_t next_win_avx512(const uint8_t *b,
 								       size_t len, size_t from)
 {
-	const __m512i zero = _mm512_set1_epi8('0'), nine = _mm512_set1_epi8(9);
-	const __m512i low = _mm512_set1_epi8(0x20), a = _mm512_set1_epi8('a');
-	const __m512i five = _mm512_set1_epi8(5);
 	size_t i = from;
 	for (; i + 64 <= len; i += 64) {
-		__m512i v = _mm512_loadu_si512(b + i);
-		uint64_t m = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, zero), nine) |
-			     _mm512_cmple_epu8_mask(_mm512_sub_epi8(_mm512_or_si512(v, low), a), five);
+		uint64_t m = hex_mask_avx512(b + i);
 		/* bit j of t: bits j..j+15 of m all set */
 		uint64_t t = m & (m >> 1);
 		t &= t >> 2;
@@ -54,18 +138,9 @@ __attribute__((target("avx512bw,bmi"))) static size_t next_win_avx512(const uint
 __attribute__((target("avx2,bmi"))) static size_t next_win_avx2(const uint8_t *b, size_t len,
 								size_t from)
 {
-	const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
-	const __m256i low = _mm256_set1_epi8(0x20), a = _mm256_set1_epi8('a');
-	const __m256i five = _mm256_set1_epi8(5);
 	size_t i = from;
 	for (; i + 32 <= len; i += 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(b + i));
-		__m256i d = _mm256_sub_epi8(v, zero);
-		__m256i l = _mm256_sub_epi8(_mm256_or_si256(v, low), a);
-		/* unsigned x <= k as min(x, k) == x */
-		__m256i hex = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d),
-					      _mm256_cmpeq_epi8(_mm256_min_epu8(l, five), l));
-		uint32_t m = (uint32_t)_mm256_movemask_epi8(hex);
+		uint32_t m = hex_mask_avx2(b + i);
 		if ((m & 0xffffu) == 0xffffu)
 			return i;
 		if ((m >> 16) == 0xffffu)
@@ -76,6 +151,28 @@ __attribute__((target("avx2,bmi"))) static size_t next_win_avx2(const uint8_t *b
 #endif
 
 /* isa as vec_pick() gave it. */
+static size_t run_end(const uint8_t *b, size_t len, size_t r, enum vec_isa isa)
+{
+#if defined(__x86_64__)
+	if (isa == VEC_AVX512)
+		return run_end_avx512(b, len, r);
+	if (isa == VEC_AVX2)
+		return run_end_avx2(b, len, r);
+#endif
+	return run_end_plain(b, len, r);
+}
+
+static size_t run_start(const uint8_t *b, size_t s, enum vec_isa isa)
+{
+#if defined(__x86_64__)
+	if (isa == VEC_AVX512)
+		return run_start_avx512(b, s);
+	if (isa == VEC_AVX2)
+		return run_start_avx2(b, s);
+#endif
+	return run_start_plain(b, s);
+}
+
 static size_t next_win(const uint8_t *b, size_t len, size_t from, enum vec_isa isa)
 {
 #if defined(__x86_64__)
@@ -111,11 +208,7 @@ bool hexscan_next_isa(const uint8_t *buf, size_t len, unsigned widths, size_t *p
 		/* The run around the window; it cannot reach back past *pos,
 		 * which is 0 or the end of an earlier run (not a hex digit), nor
 		 * past the window before, which was not all hex digits. */
-		size_t s = i, r = i + WIN;
-		while (s > 0 && is_hex(buf[s - 1]))
-			s--;
-		while (r < len && is_hex(buf[r]))
-			r++;
+		size_t s = run_start(buf, i, isa), r = run_end(buf, len, i + WIN, isa);
 		*pos = r;
 		if (width_bit(r - s) & widths) {
 			*end = r;
