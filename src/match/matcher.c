@@ -59,7 +59,7 @@ struct scan_ctx {
 	/* Candidates found beside the engine, handed over in step with its
 	 * hits; hex: the digest widths looked for */
 	struct side side[SIDE_COUNT];
-	bool sides_on;
+	uint64_t side_next; /* the end of the first queued one, UINT64_MAX when none is left */
 	unsigned hex;
 };
 
@@ -297,15 +297,13 @@ static void side_fill(struct scan_ctx *c, enum side_kind i)
 static struct side *side_peek(struct scan_ctx *c)
 {
 	struct side *best = NULL;
-	bool any = false;
 	for (int i = 0; i < SIDE_COUNT; i++) {
 		struct side *d = &c->side[i];
-		side_fill(c, (enum side_kind)i);
-		any |= d->n > 0 || !d->done;
+		side_fill(c, (enum side_kind)i); /* after it, a side has a candidate or is done */
 		if (d->n && (!best || d->q[d->head].end < best->q[best->head].end))
 			best = d; /* at one end, the lower side is the lower shape */
 	}
-	c->sides_on = any;
+	c->side_next = best ? best->q[best->head].end : UINT64_MAX;
 	return best;
 }
 
@@ -340,7 +338,7 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 			return 0;
 		from += c->base;
 		to += c->base;
-	} else if (c->sides_on && side_upto(c, to, id)) {
+	} else if (to >= c->side_next && side_upto(c, to, id)) {
 		return 1;
 	}
 	if (id >= m->n)
@@ -558,7 +556,7 @@ enum cs_err matcher_scan_piece(const struct matcher *m, struct matcher_scratch *
 			pdq_batch_clear(s->pdq);
 		for (int i = 0; i < SIDE_COUNT; i++)
 			c.side[i] = (struct side){.done = !side_on[i]};
-		c.sides_on = sides;
+		c.side_next = sides ? 0 : UINT64_MAX;
 		hs_error_t rc = HS_SUCCESS;
 		if (m->db)
 			rc = hs_scan(m->db, (const char *)c.buf, (unsigned)part, 0, s->hs, on_match, &c);
