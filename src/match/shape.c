@@ -613,11 +613,22 @@ static bool confirm_wallet(const struct shapes *s, const uint8_t *buf, size_t le
 		start -= cn;
 	const char *tok = (const char *)buf + start;
 	size_t n = (size_t)(end - start);
+	char key[WALLET_MAX_LEN];
+	size_t kn;
+	/* An Ethereum-shaped token can be of no other family: unless a rule
+	 * asks for any valid address, its lower case (the form listed) is
+	 * looked up before its EIP-55 checksum (a Keccak-256) is worked out,
+	 * as most in a log are not listed. */
+	if (s->n_any_wallet == 0 && n == 42 && tok[0] == '0' && tok[1] == 'x') {
+		uint32_t listed;
+		for (size_t i = 0; i < n; i++)
+			key[i] = (char)(is_upper((uint8_t)tok[i]) ? tok[i] | 0x20 : tok[i]);
+		if (!strset_get(&s->wallet, key, n, &listed))
+			return true;
+	}
 	uint32_t fam = wallet_detect(tok, n);
 	if (!fam)
 		return true;
-	char key[WALLET_MAX_LEN];
-	size_t kn;
 	if (wallet_normalise((enum wallet_family)__builtin_ctz(fam), tok, n, key, sizeof(key),
 			     &kn) != CS_OK)
 		return true;
