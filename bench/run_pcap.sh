@@ -110,4 +110,5 @@ echo "open flows: $FLOWS flows, $1 packets, flow memory cap 512 MiB (default):" 
 	"wall $(tail -n 1 time.txt | cut -d' ' -f1) s, peak RSS $(($(tail -n 1 time.txt | cut -d' ' -f2) / 1024)) MB"
 python3 -c "
 import json; s = json.load(open('out-open/summary.json'))
-print('  summary:', {k: s[k] for k in s if 'flow' in k or k in ('matches', 'exit_code')})"
+i = s['inputs'][0]
+print('  summary:', {k: i[k] for k in i if 'flow' in k or k in ('packets', 'matches')})"
