@@ -169,9 +169,11 @@ classify32(const uint8_t *p, uint8_t *low, uint32_t *lab, uint32_t *dot)
 
 /* domset_confirm() for a host name that begins inside the 64 bytes before
  * end (end >= 64): the label ends and the lower case of the whole window
- * come from two vector steps instead of a loop over each byte. False when
- * the name runs back past the window: *done is then false and the caller
- * walks it a byte at a time. */
+ * come from two vector steps instead of a loop over each byte. Returns as
+ * domset_confirm() does (false when fn stopped). *done is false, and
+ * nothing is reported, when every byte of the window is a label byte or a
+ * dot: the name may begin before it, and the caller walks it a byte at a
+ * time. */
 __attribute__((target("avx2"))) static bool
 confirm_window(const struct domset *d, const uint8_t *buf, uint64_t end, uint64_t lo,
 	       domset_fn fn, void *ctx, bool *done)

@@ -150,7 +150,7 @@ __attribute__((target("avx2,bmi"))) static size_t next_win_avx2(const uint8_t *b
 }
 #endif
 
-/* isa as vec_pick() gave it. */
+/* The dispatchers below take isa as vec_pick() gave it. */
 static size_t run_end(const uint8_t *b, size_t len, size_t r, enum vec_isa isa)
 {
 #if defined(__x86_64__)

@@ -183,9 +183,10 @@ static size_t quad_end_masks(const struct dd_hit *h, size_t s, size_t r, size_t 
 }
 
 /* The address of a candidate at b[s, ...) whose groups (one to three
- * digits each) end at s + ge[g]: false when a group is over 255 or starts
- * with a zero, as ipset_parse4() reads it. Without a loop over the digits:
- * their count per group is as good as random in a log. */
+ * digits each) end at s + ge[g]: false when a group is over 255 or has a
+ * leading zero (two or more digits, the first '0'), as ipset_parse4()
+ * reads it. Without a loop over the digits: their count per group is as
+ * good as random in a log. */
 static bool quad_value(const uint8_t *b, size_t s, const size_t ge[4], uint8_t addr[4])
 {
 	unsigned bad = 0;

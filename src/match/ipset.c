@@ -7,6 +7,9 @@
 #include "match/bitfilter.h"
 #include "match/ipset.h"
 
+/* Bytes of the bitmap of the IPv4 blocks of `bits` prefix bits. */
+#define V4_MAP_BYTES(bits) (((size_t)1 << (bits)) / 8)
+
 void ipset_init(struct ipset *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -20,7 +23,7 @@ static void filters_free(struct ipset *s)
 			s->run[f][r].filter = NULL;
 		}
 	free(s->v4_blocks);
-	free(s->v4_fine);
+	util_free_zeroed(s->v4_fine, V4_MAP_BYTES(IPSET_V4_FINE_BITS));
 	s->v4_blocks = s->v4_fine = NULL;
 }
 
@@ -119,15 +122,12 @@ static inline uint32_t be32_of(const uint8_t *a)
 	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 }
 
-/* A bitmap of the IPv4 blocks of `bits` prefix bits met by an entry: one
- * for a prefix of `bits` or more, 2^(bits - plen) in a row for a shorter
- * one. The row starts at a multiple of its length, so it fills whole words
- * or lies in one. NULL when out of memory. */
-static uint64_t *mark_v4_blocks(const struct ipset *s, unsigned bits)
+/* Set in map (zeroed, V4_MAP_BYTES(bits)) the IPv4 blocks of `bits` prefix
+ * bits met by an entry: one for a prefix of `bits` or more, 2^(bits - plen)
+ * in a row for a shorter one. The row starts at a multiple of its length,
+ * so it fills whole words or lies in one. */
+static void mark_v4_blocks(const struct ipset *s, unsigned bits, uint64_t *map)
 {
-	uint64_t *map = util_calloc_table(((size_t)1 << bits) / 64, sizeof(uint64_t));
-	if (!map)
-		return NULL;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct ipset_entry *e = &s->e[i];
 		if (e->v6)
@@ -141,16 +141,21 @@ static uint64_t *mark_v4_blocks(const struct ipset *s, unsigned bits)
 		else
 			map[b / 64] |= (((uint64_t)1 << n) - 1) << (b % 64);
 	}
-	return map;
 }
 
 enum cs_err ipset_index(struct ipset *s)
 {
 	filters_free(s);
-	if (s->n_run[0] > 0 && (!(s->v4_blocks = mark_v4_blocks(s, IPSET_V4_BLOCK_BITS)) ||
-				!(s->v4_fine = mark_v4_blocks(s, IPSET_V4_FINE_BITS)))) {
-		filters_free(s);
-		return CS_ERR_NOMEM;
+	if (s->n_run[0] > 0) {
+		s->v4_blocks = util_calloc_table(V4_MAP_BYTES(IPSET_V4_BLOCK_BITS), 1);
+		/* its pages come in only as entries mark them: a few for a short list */
+		s->v4_fine = util_alloc_zeroed(V4_MAP_BYTES(IPSET_V4_FINE_BITS));
+		if (!s->v4_blocks || !s->v4_fine) {
+			filters_free(s);
+			return CS_ERR_NOMEM;
+		}
+		mark_v4_blocks(s, IPSET_V4_BLOCK_BITS, s->v4_blocks);
+		mark_v4_blocks(s, IPSET_V4_FINE_BITS, s->v4_fine);
 	}
 	for (int f = 0; f < 2; f++)
 		for (size_t r = 0; r < s->n_run[f]; r++) {
@@ -174,9 +179,9 @@ size_t ipset_bytes(const struct ipset *s)
 			if (s->run[f][r].filter)
 				b += ((size_t)1 << s->run[f][r].filter_log2) / 8;
 	if (s->v4_blocks)
-		b += ((size_t)1 << IPSET_V4_BLOCK_BITS) / 8;
+		b += V4_MAP_BYTES(IPSET_V4_BLOCK_BITS);
 	if (s->v4_fine)
-		b += ((size_t)1 << IPSET_V4_FINE_BITS) / 8;
+		b += V4_MAP_BYTES(IPSET_V4_FINE_BITS);
 	return b;
 }
 

@@ -45,8 +45,9 @@ struct ipset {
 	struct ipset_run run[2][129]; /* per family, longest length first */
 	size_t n_run[2];
 	/* By ipset_index(): a bit per /20 block met by an IPv4 entry (128 KiB,
-	 * which stays in a core's cache), then a bit per /24 block (2 MiB) for
-	 * the addresses that pass it. */
+	 * which stays in a core's cache), then a bit per /24 block for the
+	 * addresses that pass it (2 MiB of address space, resident only where
+	 * entries set bits). */
 	uint64_t *v4_blocks, *v4_fine;
 };
 

@@ -59,7 +59,10 @@ struct scan_ctx {
 	/* Candidates found beside the engine, handed over in step with its
 	 * hits; hex: the digest widths looked for */
 	struct side side[SIDE_COUNT];
-	uint64_t side_next; /* the end of the first queued one, UINT64_MAX when none is left */
+	/* The end of the first candidate queued beside the engine, UINT64_MAX
+	 * when none is left; 0 at the start of a part (not looked for yet). It
+	 * is never above the true one, so a hit ending before it needs no look. */
+	uint64_t side_next;
 	unsigned hex;
 };
 

@@ -378,6 +378,96 @@ static void test_listed_set(void **state)
 	pack_destroy(p);
 }
 
+/* More addresses than are compiled one each, and no rule for any valid
+ * address: a token is looked up in lower case before its checksum is
+ * worked out, and still only a valid one counts: the EIP-55 form, all upper
+ * case and all lower case of a listed address match, a broken checksum
+ * does not. */
+static void test_listed_set_lookup_first(void **state)
+{
+	(void)state;
+	struct pack *p;
+	assert_int_equal(pack_create_adhoc("many", &p), CS_OK);
+	char v[64], id[16];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 5000; i++) {
+		snprintf(v, sizeof(v), "eth:0x");
+		for (int k = 0; k < 40; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			v[6 + k] = "0123456789abcdef"[x & 15];
+		}
+		v[46] = '\0';
+		snprintf(id, sizeof(id), "e%d", i);
+		add(p, id, IND_WALLET, i == 2500 ? "eth:" ETH_LOWER : v);
+	}
+	pack_seal(p);
+	struct matcher *m;
+	struct matcher_scratch *sc;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+	struct matcher_stats st;
+	matcher_get_stats(m, &st);
+	assert_true(st.patterns < 10);
+	assert_int_equal(matcher_scratch_create(m, &sc), CS_OK);
+	/* a line each: one hit per line and indicator */
+	const char *line = "a " ETH "\nb " ETH_UPPER "\nc " ETH_BADCASE "\nd " ETH_LOWER "\ne "
+			   ETH_OTHER "\n";
+	struct matcher_hits h = {.limit = 100};
+	assert_int_equal(matcher_scan(m, sc, (const uint8_t *)line, strlen(line), 0, &h, &d), CS_OK);
+	assert_int_equal(h.n, 3);
+	static const char *const want[] = {ETH, ETH_UPPER, ETH_LOWER};
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(matcher_get(m, h.v[i].ind)->ind->id, "e2500");
+		assert_int_equal(h.v[i].end - h.v[i].start, 42);
+		assert_memory_equal(line + h.v[i].start, want[i], 42);
+	}
+	matcher_hits_fini(&h);
+	matcher_scratch_destroy(sc);
+	matcher_destroy(m);
+	pack_destroy(p);
+}
+
+/* A digest found beside the engine and an engine hit ending at the same
+ * offset (an Ethereum token's 40 hex digits are also a SHA-1), after an
+ * earlier engine hit: under a limit of two the digest, the lower shape,
+ * comes before the address, as the engine would have ordered them. */
+static void test_tie_under_limit(void **state)
+{
+	(void)state;
+	struct pack *p;
+	assert_int_equal(pack_create_adhoc("tie", &p), CS_OK);
+	add(p, "sha1", IND_SHA1, ETH_LOWER + 2);
+	add(p, "anyeth", IND_WALLET, "any:eth");
+	add(p, "lit", IND_LITERAL, "needle");
+	pack_seal(p);
+	struct matcher *m;
+	struct matcher_scratch *sc;
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+	assert_int_equal(matcher_scratch_create(m, &sc), CS_OK);
+	const char *line = "needle to " ETH_LOWER " x";
+	/* kept under limits 1, 2 and 3, in the order the hits come out (by start) */
+	static const char *const want[3] = {"lit", "lit sha1", "lit anyeth sha1"};
+	for (size_t limit = 1; limit <= 3; limit++) {
+		struct matcher_hits h = {.limit = limit};
+		assert_int_equal(matcher_scan(m, sc, (const uint8_t *)line, strlen(line), 0, &h, &d),
+				 CS_OK);
+		assert_int_equal(h.n, limit);
+		assert_int_equal(h.dropped, 3 - limit);
+		char got[64] = "";
+		for (size_t i = 0; i < h.n; i++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
+				 matcher_get(m, h.v[i].ind)->ind->id);
+		assert_string_equal(got, want[limit - 1]);
+		matcher_hits_fini(&h);
+	}
+	matcher_scratch_destroy(sc);
+	matcher_destroy(m);
+	pack_destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +475,8 @@ int main(void)
 		cmocka_unit_test(test_any),        cmocka_unit_test(test_iban),
 		cmocka_unit_test(test_stream),     cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_any_real),   cmocka_unit_test(test_listed_set),
+		cmocka_unit_test(test_listed_set_lookup_first),
+		cmocka_unit_test(test_tie_under_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
