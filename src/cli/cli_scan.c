@@ -479,8 +479,8 @@ static struct matcher_scratch *const *pk_scratch_lend(struct scan_run *s, unsign
 	if (!s->pk_scratch)
 		s->pk_scratch = calloc(s->cfg.threads, sizeof(*s->pk_scratch));
 	for (unsigned i = 0; s->pk_scratch && i < n; i++)
-		if (!s->pk_scratch[i] && matcher_scratch_create(s->m, &s->pk_scratch[i]) != CS_OK)
-			s->pk_scratch[i] = NULL;
+		if (!s->pk_scratch[i]) /* left NULL when it cannot be made */
+			(void)matcher_scratch_create(s->m, &s->pk_scratch[i]);
 	return (struct matcher_scratch *const *)s->pk_scratch;
 }
 

@@ -334,13 +334,13 @@ static enum cs_err flow_table_check(const struct flow_table_config *cfg, size_t 
 	return CS_OK;
 }
 
-/* Slots: max_flows, fewer when the cap cannot hold them with their buckets. */
 /* Bytes of the bucket array. */
 static size_t bucket_bytes(const struct flow_table *ft)
 {
 	return ((size_t)ft->bmask + 1) * sizeof(uint32_t);
 }
 
+/* Slots: max_flows, fewer when the cap cannot hold them with their buckets. */
 static void flow_table_size(struct flow_table *ft)
 {
 	uint64_t n = ft->cfg.max_flows;

@@ -232,26 +232,28 @@ bool ipset_has(const struct ipset *s, bool v6)
 	return s->n_run[v6] > 0;
 }
 
+/* Bit a >> (32 - bits) of map, the IPv4 blocks of `bits` prefix bits. */
+static inline bool v4_block_set(const uint64_t *map, unsigned bits, uint32_t a)
+{
+	size_t blk = a >> (32 - bits);
+	return map[blk / 64] >> (blk % 64) & 1;
+}
+
 bool ipset_v4_maybe(const struct ipset *s, const uint8_t addr[4])
 {
-	if (!ipset_v4_sift(s, addr))
-		return false;
-	if (!s->v4_fine)
-		return true;
-	size_t blk = be32_of(addr) >> (32 - IPSET_V4_FINE_BITS);
-	return s->v4_fine[blk / 64] >> (blk % 64) & 1;
+	uint32_t a = be32_of(addr);
+	return !s->v4_blocks || (v4_block_set(s->v4_blocks, IPSET_V4_BLOCK_BITS, a) &&
+				 v4_block_set(s->v4_fine, IPSET_V4_FINE_BITS, a));
 }
 
 bool ipset_v4_sift(const struct ipset *s, const uint8_t addr[4])
 {
+	uint32_t a = be32_of(addr);
 	if (!s->v4_blocks)
 		return true;
-	uint32_t a = be32_of(addr);
-	size_t blk = a >> (32 - IPSET_V4_BLOCK_BITS);
-	if (!(s->v4_blocks[blk / 64] >> (blk % 64) & 1))
+	if (!v4_block_set(s->v4_blocks, IPSET_V4_BLOCK_BITS, a))
 		return false;
-	if (s->v4_fine)
-		__builtin_prefetch(&s->v4_fine[(a >> (32 - IPSET_V4_FINE_BITS)) / 64]);
+	__builtin_prefetch(&s->v4_fine[(a >> (32 - IPSET_V4_FINE_BITS)) / 64]);
 	return true;
 }
 

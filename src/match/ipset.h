@@ -47,7 +47,7 @@ struct ipset {
 	/* By ipset_index(): a bit per /20 block met by an IPv4 entry (128 KiB,
 	 * which stays in a core's cache), then a bit per /24 block for the
 	 * addresses that pass it (2 MiB of address space, resident only where
-	 * entries set bits). */
+	 * entries set bits). Both or neither. */
 	uint64_t *v4_blocks, *v4_fine;
 };
 

@@ -320,6 +320,16 @@ struct ipfx {
 	struct matcher_hits hits;
 };
 
+/* Seal f->p and build its matcher and scratch. */
+static void ip_seal(struct ipfx *f)
+{
+	struct cs_diag d;
+	cs_diag_clear(&d);
+	pack_seal(f->p);
+	assert_int_equal(matcher_build(&f->p, 1, NULL, NULL, &f->m, &d), CS_OK);
+	assert_int_equal(matcher_scratch_create(f->m, &f->s), CS_OK);
+}
+
 static void ip_build(struct ipfx *f)
 {
 	static const char *v[][2] = {
@@ -328,16 +338,12 @@ static void ip_build(struct ipfx *f)
 		{"v6b", "2001:db8:1::/48"},  {"low6", "::/96"},
 		{"odd12", "172.16.0.0/12"},  {"odd33", "2001:db8:8000::/33"},
 	};
-	struct cs_diag d;
-	cs_diag_clear(&d);
 	memset(f, 0, sizeof(*f));
 	assert_int_equal(pack_create_adhoc("ip", &f->p), CS_OK);
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		add(f->p, v[i][0], IND_IP, v[i][1]);
 	add(f->p, "lit", IND_LITERAL, "needle");
-	pack_seal(f->p);
-	assert_int_equal(matcher_build(&f->p, 1, NULL, NULL, &f->m, &d), CS_OK);
-	assert_int_equal(matcher_scratch_create(f->m, &f->s), CS_OK);
+	ip_seal(f);
 }
 
 static void ip_free(struct ipfx *f)
@@ -427,15 +433,11 @@ static void test_ip_text_limit(void **state)
 
 	/* A tie at one end offset: the literal "3.4" ends where the address
 	 * does, and comes first, as the engine gave them when it found both. */
-	struct cs_diag d;
-	cs_diag_clear(&d);
 	memset(&f, 0, sizeof(f));
 	assert_int_equal(pack_create_adhoc("tie", &f.p), CS_OK);
 	add(f.p, "lit", IND_LITERAL, "3.4");
 	add(f.p, "host", IND_IP, "1.2.3.4");
-	pack_seal(f.p);
-	assert_int_equal(matcher_build(&f.p, 1, NULL, NULL, &f.m, &d), CS_OK);
-	assert_int_equal(matcher_scratch_create(f.m, &f.s), CS_OK);
+	ip_seal(&f);
 	f.hits.limit = 1;
 	assert_string_equal(ip_scan(&f, "x 1.2.3.4 y", o, sizeof(o)), "lit=3.4");
 	f.hits.limit = 0;
@@ -489,17 +491,13 @@ static void test_side_order(void **state)
 	(void)state;
 	static const char *const md5 = "0123456789abcdef0123456789abcdef";
 	struct ipfx f;
-	struct cs_diag d;
-	cs_diag_clear(&d);
 	memset(&f, 0, sizeof(f));
 	assert_int_equal(pack_create_adhoc("side", &f.p), CS_OK);
 	add(f.p, "lit", IND_LITERAL, "needle");
 	add(f.p, "v4", IND_IP, "10.0.0.0/8");
 	add(f.p, "v6", IND_IP, "2001:db8::/32");
 	add(f.p, "md5", IND_MD5, md5);
-	pack_seal(f.p);
-	assert_int_equal(matcher_build(&f.p, 1, NULL, NULL, &f.m, &d), CS_OK);
-	assert_int_equal(matcher_scratch_create(f.m, &f.s), CS_OK);
+	ip_seal(&f);
 
 	char text[8192], want[16384];
 	size_t t = 0, w = 0;

@@ -51,19 +51,42 @@ static void add(struct pack *p, const char *id, enum ind_type t, const char *v)
 		fail_msg("pack_add %s: %s", v, d.msg);
 }
 
-static void build(struct fx *f, const char *const (*v)[3], size_t n)
+/* Seal f->p and build its matcher and scratch. */
+static void fx_seal(struct fx *f)
 {
 	struct cs_diag d;
 	cs_diag_clear(&d);
+	pack_seal(f->p);
+	if (matcher_build(&f->p, 1, NULL, NULL, &f->m, &d) != CS_OK)
+		fail_msg("build: %s", d.msg);
+	assert_int_equal(matcher_scratch_create(f->m, &f->s), CS_OK);
+}
+
+static void build(struct fx *f, const char *const (*v)[3], size_t n)
+{
 	memset(f, 0, sizeof(*f));
 	assert_int_equal(pack_create_adhoc("w", &f->p), CS_OK);
 	for (size_t i = 0; i < n; i++)
 		add(f->p, v[i][0], strcmp(v[i][1], "iban") == 0 ? IND_IBAN : IND_WALLET, v[i][2]);
 	add(f->p, "lit", IND_LITERAL, "needle");
-	pack_seal(f->p);
-	if (matcher_build(&f->p, 1, NULL, NULL, &f->m, &d) != CS_OK)
-		fail_msg("build: %s", d.msg);
-	assert_int_equal(matcher_scratch_create(f->m, &f->s), CS_OK);
+	fx_seal(f);
+}
+
+/* n random Ethereum addresses from seed x, ids e0, e1, ...; e<at> is value
+ * (an "eth:" one) instead, when at < n. */
+static void add_eth_many(struct pack *p, uint64_t x, int n, int at, const char *value)
+{
+	char v[64], id[16];
+	for (int i = 0; i < n; i++) {
+		snprintf(v, sizeof(v), "eth:0x");
+		for (int k = 0; k < 40; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			v[6 + k] = "0123456789abcdef"[x & 15];
+		}
+		v[46] = '\0';
+		snprintf(id, sizeof(id), "e%d", i);
+		add(p, id, IND_WALLET, i == at ? value : v);
+	}
 }
 
 static void fx_free(struct fx *f)
@@ -330,33 +353,20 @@ static void test_any_real(void **state)
 static void test_listed_set(void **state)
 {
 	(void)state;
-	struct pack *p;
-	assert_int_equal(pack_create_adhoc("many", &p), CS_OK);
-	char v[64], id[16];
-	uint64_t x = 88172645463325252ull;
-	for (int i = 0; i < 5000; i++) {
-		snprintf(v, sizeof(v), "eth:0x");
-		for (int k = 0; k < 40; k++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			v[6 + k] = "0123456789abcdef"[x & 15];
-		}
-		v[46] = '\0';
-		snprintf(id, sizeof(id), "e%d", i);
-		add(p, id, IND_WALLET, v);
-	}
-	add(p, "btc", IND_WALLET, "xbt:" BTC);
-	add(p, "any", IND_WALLET, "any:trx");
-	pack_seal(p);
-	struct matcher *m;
-	struct matcher_scratch *sc;
-	struct cs_diag d;
-	cs_diag_clear(&d);
-	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+	struct fx f = {0};
+	assert_int_equal(pack_create_adhoc("many", &f.p), CS_OK);
+	add_eth_many(f.p, 88172645463325252ull, 5000, -1, NULL);
+	add(f.p, "btc", IND_WALLET, "xbt:" BTC);
+	add(f.p, "any", IND_WALLET, "any:trx");
+	fx_seal(&f);
+	struct pack *p = f.p;
+	struct matcher *m = f.m;
 	struct matcher_stats st;
 	matcher_get_stats(m, &st);
 	assert_true(st.patterns < 10);
 	assert_true(st.set_entries >= 5002);
-	assert_int_equal(matcher_scratch_create(m, &sc), CS_OK);
+	struct cs_diag d;
+	cs_diag_clear(&d);
 	char line[512];
 	/* e4999 (the last listed), its hex in upper case; the BTC one; a TRX address by
 	 * any:; an unlisted address and a broken checksum are not matches. */
@@ -366,16 +376,14 @@ static void test_listed_set(void **state)
 	for (char *c = line + 5; *c && *c != ' '; c++)
 		if (*c >= 'a' && *c <= 'f')
 			*c = (char)(*c - 'a' + 'A');
-	struct matcher_hits h = {.limit = 100};
-	assert_int_equal(matcher_scan(m, sc, (const uint8_t *)line, strlen(line), 0, &h, &d), CS_OK);
-	assert_int_equal(h.n, 3);
-	assert_string_equal(matcher_get(m, h.v[0].ind)->ind->id, "e4999");
-	assert_string_equal(matcher_get(m, h.v[1].ind)->ind->id, "btc");
-	assert_string_equal(matcher_get(m, h.v[2].ind)->ind->id, "any");
-	matcher_hits_fini(&h);
-	matcher_scratch_destroy(sc);
-	matcher_destroy(m);
-	pack_destroy(p);
+	struct matcher_hits *h = &f.hits;
+	h->limit = 100;
+	assert_int_equal(matcher_scan(m, f.s, (const uint8_t *)line, strlen(line), 0, h, &d), CS_OK);
+	assert_int_equal(h->n, 3);
+	assert_string_equal(matcher_get(m, h->v[0].ind)->ind->id, "e4999");
+	assert_string_equal(matcher_get(m, h->v[1].ind)->ind->id, "btc");
+	assert_string_equal(matcher_get(m, h->v[2].ind)->ind->id, "any");
+	fx_free(&f);
 }
 
 /* More addresses than are compiled one each, and no rule for any valid
@@ -386,46 +394,30 @@ static void test_listed_set(void **state)
 static void test_listed_set_lookup_first(void **state)
 {
 	(void)state;
-	struct pack *p;
-	assert_int_equal(pack_create_adhoc("many", &p), CS_OK);
-	char v[64], id[16];
-	uint64_t x = 0x9e3779b97f4a7c15ull;
-	for (int i = 0; i < 5000; i++) {
-		snprintf(v, sizeof(v), "eth:0x");
-		for (int k = 0; k < 40; k++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			v[6 + k] = "0123456789abcdef"[x & 15];
-		}
-		v[46] = '\0';
-		snprintf(id, sizeof(id), "e%d", i);
-		add(p, id, IND_WALLET, i == 2500 ? "eth:" ETH_LOWER : v);
-	}
-	pack_seal(p);
-	struct matcher *m;
-	struct matcher_scratch *sc;
-	struct cs_diag d;
-	cs_diag_clear(&d);
-	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
+	struct fx f = {0};
+	assert_int_equal(pack_create_adhoc("many", &f.p), CS_OK);
+	add_eth_many(f.p, 0x9e3779b97f4a7c15ull, 5000, 2500, "eth:" ETH_LOWER);
+	fx_seal(&f);
+	struct matcher *m = f.m;
 	struct matcher_stats st;
 	matcher_get_stats(m, &st);
 	assert_true(st.patterns < 10);
-	assert_int_equal(matcher_scratch_create(m, &sc), CS_OK);
+	struct cs_diag d;
+	cs_diag_clear(&d);
 	/* a line each: one hit per line and indicator */
 	const char *line = "a " ETH "\nb " ETH_UPPER "\nc " ETH_BADCASE "\nd " ETH_LOWER "\ne "
 			   ETH_OTHER "\n";
-	struct matcher_hits h = {.limit = 100};
-	assert_int_equal(matcher_scan(m, sc, (const uint8_t *)line, strlen(line), 0, &h, &d), CS_OK);
-	assert_int_equal(h.n, 3);
+	struct matcher_hits *h = &f.hits;
+	h->limit = 100;
+	assert_int_equal(matcher_scan(m, f.s, (const uint8_t *)line, strlen(line), 0, h, &d), CS_OK);
+	assert_int_equal(h->n, 3);
 	static const char *const want[] = {ETH, ETH_UPPER, ETH_LOWER};
 	for (size_t i = 0; i < 3; i++) {
-		assert_string_equal(matcher_get(m, h.v[i].ind)->ind->id, "e2500");
-		assert_int_equal(h.v[i].end - h.v[i].start, 42);
-		assert_memory_equal(line + h.v[i].start, want[i], 42);
+		assert_string_equal(matcher_get(m, h->v[i].ind)->ind->id, "e2500");
+		assert_int_equal(h->v[i].end - h->v[i].start, 42);
+		assert_memory_equal(line + h->v[i].start, want[i], 42);
 	}
-	matcher_hits_fini(&h);
-	matcher_scratch_destroy(sc);
-	matcher_destroy(m);
-	pack_destroy(p);
+	fx_free(&f);
 }
 
 /* A digest found beside the engine and an engine hit ending at the same
@@ -435,24 +427,21 @@ static void test_listed_set_lookup_first(void **state)
 static void test_tie_under_limit(void **state)
 {
 	(void)state;
-	struct pack *p;
-	assert_int_equal(pack_create_adhoc("tie", &p), CS_OK);
-	add(p, "sha1", IND_SHA1, ETH_LOWER + 2);
-	add(p, "anyeth", IND_WALLET, "any:eth");
-	add(p, "lit", IND_LITERAL, "needle");
-	pack_seal(p);
-	struct matcher *m;
-	struct matcher_scratch *sc;
+	struct fx f = {0};
+	assert_int_equal(pack_create_adhoc("tie", &f.p), CS_OK);
+	add(f.p, "sha1", IND_SHA1, ETH_LOWER + 2);
+	add(f.p, "anyeth", IND_WALLET, "any:eth");
+	add(f.p, "lit", IND_LITERAL, "needle");
+	fx_seal(&f);
+	struct matcher *m = f.m;
 	struct cs_diag d;
 	cs_diag_clear(&d);
-	assert_int_equal(matcher_build(&p, 1, NULL, NULL, &m, &d), CS_OK);
-	assert_int_equal(matcher_scratch_create(m, &sc), CS_OK);
 	const char *line = "needle to " ETH_LOWER " x";
 	/* kept under limits 1, 2 and 3, in the order the hits come out (by start) */
 	static const char *const want[3] = {"lit", "lit sha1", "lit anyeth sha1"};
 	for (size_t limit = 1; limit <= 3; limit++) {
 		struct matcher_hits h = {.limit = limit};
-		assert_int_equal(matcher_scan(m, sc, (const uint8_t *)line, strlen(line), 0, &h, &d),
+		assert_int_equal(matcher_scan(m, f.s, (const uint8_t *)line, strlen(line), 0, &h, &d),
 				 CS_OK);
 		assert_int_equal(h.n, limit);
 		assert_int_equal(h.dropped, 3 - limit);
@@ -463,9 +452,7 @@ static void test_tie_under_limit(void **state)
 		assert_string_equal(got, want[limit - 1]);
 		matcher_hits_fini(&h);
 	}
-	matcher_scratch_destroy(sc);
-	matcher_destroy(m);
-	pack_destroy(p);
+	fx_free(&f);
 }
 
 int main(void)
