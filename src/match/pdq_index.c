@@ -611,10 +611,100 @@ PDQ_TARGET_POPCNT static void pdq_walk_table_popcnt(struct pdq_walk *w, unsigned
 }
 
 #if PDQ_X86
+/* Query l->j[p + i], for each bit i of ok, passed entry e's sketch in table
+ * t. False once fn asked to stop. */
+static __attribute__((noinline)) bool pdq_walk_verify_queries(struct pdq_walk *w, unsigned t,
+								uint32_t e, unsigned ok,
+								const struct pdq_walk_list *l,
+								size_t p)
+{
+	uint32_t id = w->idx->tab[t].id[e];
+	for (; ok; ok &= ok - 1) {
+		uint32_t qi = w->b->qid[l->j[p + (unsigned)__builtin_ctz(ok)]];
+		int d = pdq_first_dist(w->idx, t, id, w->b->q[qi], w->max_dist, w->r);
+		if (d < 0)
+			continue;
+		w->hits++;
+		if (!w->fn(w->ctx, qi, id, (unsigned)d)) {
+			w->stop = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Entries lo..hi of table t against the gathered queries l[p .. p + 8 * nv)
+ * (of which the first `n` exist): each entry's sketch against eight queries
+ * a vector, nv vectors held in registers. A sketch may differ from its
+ * query's by at most the distance asked (the tighter limit of a mask of
+ * weight w, distance - w, only refuses in verification the rare random pair
+ * the looser one lets through: under 1e-8 of them at distance 31). Inlined
+ * for each nv of 1..4. False once fn asked to stop. */
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) static inline
+	__attribute__((always_inline)) bool
+	pdq_walk_block_avx512(struct pdq_walk *w, unsigned t, uint32_t lo, uint32_t hi,
+			      const uint64_t *ska, const uint64_t *skb,
+			      const struct pdq_walk_list *l, size_t p, size_t n, unsigned nv)
+{
+	const __m512i lim = _mm512_set1_epi64((long long)w->max_dist);
+	__m512i qa[4], qb[4];
+	__mmask8 live[4];
+	_Pragma("GCC unroll 4")
+	for (unsigned i = 0; i < nv; i++) {
+		size_t left = n > 8 * i ? n - 8 * i : 0;
+		live[i] = left >= 8 ? 0xff : (__mmask8)((1u << left) - 1);
+		qa[i] = _mm512_maskz_loadu_epi64(live[i], l->a + p + 8 * i);
+		qb[i] = _mm512_maskz_loadu_epi64(live[i], l->b + p + 8 * i);
+	}
+	for (uint32_t e = lo; e < hi; e++) {
+		__m512i ea = _mm512_set1_epi64((long long)ska[e]);
+		__m512i eb = _mm512_set1_epi64((long long)skb[e]);
+		unsigned any = 0, ok[4];
+		_Pragma("GCC unroll 4")
+		for (unsigned i = 0; i < nv; i++) {
+			__m512i d = _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(qa[i], ea)),
+						     _mm512_popcnt_epi64(_mm512_xor_si512(qb[i], eb)));
+			ok[i] = _mm512_mask_cmple_epu64_mask(live[i], d, lim);
+			any |= ok[i];
+		}
+		if (__builtin_expect(any == 0, 1))
+			continue;
+		for (unsigned i = 0; i < nv; i++)
+			if (ok[i] && !pdq_walk_verify_queries(w, t, e, ok[i], l, p + 8 * i))
+				return false;
+	}
+	return true;
+}
+
+/* Every entry of a bucket against the n gathered queries, four vectors of
+ * queries at a time. False once fn asked to stop. */
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) static bool
+pdq_walk_bucket_avx512(struct pdq_walk *w, unsigned t, uint32_t lo, uint32_t hi,
+		       const uint64_t *ska, const uint64_t *skb, const struct pdq_walk_list *l,
+		       size_t n)
+{
+	for (size_t p = 0; p < n; p += 32) {
+		size_t left = n - p;
+		bool go;
+		if (left > 24)
+			go = pdq_walk_block_avx512(w, t, lo, hi, ska, skb, l, p, left, 4);
+		else if (left > 16)
+			go = pdq_walk_block_avx512(w, t, lo, hi, ska, skb, l, p, left, 3);
+		else if (left > 8)
+			go = pdq_walk_block_avx512(w, t, lo, hi, ska, skb, l, p, left, 2);
+		else
+			go = pdq_walk_block_avx512(w, t, lo, hi, ska, skb, l, p, left, 1);
+		if (!go)
+			return false;
+	}
+	return true;
+}
+
 /* The same walk with AVX-512: a bucket's queries from every mask are first
  * gathered into one list, eight at a time, so the compare loop runs long
- * (a loop per mask runs about twice, and mispredicts); each query is then
- * compared with eight entries at once. */
+ * (a loop per mask runs about twice, and mispredicts); each of the
+ * bucket's entries is then compared with up to 32 queries of the list at a
+ * time (pdq_walk_bucket_avx512). */
 __attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) static void
 pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 {
@@ -644,8 +734,6 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 					__m512i vj = _mm512_add_epi64(_mm512_set1_epi64(j), iota);
 					_mm512_storeu_si512(l->a + n, va);
 					_mm512_storeu_si512(l->b + n, vb);
-					_mm512_storeu_si512(l->lim + n,
-							    _mm512_set1_epi64((long long)w->lim[k]));
 					_mm512_storeu_si512(l->j + n, vj);
 					n += take;
 					j += take;
@@ -657,23 +745,8 @@ pdq_walk_table_avx512(struct pdq_walk *w, unsigned t, struct pdq_walk_list *l)
 				}
 				j = qoff[v ^ masks[k]];
 			}
-			for (uint32_t e = lo; e < hi; e += 8) {
-				unsigned left = hi - e;
-				__mmask8 live = left >= 8 ? 0xff : (__mmask8)((1u << left) - 1);
-				__m512i ea = _mm512_maskz_loadu_epi64(live, ska + e);
-				__m512i eb = _mm512_maskz_loadu_epi64(live, skb + e);
-				for (size_t i = 0; i < n; i++) {
-					__m512i xa = _mm512_set1_epi64((long long)l->a[i]);
-					__m512i xb = _mm512_set1_epi64((long long)l->b[i]);
-					__m512i lim = _mm512_set1_epi64((long long)l->lim[i]);
-					__m512i d = _mm512_add_epi64(
-						_mm512_popcnt_epi64(_mm512_xor_si512(ea, xa)),
-						_mm512_popcnt_epi64(_mm512_xor_si512(eb, xb)));
-					__mmask8 ok = _mm512_mask_cmple_epu64_mask(live, d, lim);
-					if (ok && !pdq_walk_verify(w, t, e, ok, (uint32_t)l->j[i]))
-						return;
-				}
-			}
+			if (!pdq_walk_bucket_avx512(w, t, lo, hi, ska, skb, l, n))
+				return;
 			n = 0;
 		}
 	}

@@ -180,6 +180,66 @@ static void test_every_way_every_radius(void **state)
 			 check_batch(fx, PDQ_BATCH_EACH, 63));
 }
 
+static bool collect_hit(void *ctx, uint32_t id, unsigned dist)
+{
+	struct triples *t = ctx;
+	return collect(t, t->stop_after, id, dist); /* stop_after holds the query here */
+}
+
+/* Bucket lists of many lengths: for each k from 1 to 72, k queries near
+ * entry 5 * k (1 to 31 bits flipped), half of them with the entry's first
+ * part kept, so that entry's table 0 bucket gathers at least k / 2 of them.
+ * The walks compare a list eight to thirty-two queries at a time; every
+ * length must give the linear reference's pairs. */
+static void test_every_list_length(void **state)
+{
+	struct fixture *fx = *state;
+	enum { MAX_K = 72 };
+	uint64_t rng = 0xfeedfacecafebeefULL;
+	size_t nq = MAX_K * (MAX_K + 1) / 2, q = 0;
+	uint8_t (*qs)[PDQ_HASH_BYTES] = malloc(nq * PDQ_HASH_BYTES);
+	assert_non_null(qs);
+	for (size_t k = 1; k <= MAX_K; k++)
+		for (size_t i = 0; i < k; i++) {
+			memcpy(qs[q], fx->hs[5 * k], PDQ_HASH_BYTES);
+			uint8_t keep[2] = {qs[q][0], qs[q][1]};
+			flip_bits(&rng, qs[q], 1 + (unsigned)(rng_next(&rng) % 31));
+			if (i % 2 == 0) { /* half keep their first part exactly */
+				qs[q][0] = keep[0];
+				qs[q][1] = keep[1];
+			}
+			q++;
+		}
+	struct triples ref = {0};
+	for (size_t i = 0; i < nq; i++) {
+		ref.stop_after = i;
+		pdq_index_query_linear(fx->idx, qs[i], 31, collect_hit, &ref);
+	}
+	qsort(ref.v, ref.n, sizeof(*ref.v), cmp_triple);
+	assert_true(ref.n >= nq / 2); /* the copies that kept their part at least */
+	static const enum pdq_batch_mode modes[] = {PDQ_BATCH_WALK, PDQ_BATCH_WALK_AVX2,
+						    PDQ_BATCH_WALK_AVX512};
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct pdq_batch *b = NULL;
+		assert_int_equal(pdq_batch_create(&b), CS_OK);
+		pdq_batch_set_mode(b, modes[m]);
+		for (size_t i = 0; i < nq; i++)
+			assert_int_equal(pdq_batch_add(b, qs[i]), CS_OK);
+		struct triples got = {0};
+		assert_int_equal(pdq_index_query_batch(fx->idx, b, 31, collect, &got), ref.n);
+		qsort(got.v, got.n, sizeof(*got.v), cmp_triple);
+		for (size_t i = 0; i < ref.n; i++)
+			if (cmp_triple(&got.v[i], &ref.v[i]) != 0)
+				fail_msg("mode %d: pair %zu is query %u entry %u, want query %u "
+					 "entry %u", (int)modes[m], i, got.v[i].q, got.v[i].id,
+					 ref.v[i].q, ref.v[i].id);
+		free(got.v);
+		pdq_batch_destroy(b);
+	}
+	free(ref.v);
+	free(qs);
+}
+
 /* Batches reused: answers stay right after a stop, a clear and a refill. */
 static void test_stop_clear_reuse(void **state)
 {
@@ -244,6 +304,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_way_every_radius),
+		cmocka_unit_test(test_every_list_length),
 		cmocka_unit_test(test_stop_clear_reuse),
 		cmocka_unit_test(test_limits),
 	};
