@@ -25,6 +25,7 @@
 
 struct evp_md_st;
 struct evp_md_ctx_st;
+struct md5_lanes;
 struct z_stream_s;
 
 /* Direction of a stream within a flow: client to server, server to client. */
@@ -275,6 +276,9 @@ struct app_http_env {
 	uint64_t body_cap;       /* decoded bytes hashed per body, default 256 MiB */
 	unsigned flags;
 	const struct evp_md_st *md[3]; /* MD5, SHA-1, SHA-256: fetched by _init */
+	struct md5_lanes *md5_lanes;   /* MD5 of many bodies side by side, made by
+					* _init where the CPU has AVX-512, else NULL;
+					* one thread uses the environment */
 	void (*on_request)(void *user, const struct app_http_msg *m);
 	void (*on_response)(void *user, const struct app_http_msg *m);
 	void (*on_body_data)(void *user, enum app_dir dir, const uint8_t *p, size_t n);
@@ -297,6 +301,8 @@ struct app_body {
 					   * per coding, the outermost first */
 	struct evp_md_ctx_st *ctx[3];     /* heap from the first body to _fini */
 	struct evp_md_ctx_st *enc_ctx[3]; /* same, with APP_HTTP_HASH_ENCODED */
+	struct md5_lanes *lanes;          /* the set md5_lane and enc_md5_lane are in */
+	uint8_t md5_lane, enc_md5_lane;   /* slot + 1 when MD5 goes there, not to ctx[0] */
 	uint64_t decoded_len, encoded_len;
 	unsigned flags;
 	uint8_t enc;          /* enum app_body_enc: the outermost coding */

@@ -2,7 +2,9 @@
  * content codings (gzip, deflate zlib-wrapped or raw, up to APP_BODY_LAYERS
  * of them one inside the other) are inflated as they stream, MD5/SHA-1/
  * SHA-256 are updated and the decoded bytes are handed to on_body_data (for
- * scanning); a body is never stored whole. gzip headers are read here, not
+ * scanning); a body is never stored whole. MD5 goes to a slot of the
+ * environment's MD5 lanes (md5_lanes.h: many bodies side by side, with
+ * AVX-512) while one is free, to libcrypto otherwise. gzip headers are read here, not
  * by the inflate engine, so that flags zlib refuses (reserved bits, a wrong
  * header CRC) do not hide a body lenient clients show; a member's trailer is
  * checked when it is there, and a trailer cut short leaves the body whole.
@@ -23,6 +25,7 @@
 #include <zlib.h>
 
 #include "cybersieve/app.h"
+#include "flow/md5_lanes.h"
 
 #define BODY_OUT 16384 /* inflate output per step and layer, on the stack */
 /* Input a guessed raw-deflate layer keeps until its first output, to hand
@@ -96,6 +99,9 @@ enum cs_err app_http_env_init(struct app_http_env *e, struct cs_diag *d)
 			return CS_ERR_UNSUPPORTED;
 		}
 	}
+	/* Without the lanes (no AVX-512, no memory) MD5 stays with libcrypto. */
+	if (md5_lanes_create(&e->md5_lanes) != CS_OK)
+		e->md5_lanes = NULL;
 	return CS_OK;
 }
 
@@ -107,6 +113,8 @@ void app_http_env_fini(struct app_http_env *e)
 		EVP_MD_free((EVP_MD *)e->md[i]);
 		e->md[i] = NULL;
 	}
+	md5_lanes_destroy(e->md5_lanes);
+	e->md5_lanes = NULL;
 }
 
 void app_body_init(struct app_body *b)
@@ -276,11 +284,22 @@ static void layers_close(struct app_body *b)
 	b->n_layer = 0;
 }
 
+/* Give back the body's MD5 slots. */
+static void lanes_close(struct app_body *b)
+{
+	if (b->md5_lane)
+		md5_lanes_close(b->lanes, b->md5_lane - 1);
+	if (b->enc_md5_lane)
+		md5_lanes_close(b->lanes, b->enc_md5_lane - 1);
+	b->md5_lane = b->enc_md5_lane = 0;
+}
+
 void app_body_fini(struct app_body *b)
 {
 	if (!b)
 		return;
 	layers_close(b);
+	lanes_close(b);
 	for (int i = 0; i < 3; i++) {
 		EVP_MD_CTX_free(b->ctx[i]);
 		EVP_MD_CTX_free(b->enc_ctx[i]);
@@ -289,11 +308,22 @@ void app_body_fini(struct app_body *b)
 	b->open = false;
 }
 
-static bool ctx_start(EVP_MD_CTX **ctx, const struct app_http_env *e)
+/* Start the digests the rules look for; MD5 in a slot of the lanes when
+ * one is free (*lane: slot + 1), else in ctx[0]. */
+static bool ctx_start(struct app_body *b, EVP_MD_CTX **ctx, uint8_t *lane,
+		      const struct app_http_env *e)
 {
 	for (int i = 0; i < 3; i++) {
 		if (!e->md[i])
 			continue; /* nobody looks for this digest: do not compute it */
+		if (i == 0 && e->md5_lanes) {
+			int slot = md5_lanes_open(e->md5_lanes);
+			if (slot >= 0) {
+				b->lanes = e->md5_lanes;
+				*lane = (uint8_t)(slot + 1);
+				continue;
+			}
+		}
 		if (!ctx[i] && !(ctx[i] = EVP_MD_CTX_new()))
 			return false;
 		if (!EVP_DigestInit_ex(ctx[i], e->md[i], NULL))
@@ -313,16 +343,17 @@ enum cs_err app_body_begin_layers(struct app_body *b, const struct app_http_env 
 	if (n > APP_BODY_LAYERS)
 		enc = APP_ENC_UNSUPPORTED;
 	layers_close(b);
+	lanes_close(b); /* a body not ended: its digests are dropped */
 	b->decoded_len = b->encoded_len = 0;
 	b->flags = 0;
 	b->enc = (uint8_t)(enc == APP_ENC_UNSUPPORTED || !n ? enc : codings[n - 1]);
 	b->open = true;
-	b->hashing = ctx_start(b->ctx, e);
+	b->hashing = ctx_start(b, b->ctx, &b->md5_lane, e);
 	b->enc_hashing = false;
 	if (enc == APP_ENC_UNSUPPORTED)
 		b->flags |= APP_BODY_UNDECODED;
 	if (b->hashing && enc != APP_ENC_IDENTITY && (e->flags & APP_HTTP_HASH_ENCODED))
-		b->enc_hashing = ctx_start(b->enc_ctx, e);
+		b->enc_hashing = ctx_start(b, b->enc_ctx, &b->enc_md5_lane, e);
 	/* Inflating serves the digests and the body scanner: skip it when
 	 * neither wants the decoded bytes. */
 	bool want = e->md[0] || e->md[1] || e->md[2] || (e->flags & APP_HTTP_DECODE_BODIES);
@@ -355,7 +386,9 @@ static void sink(struct app_body *b, const struct app_http_env *e, void *user,
 		b->flags |= APP_BODY_CAPPED | APP_BODY_TRUNCATED;
 		b->hashing = false;
 	}
-	for (int i = 0; i < 3 && n; i++)
+	if (b->md5_lane && n)
+		md5_lanes_update(b->lanes, b->md5_lane - 1, p, n);
+	for (int i = b->md5_lane ? 1 : 0; i < 3 && n; i++)
 		if (e->md[i])
 			EVP_DigestUpdate(b->ctx[i], p, n);
 	b->decoded_len += n;
@@ -629,10 +662,13 @@ void app_body_update(struct app_body *b, const struct app_http_env *e, void *use
 	if (!b->open || !n)
 		return;
 	b->encoded_len += n;
-	if (b->enc_hashing)
-		for (int i = 0; i < 3; i++)
+	if (b->enc_hashing) {
+		if (b->enc_md5_lane)
+			md5_lanes_update(b->lanes, b->enc_md5_lane - 1, p, n);
+		for (int i = b->enc_md5_lane ? 1 : 0; i < 3; i++)
 			if (e->md[i])
 				EVP_DigestUpdate(b->enc_ctx[i], p, n);
+	}
 	if (!b->hashing)
 		return;
 	if (!b->layer) {
@@ -678,10 +714,22 @@ void app_body_end(struct app_body *b, const struct app_http_env *e,
 		b->flags |= APP_BODY_TRUNCATED; /* nothing or not all was hashed */
 	uint8_t *out[3] = {r->md5, r->sha1, r->sha256};
 	uint8_t *enc_out[3] = {r->enc_md5, r->enc_sha1, r->enc_sha256};
+	bool lane_done = false, enc_lane_done = false;
+	if (b->md5_lane) {
+		md5_lanes_final(b->lanes, b->md5_lane - 1, out[0]);
+		b->md5_lane = 0;
+		lane_done = true;
+	}
+	if (b->enc_md5_lane && b->enc_hashing) {
+		md5_lanes_final(b->lanes, b->enc_md5_lane - 1, enc_out[0]);
+		b->enc_md5_lane = 0;
+		enc_lane_done = true;
+	}
+	lanes_close(b); /* an encoded MD5 not asked for */
 	for (int i = 0; i < 3; i++) {
-		if (e->md[i] && b->ctx[i])
+		if (e->md[i] && b->ctx[i] && !(i == 0 && lane_done))
 			EVP_DigestFinal_ex(b->ctx[i], out[i], &len);
-		if (e->md[i] && b->enc_hashing)
+		if (e->md[i] && b->enc_hashing && !(i == 0 && enc_lane_done))
 			EVP_DigestFinal_ex(b->enc_ctx[i], enc_out[i], &len);
 	}
 	if (b->enc_hashing)

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "cybersieve/app.h"
+#include "flow/md5_lanes.h"
 
 #define MAXB 16
 
@@ -778,6 +779,103 @@ static void test_limits_and_close(void **state)
 	app_http_fini(&h);
 }
 
+/* Many bodies open at once, as a worker's flows have them: more than the
+ * MD5 lanes have slots (the rest keep libcrypto's MD5), fed in pieces in
+ * an interleaved order, some dropped before their end, some begun again
+ * while open, some gzip-coded with the coded bytes' digests asked for.
+ * Every body ended must have the digests of its bytes; every slot is free
+ * at the end. */
+#define N_OPEN 80
+
+static uint64_t next_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void test_many_bodies_at_once(void **state)
+{
+	(void)state;
+	struct app_http_env e = env; /* a copy shares the lanes, as a worker's does */
+	e.on_body_data = NULL;
+	e.flags |= APP_HTTP_HASH_ENCODED;
+	uint64_t x = 0x5851f42d4c957f2dULL;
+	static struct app_body b[N_OPEN];
+	static uint8_t plain[N_OPEN][30000], coded[N_OPEN][31000];
+	size_t n[N_OPEN], sent[N_OPEN], cn[N_OPEN];
+	bool gz[N_OPEN], drop[N_OPEN], done[N_OPEN];
+	size_t ended = 0, closed = 0, restarted = 0;
+	for (int i = 0; i < N_OPEN; i++) {
+		app_body_init(&b[i]);
+		n[i] = next_rand(&x) % sizeof(plain[i]);
+		for (size_t k = 0; k < n[i]; k++) /* text-like, so gzip shrinks it */
+			plain[i][k] = (uint8_t)('a' + next_rand(&x) % 8);
+		gz[i] = i % 5 == 0;
+		cn[i] = gz[i] ? compress_to(plain[i], n[i], coded[i], sizeof(coded[i]), 31) : n[i];
+		if (!gz[i])
+			memcpy(coded[i], plain[i], n[i]);
+		drop[i] = i % 9 == 4;
+		sent[i] = 0;
+		done[i] = false;
+		assert_int_equal(app_body_begin(&b[i], &e, gz[i] ? APP_ENC_GZIP : APP_ENC_IDENTITY),
+				 CS_OK);
+		if (i % 13 == 7) { /* a few bytes, then the body begun again */
+			app_body_update(&b[i], &e, NULL, APP_DIR_S2C, coded[i], cn[i] / 3);
+			assert_int_equal(
+				app_body_begin(&b[i], &e, gz[i] ? APP_ENC_GZIP : APP_ENC_IDENTITY),
+				CS_OK);
+			restarted++;
+		}
+	}
+	for (size_t left = N_OPEN; left;) {
+		int i = (int)(next_rand(&x) % N_OPEN);
+		if (done[i])
+			continue;
+		size_t piece = 1 + next_rand(&x) % 1500;
+		if (piece > cn[i] - sent[i])
+			piece = cn[i] - sent[i];
+		app_body_update(&b[i], &e, NULL, APP_DIR_S2C, coded[i] + sent[i], piece);
+		sent[i] += piece;
+		if (drop[i] && sent[i] >= cn[i] / 2) {
+			app_body_fini(&b[i]); /* the flow went away mid-body */
+			closed++;
+		} else if (sent[i] == cn[i]) {
+			struct app_body_result r;
+			app_body_end(&b[i], &e, 0, &r);
+			expect_digests(&r, plain[i], n[i]);
+			if (gz[i]) {
+				uint8_t md5[16];
+				assert_true(r.flags & APP_BODY_ENC_DIGESTS);
+				digest("MD5", coded[i], cn[i], md5);
+				assert_memory_equal(r.enc_md5, md5, 16);
+			}
+			app_body_fini(&b[i]);
+			ended++;
+		} else {
+			continue;
+		}
+		done[i] = true;
+		left--;
+	}
+	assert_int_equal(ended + closed, N_OPEN);
+	assert_true(closed > 0 && restarted > 0);
+	if (!e.md5_lanes) {
+		print_message("no MD5 lanes on this CPU: libcrypto's MD5 was checked\n");
+		return;
+	}
+	uint64_t steps = 0, alone = 0;
+	md5_lanes_counts(e.md5_lanes, &steps, &alone);
+	assert_true(steps > 0);
+	int slot[MD5_LANES_SLOTS];
+	for (int k = 0; k < MD5_LANES_SLOTS; k++)
+		assert_true((slot[k] = md5_lanes_open(e.md5_lanes)) >= 0);
+	assert_int_equal(md5_lanes_open(e.md5_lanes), -1);
+	for (int k = 0; k < MD5_LANES_SLOTS; k++)
+		md5_lanes_close(e.md5_lanes, slot[k]);
+}
+
 static uint8_t *load(const char *rel, size_t *n)
 {
 	char path[4096];
@@ -868,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_length_body_bytewise),
 		cmocka_unit_test(test_gap_and_resync),
 		cmocka_unit_test(test_limits_and_close),
+		cmocka_unit_test(test_many_bodies_at_once),
 		cmocka_unit_test(test_real_captures),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
