@@ -32,9 +32,13 @@ struct pk_ent {
 struct pk_ring {
 	uint8_t *buf;
 	size_t cap;
-	_Atomic uint64_t head;  /* bytes published */
-	_Atomic uint64_t tail;  /* bytes consumed */
-	atomic_bool done;       /* no more entries will come */
+	/* The reader's line: what it publishes, and the last tail it read. */
+	_Alignas(64) _Atomic uint64_t head; /* bytes published */
+	uint64_t tail_seen;
+	/* The worker's line: what it consumed, and the last head it read. */
+	_Alignas(64) _Atomic uint64_t tail; /* bytes consumed */
+	uint64_t head_seen;
+	_Alignas(64) atomic_bool done;      /* no more entries will come */
 	atomic_bool prod_wait, cons_wait;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
