@@ -1,12 +1,14 @@
 /* MD5 of many messages at once. A body's bytes are copied into a slot of
- * the set as they stream; when a slot is full, the set compresses one block
- * of each of up to 16 slots that have one, in the sixteen 32-bit lanes of
- * an AVX-512 vector, until the full slot has room again. MD5 compresses one
- * block after another (each needs the last one's result), so one message
- * cannot go faster than libcrypto takes it (about 650 MB/s here); sixteen
- * side by side can. Bodies that find no free slot, and CPUs without
- * AVX-512, keep libcrypto's MD5 (app_body.c).
- * Memory: MD5_LANES_SLOTS slots of MD5_LANES_SLOT_BYTES, about 66 KB a set.
+ * the set as they stream; when a slot is full (or its message ends), its
+ * whole blocks are compressed together with those of the fifteen other
+ * slots holding the most, one block of each slot per step, in the sixteen
+ * 32-bit lanes of an AVX-512 vector; with too few others beside it, the
+ * slot is compressed alone. MD5 takes one block after another (each needs
+ * the last one's result), so one message cannot go faster than libcrypto
+ * takes it (about 650 MB/s here); sixteen side by side can. Bodies that
+ * find no free slot, and CPUs without AVX-512, keep libcrypto's MD5
+ * (app_body.c).
+ * Memory: MD5_LANES_SLOTS slots of MD5_LANES_SLOT_BYTES, 512 KiB a set.
  * Owner: one per HTTP environment (one worker thread); not thread-safe. */
 #ifndef CYBERSIEVE_MD5_LANES_H
 #define CYBERSIEVE_MD5_LANES_H

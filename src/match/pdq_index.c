@@ -554,23 +554,31 @@ struct pdq_walk {
 	bool stop;
 };
 
+/* Query qi and entry id passed a sketch of table t: reported when within
+ * the distance and t is the first table to reach the pair. False once fn
+ * asked to stop. */
+static bool pdq_walk_pair(struct pdq_walk *w, unsigned t, uint32_t qi, uint32_t id)
+{
+	int d = pdq_first_dist(w->idx, t, id, w->b->q[qi], w->max_dist, w->r);
+	if (d < 0)
+		return true;
+	w->hits++;
+	if (!w->fn(w->ctx, qi, id, (unsigned)d)) {
+		w->stop = true;
+		return false;
+	}
+	return true;
+}
+
 /* Entries e + i of table t, for each bit i of ok, passed query j's sketch.
  * False once fn asked to stop. */
 static __attribute__((noinline)) bool pdq_walk_verify(struct pdq_walk *w, unsigned t, uint32_t e,
 						       unsigned ok, uint32_t j)
 {
 	uint32_t qi = w->b->qid[j];
-	for (; ok; ok &= ok - 1) {
-		uint32_t id = w->idx->tab[t].id[e + (unsigned)__builtin_ctz(ok)];
-		int d = pdq_first_dist(w->idx, t, id, w->b->q[qi], w->max_dist, w->r);
-		if (d < 0)
-			continue;
-		w->hits++;
-		if (!w->fn(w->ctx, qi, id, (unsigned)d)) {
-			w->stop = true;
+	for (; ok; ok &= ok - 1)
+		if (!pdq_walk_pair(w, t, qi, w->idx->tab[t].id[e + (unsigned)__builtin_ctz(ok)]))
 			return false;
-		}
-	}
 	return true;
 }
 
@@ -619,17 +627,9 @@ static __attribute__((noinline)) bool pdq_walk_verify_queries(struct pdq_walk *w
 								size_t p)
 {
 	uint32_t id = w->idx->tab[t].id[e];
-	for (; ok; ok &= ok - 1) {
-		uint32_t qi = w->b->qid[l->j[p + (unsigned)__builtin_ctz(ok)]];
-		int d = pdq_first_dist(w->idx, t, id, w->b->q[qi], w->max_dist, w->r);
-		if (d < 0)
-			continue;
-		w->hits++;
-		if (!w->fn(w->ctx, qi, id, (unsigned)d)) {
-			w->stop = true;
+	for (; ok; ok &= ok - 1)
+		if (!pdq_walk_pair(w, t, w->b->qid[l->j[p + (unsigned)__builtin_ctz(ok)]], id))
 			return false;
-		}
-	}
 	return true;
 }
 
