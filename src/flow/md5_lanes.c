@@ -115,6 +115,12 @@ static const unsigned char ml_r[4][4] = {{7, 12, 17, 22}, {5, 9, 14, 20}, {4, 11
 #define ML_H 0x96
 #define ML_I 0x39
 
+/* The message word step i of a block reads (RFC 1321, one order a round). */
+static inline int ml_word(int i)
+{
+	return i < 16 ? i : i < 32 ? (5 * i + 1) % 16 : i < 48 ? (3 * i + 5) % 16 : (7 * i) % 16;
+}
+
 static inline uint32_t ml_rol(uint32_t x, unsigned r)
 {
 	return x << r | x >> (32 - r);
@@ -138,22 +144,11 @@ static void ml_scalar(struct md5_lanes *ml, int slot)
 		uint32_t a = h0, b = h1, c = h2, d = h3;
 #pragma GCC unroll 64
 		for (int i = 0; i < 64; i++) {
-			uint32_t f;
-			int g;
-			if (i < 16) {
-				f = (b & c) | (~b & d);
-				g = i;
-			} else if (i < 32) {
-				f = (d & b) | (~d & c);
-				g = (5 * i + 1) % 16;
-			} else if (i < 48) {
-				f = b ^ c ^ d;
-				g = (3 * i + 5) % 16;
-			} else {
-				f = c ^ (b | ~d);
-				g = (7 * i) % 16;
-			}
-			uint32_t t = ml_rol(a + f + ml_k[i] + w[g], ml_r[i / 16][i % 4]);
+			uint32_t f = i < 16   ? (b & c) | (~b & d)
+				     : i < 32 ? (d & b) | (~d & c)
+				     : i < 48 ? b ^ c ^ d
+					      : c ^ (b | ~d);
+			uint32_t t = ml_rol(a + f + ml_k[i] + w[ml_word(i)], ml_r[i / 16][i % 4]);
 			a = d;
 			d = c;
 			c = b;
@@ -234,23 +229,12 @@ __attribute__((target("avx512f"))) static void ml_steps(struct md5_lanes *ml, co
 		__m512i a0 = a, b0 = b, c0 = c, d0 = d;
 #pragma GCC unroll 64
 		for (int i = 0; i < 64; i++) {
-			__m512i f;
-			int g;
-			if (i < 16) {
-				f = _mm512_ternarylogic_epi32(b, c, d, ML_F);
-				g = i;
-			} else if (i < 32) {
-				f = _mm512_ternarylogic_epi32(b, c, d, ML_G);
-				g = (5 * i + 1) % 16;
-			} else if (i < 48) {
-				f = _mm512_ternarylogic_epi32(b, c, d, ML_H);
-				g = (3 * i + 5) % 16;
-			} else {
-				f = _mm512_ternarylogic_epi32(b, c, d, ML_I);
-				g = (7 * i) % 16;
-			}
+			__m512i f = i < 16   ? _mm512_ternarylogic_epi32(b, c, d, ML_F)
+				    : i < 32 ? _mm512_ternarylogic_epi32(b, c, d, ML_G)
+				    : i < 48 ? _mm512_ternarylogic_epi32(b, c, d, ML_H)
+					     : _mm512_ternarylogic_epi32(b, c, d, ML_I);
 			__m512i t = _mm512_add_epi32(_mm512_add_epi32(a, f),
-						     _mm512_add_epi32(w[g],
+						     _mm512_add_epi32(w[ml_word(i)],
 								      _mm512_set1_epi32((int)ml_k[i])));
 			t = _mm512_rolv_epi32(t, _mm512_set1_epi32(ml_r[i / 16][i % 4]));
 			a = d;
