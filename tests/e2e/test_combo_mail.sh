@@ -175,7 +175,7 @@ cat >"$E2E_TMP/refused.pack" <<'PACK'
 @source e2e test
 @licence CC0-1.0
 @tlp clear
-r1 regex (?:a|bc|def|ghij){2000}z
+r1 regex (?:a.{10}){1000}z
 i1 ip 203.0.113.7
 c1 combo i1 & r1
 PACK
