@@ -173,6 +173,13 @@ static bool host_end_ok(const uint8_t *buf, size_t len, uint64_t end)
 	return true;
 }
 
+bool pattern_url_end_ok(const uint8_t *buf, size_t len, uint64_t end)
+{
+	if (end >= len || !is_url_cont(buf[end]))
+		return true;
+	return buf[end] == '.' && (end + 1 >= len || !is_url_cont(buf[end + 1]));
+}
+
 bool pattern_confirm(const struct indicator *ind, const uint8_t *buf, size_t len, uint64_t start,
 		     uint64_t end)
 {
@@ -187,7 +194,7 @@ bool pattern_confirm(const struct indicator *ind, const uint8_t *buf, size_t len
 	case IND_URL:
 		if (!memmem(ind->value, ind->value_len, "://", 3) && is_label(before))
 			return false;
-		return !is_url_cont(after);
+		return pattern_url_end_ok(buf, len, end);
 	case IND_MD5:
 	case IND_SHA1:
 	case IND_SHA256:

@@ -23,4 +23,9 @@ enum cs_err pattern_expr(const struct indicator *ind, char **expr, unsigned *hs_
 bool pattern_confirm(const struct indicator *ind, const uint8_t *buf, size_t len, uint64_t start,
 		     uint64_t end);
 
+/* True if a URL ending at buf[end] ends there in the text: the next byte
+ * would not continue its last segment, or it is one period (a sentence's
+ * end) followed by such a byte or by the end. Reads at most two bytes. */
+bool pattern_url_end_ok(const uint8_t *buf, size_t len, uint64_t end);
+
 #endif

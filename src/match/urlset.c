@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "match/pattern.h"
 #include "match/urlset.h"
 
 static bool is_alpha(uint8_t c)
@@ -14,13 +15,6 @@ static bool is_alpha(uint8_t c)
 static bool is_scheme_byte(uint8_t c)
 {
 	return is_alpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
-}
-
-/* After a URL: a byte that would continue its last segment (pattern.c). */
-static bool is_url_cont(uint8_t c)
-{
-	return is_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~' || c == '%';
 }
 
 static uint8_t lower(uint8_t c)
@@ -240,7 +234,7 @@ bool urlset_confirm(const struct urlset *u, const uint8_t *buf, size_t len, uint
 {
 	if (end > len || end < URLSET_TAIL || u->urls.n == 0 || u->n_tails == 0)
 		return true;
-	if (end < len && is_url_cont(buf[end]))
+	if (!pattern_url_end_ok(buf, len, end))
 		return true;
 	char tk[URLSET_TAIL];
 	for (size_t j = 0; j < URLSET_TAIL; j++)

@@ -172,6 +172,11 @@ static void test_url_case(void **state)
 	expect_one(&url, "https://pay.example.com/Claim?ID=AbCd", false, 0);
 	expect_one(&url, "https://pay.example.com/Claim?ID=AbC&x=1", true, 0);
 	expect_one(&url, "\"https://pay.example.com/Claim?ID=AbC\"", true, 1);
+	/* One period after it ends a sentence; a second, or a letter, goes on. */
+	expect_one(&url, "see https://pay.example.com/Claim?ID=AbC. Then", true, 4);
+	expect_one(&url, "see https://pay.example.com/Claim?ID=AbC.", true, 4);
+	expect_one(&url, "see https://pay.example.com/Claim?ID=AbC..", false, 0);
+	expect_one(&url, "see https://pay.example.com/Claim?ID=AbC.x", false, 0);
 }
 
 static void test_email_boundaries(void **state)

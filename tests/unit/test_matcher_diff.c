@@ -302,7 +302,8 @@ static bool ref_email(const struct spec *sp, const char *l, size_t n)
 	return false;
 }
 
-/* Scheme and host caseless, the rest exact, ended by a non-path byte. */
+/* Scheme and host caseless, the rest exact, ended by a non-path byte or by
+ * one period before one (a sentence's end) or before the line's end. */
 static bool ref_url(const struct spec *sp, const char *l, size_t n)
 {
 	const char *v = sp->value;
@@ -315,7 +316,10 @@ static bool ref_url(const struct spec *sp, const char *l, size_t n)
 		if (!same_bytes(l + p, v, head, true) ||
 		    !same_bytes(l + p + head, v + head, vl - head, false))
 			continue;
-		if (p + vl == n || !is_url_cont((unsigned char)l[p + vl]))
+		size_t e = p + vl;
+		if (e == n || !is_url_cont((unsigned char)l[e]))
+			return true;
+		if (l[e] == '.' && (e + 1 == n || !is_url_cont((unsigned char)l[e + 1])))
 			return true;
 	}
 	return false;
@@ -845,7 +849,8 @@ static void url_case(const char *v, uint64_t *r, char *out, size_t cap)
 
 static void url_plant(const struct spec *sp, uint64_t *r, char *out, size_t cap)
 {
-	static const char *const post[] = {"", "", "?x=1", "#top", "/", ",", ")", "'", ":", " HTTP/1.1"};
+	static const char *const post[] = {"",  "",  "?x=1", "#top", "/",         ",",
+					   ")", "'", ":",    ". ",   " HTTP/1.1", "."};
 	/* Also inside a longer scheme and after a redirect URL. */
 	static const char *const pre[] = {"", "", "\"", "x", "=", "http://a.example/r?u="};
 	char v[200];
@@ -856,7 +861,7 @@ static void url_plant(const struct spec *sp, uint64_t *r, char *out, size_t cap)
 
 static void url_miss(const struct spec *sp, uint64_t *r, char *out, size_t cap)
 {
-	static const char *const post[] = {"2", ".bak", "-", "_", "~", "%41", "x"};
+	static const char *const post[] = {"2", ".bak", "-", "_", "~", "%41", "x", "..", ".-"};
 	char v[200];
 	url_case(sp->value, r, v, sizeof(v));
 	if (rng_below(r, 3) == 0) {

@@ -143,6 +143,13 @@ static void test_confirm(void **state)
 	/* A space inside stops the walk back. */
 	f = scan(u, "http://evil.example/a /login.php");
 	assert_int_equal(f.n, 0);
+	/* A period that ends a sentence is not part of the URL; two are. */
+	f = scan(u, "see http://other.example. Or http://evil.example/a/login.php.");
+	assert_int_equal(f.n, 2);
+	assert_int_equal(f.ind[0], 4);
+	assert_int_equal(f.ind[1], 0);
+	f = scan(u, "http://other.example.. http://evil.example/a/login.php.x");
+	assert_int_equal(f.n, 0);
 	/* Ends at the very start or end of the buffer. */
 	f = scan(u, "http://other.example");
 	assert_int_equal(f.n, 1);
