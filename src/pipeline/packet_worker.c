@@ -160,6 +160,19 @@ static void field_seen_note(struct pk_worker *w, struct pk_flow *pf, unsigned di
 	seen_set(&w->seg_seen[w->seg_n++], ind, p0, p1);
 }
 
+/* Literals and regexes in a DNS name: only the hits that take in a dot. A
+ * name goes on the wire as labels, each with its length before it, so what
+ * lies within one label is also in the message's bytes and is reported
+ * there (`payload`); `evil.example` is only in the name as read. */
+#define MASK_NAME_TEXT ((1u << IND_LITERAL) | (1u << IND_REGEX))
+
+static bool name_text_hit(const struct pk_worker *w, const struct matcher_hit *h,
+			  const uint8_t *text)
+{
+	enum ind_type t = matcher_get(w->m, h->ind)->ind->type;
+	return !(MASK_NAME_TEXT & (1u << t)) || memchr(text + h->start, '.', h->end - h->start);
+}
+
 static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *field,
 		       const uint8_t *text, size_t len, unsigned mask, struct pk_match *mt)
 {
@@ -168,6 +181,8 @@ static void field_hits(struct pk_worker *w, struct pk_flow *pf, const char *fiel
 		return;
 	for (size_t i = 0; i < w->hits.n; i++) {
 		const struct matcher_hit *h = &w->hits.v[i];
+		if ((mask & MASK_NAME_TEXT) && !name_text_hit(w, h, text))
+			continue;
 		if (mask & MASK_HOSTS)
 			field_seen_note(w, pf, mt->dir, h->ind, mt->pkt_first, mt->pkt_last);
 		mt->ind = h->ind;
@@ -211,7 +226,8 @@ static bool on_dns_name(void *user, const struct app_dns_name *n)
 	w->dns_names++;
 	struct pk_match mt;
 	simple_match(&mt, w->cur_dir, w->cur_pkt, w->cur_ts, w->cur_pkt, w->cur_ts);
-	field_hits(w, c->pf, "dns.query", (const uint8_t *)n->name, n->len, MASK_DOMAIN, &mt);
+	field_hits(w, c->pf, "dns.query", (const uint8_t *)n->name, n->len,
+		   MASK_DOMAIN | MASK_NAME_TEXT, &mt);
 	return true;
 }
 

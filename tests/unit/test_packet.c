@@ -317,6 +317,54 @@ static void test_pipeline(void **state)
 	free(c.b);
 }
 
+/* The records (lines) of `all` whose field and indicator id are these. */
+static int count_records(const char *all, const char *field, const char *id, int pkt)
+{
+	char f[64], i[64], pk[64];
+	snprintf(f, sizeof(f), "\"field\":\"%s\"", field);
+	snprintf(i, sizeof(i), "\"id\":\"%s\"", id);
+	snprintf(pk, sizeof(pk), "\"packet_first\":%d,\"packet_last\":%d,", pkt, pkt);
+	int n = 0;
+	for (const char *s = all; s && *s;) {
+		const char *e = strchr(s, '\n');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		char *l = strndup(s, len);
+		n += strstr(l, f) && strstr(l, i) && strstr(l, pk);
+		free(l);
+		s = e ? e + 1 : NULL;
+	}
+	return n;
+}
+
+/* Literals and regexes meet a DNS name as it reads (a.evil.example), not
+ * only as it is sent (1a4evil7example0): what takes in a dot is reported in
+ * dns.query; what lies in one label comes from the message's bytes. */
+static void test_dns_name_text(void **state)
+{
+	(void)state;
+	struct cap_buf c = build_capture();
+	static const char *const vals[] = {"a.evil.example", "evil", "a\\.evil\\.ex", "A.EVIL"};
+	static const enum ind_type types[] = {IND_LITERAL, IND_LITERAL, IND_REGEX, IND_LITERAL};
+	static const char *const ids[] = {"dotted", "label", "re", "upper"};
+	struct pack *p = make_pack(ids, types, vals, 4);
+	struct packet_stats st;
+	memset(&st, 0, sizeof(st));
+	char *out = run_pack(&c, p, 1, &st);
+	assert_int_equal(count_records(out, "dns.query", "dotted", 7), 1);
+	assert_int_equal(count_records(out, "dns.query", "re", 7), 1);
+	assert_non_null(strstr(out, "\"text\":\"a.evil.ex\""));
+	/* One label: once, from the datagram's bytes. */
+	assert_int_equal(count_records(out, "dns.query", "label", 7), 0);
+	assert_int_equal(count_records(out, "payload", "label", 7), 1);
+	/* Names are read in lower case: a case-sensitive literal in capitals is not there. */
+	assert_int_equal(count_records(out, "dns.query", "upper", 7), 0);
+	/* Nothing of the DNS packet from the raw bytes for the dotted ones. */
+	assert_int_equal(count_records(out, "payload", "dotted", 7), 0);
+	free(out);
+	pack_destroy(p);
+	free(c.b);
+}
+
 /* ------------------------------------------------ host names once --- */
 
 /* A frame of the TCP flow from client port sport to server port 80. */
@@ -450,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_render_csam_withheld),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_host_fields_once),
+		cmocka_unit_test(test_dns_name_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
