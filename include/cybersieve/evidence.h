@@ -244,6 +244,7 @@ struct ev_packet_record {
 	bool has_body;                /* http.body: the object's figures */
 	uint64_t body_length;
 	const char *content_encoding;
+	bool body_as_sent;            /* the digest is of the coded bytes as sent */
 	/* Context addresses replaced by tokens when set; the flow keeps its
 	 * addresses: they are where the evidence was seen. */
 	const struct pseudo_key *pseudo;

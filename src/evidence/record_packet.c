@@ -71,6 +71,8 @@ static void pkt_render_match(struct jbuf *j, const struct ev_packet_record *r)
 		json_obj_open(j);
 		json_kv_u64(j, "length", r->body_length);
 		json_kv_str(j, "content_encoding", r->content_encoding);
+		if (r->body_as_sent)
+			json_kv_bool(j, "as_sent", true);
 		json_obj_close(j);
 	}
 	if (ev_category_withholds_content(p->category)) {

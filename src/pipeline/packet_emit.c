@@ -39,7 +39,7 @@ static void fill_record(struct pk_worker *w, struct pk_flow *pf, const struct pk
 		.before_len = mt->before_len, .after = mt->after, .after_len = mt->after_len,
 		.has_offset = mt->has_offset, .offset = mt->offset, .has_body = mt->has_body,
 		.body_length = mt->body_length, .content_encoding = mt->content_encoding,
-		.pseudo = run->o->pseudo};
+		.body_as_sent = mt->body_as_sent, .pseudo = run->o->pseudo};
 	if (run->o->live)
 		clock_gettime(CLOCK_REALTIME, &r->detected);
 }

@@ -265,6 +265,7 @@ struct pk_match {
 	bool has_body;
 	uint64_t body_length;
 	const char *content_encoding;
+	bool body_as_sent;
 };
 
 /* Write (live) or hold (files) the record of mt; keep it as a part when a

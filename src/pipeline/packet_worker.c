@@ -457,6 +457,19 @@ static const char *enc_name(enum app_body_enc e)
 #define BODY_INCOMPLETE (APP_BODY_TRUNCATED | APP_BODY_GAP | APP_BODY_CAPPED | \
 			 APP_BODY_DECODE_ERR | APP_BODY_CUT)
 
+/* A body's digests against the hash indicators. */
+static void body_digest_hits(struct pk_worker *w, struct pk_flow *pf, const uint8_t md5[16],
+			     const uint8_t sha1[20], const uint8_t sha256[32], struct pk_match *mt)
+{
+	char hex[65];
+	util_hex(md5, 16, hex);
+	field_hits(w, pf, "http.body", (const uint8_t *)hex, 32, 1u << IND_MD5, mt);
+	util_hex(sha1, 20, hex);
+	field_hits(w, pf, "http.body", (const uint8_t *)hex, 40, 1u << IND_SHA1, mt);
+	util_hex(sha256, 32, hex);
+	field_hits(w, pf, "http.body", (const uint8_t *)hex, 64, 1u << IND_SHA256, mt);
+}
+
 static void on_body_done(void *user, const struct app_body_result *r)
 {
 	struct pk_worker *w = user;
@@ -478,13 +491,19 @@ static void on_body_done(void *user, const struct app_body_result *r)
 	mt.has_body = true;
 	mt.body_length = r->decoded_len;
 	mt.content_encoding = enc_name(r->enc);
-	char hex[65];
-	util_hex(r->md5, sizeof(r->md5), hex);
-	field_hits(w, pf, "http.body", (const uint8_t *)hex, 32, 1u << IND_MD5, &mt);
-	util_hex(r->sha1, sizeof(r->sha1), hex);
-	field_hits(w, pf, "http.body", (const uint8_t *)hex, 40, 1u << IND_SHA1, &mt);
-	util_hex(r->sha256, sizeof(r->sha256), hex);
-	field_hits(w, pf, "http.body", (const uint8_t *)hex, 64, 1u << IND_SHA256, &mt);
+	body_digest_hits(w, pf, r->md5, r->sha1, r->sha256, &mt);
+	/* Not coded, or the digests above are already of the bytes as sent (a
+	 * coding named but not applied is passed over). */
+	if (!(r->flags & APP_BODY_ENC_DIGESTS) || (r->flags & APP_BODY_UNDECODED) ||
+	    r->enc == APP_ENC_UNSUPPORTED ||
+	    (memcmp(r->md5, r->enc_md5, 16) == 0 && memcmp(r->sha1, r->enc_sha1, 20) == 0 &&
+	     memcmp(r->sha256, r->enc_sha256, 32) == 0))
+		return;
+	/* A coded body: the file as the server holds it may be the coded
+	 * bytes (a .gz sent with Content-Encoding: gzip), so those count too. */
+	mt.body_length = r->encoded_len;
+	mt.body_as_sent = true;
+	body_digest_hits(w, pf, r->enc_md5, r->enc_sha1, r->enc_sha256, &mt);
 }
 
 /* ------------------------------------------------------------ payload --- */
@@ -707,6 +726,8 @@ static void env_for_rules(struct pk_worker *w, bool switching)
 		gained |= md && !e->md[i];
 		e->md[i] = md;
 	}
+	/* Coded bodies are hashed as sent too, beside the decoded object. */
+	e->flags |= APP_HTTP_HASH_ENCODED;
 	/* bodies are worth decoding when the stream database has something to find */
 	bool decode = w->stream_ok && matcher_stream_patterns(w->m) > 0;
 	gained |= decode && !(e->flags & APP_HTTP_DECODE_BODIES);

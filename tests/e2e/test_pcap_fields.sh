@@ -16,8 +16,10 @@ printf 'ok line\nvisit www.google.de today\n' > "$T/app.log"
 	-e domain:google.com -e url:http://www.baidu.com/ \
 	-e md5:090fe607a5be1228362614ccaa088577 \
 	-e sha256:cac5f74a1e146d6de26845e3e03732c01167e4bbb4333e76889b538c9bd30362 \
+	-e md5:859326e557f4d7d1501b9022c9225536 -e md5:5ff7b2c69c3b22826a717cd5ea4c9f32 \
 	"$P/chrome-34-google.pcap" "$P/get.pcap" "$P/get-gzip.pcap" "$T/app.log" \
-	"$P/http-sha256-drop-02.pcap" "$D/gre-teb-http.pcap" "$D/pcapng-multi-interface.pcapng"
+	"$P/http-sha256-drop-02.pcap" "$D/gre-teb-http.pcap" "$D/pcapng-multi-interface.pcapng" \
+	"$D/http-content-gzip.pcap"
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: exit $rc (want 0: matches, every input complete)" >&2; exit 1; }
 python3 - "$T/out/records.ndjson" <<'PY'
@@ -52,6 +54,10 @@ want = [  # value, field, file, first, last
     ('apple.com', 'dns.query', 'pcapng-multi-interface.pcapng', 1, 1),
     ('google.com', 'dns.query', 'pcapng-multi-interface.pcapng', 3, 3),
     ('google.com', 'dns.query', 'pcapng-multi-interface.pcapng', 5, 5),
+    # a gzip-coded body: the object decoded (272 bytes, tshark's export) and
+    # the bytes as sent (190, Arkime's http.md5 for this capture)
+    ('859326e557f4d7d1501b9022c9225536', 'http.body', 'http-content-gzip.pcap', 6, 6),
+    ('5ff7b2c69c3b22826a717cd5ea4c9f32', 'http.body', 'http-content-gzip.pcap', 6, 6),
 ]
 pk = [r for r in recs if r['source']['kind'] == 'capture']
 got = [(r['indicator']['value'], r['field'], r['source']['path'].split('/')[-1],
@@ -67,6 +73,12 @@ for r in pk:
     if list(r)[:12] != ['prev', 'record_id', 'run_id', 'seq', 'time_detected', 'tool',
                         'indicator', 'legal', 'article', 'tlp', 'source', 'match']:
         print('FAIL: keys', list(r)); fails += 1
+bodies = {r['indicator']['value']: r['match']['body'] for r in pk
+          if r['source']['path'].endswith('http-content-gzip.pcap')}
+if bodies != {'859326e557f4d7d1501b9022c9225536': {'length': 272, 'content_encoding': 'gzip'},
+              '5ff7b2c69c3b22826a717cd5ea4c9f32': {'length': 190, 'content_encoding': 'gzip',
+                                                   'as_sent': True}}:
+    print('FAIL: body figures of the gzip-coded body', bodies); fails += 1
 logs = [r for r in recs if r['source']['kind'] == 'log']
 if len(logs) != 1 or logs[0]['source']['line'] != 2:
     print('FAIL: log record missing', logs); fails += 1
