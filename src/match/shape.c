@@ -20,6 +20,7 @@
 #include "cybersieve/util.h"
 #include "cybersieve/wallet.h"
 #include "match/shape.h"
+#include "match/tld.h"
 
 static const struct {
 	const char *expr;
@@ -779,6 +780,10 @@ static bool confirm_host(const struct shapes *s, const uint8_t *buf, size_t len,
 	while (dot > start && buf[dot - 1] != '.')
 		dot--;
 	if (file_suffix(buf + dot, (size_t)(end - dot)))
+		return true;
+	/* Dotted names of code (Microsoft.XMLHTTP, google.hs.init) end in a word
+	 * that is no TLD. */
+	if (!tld_known(buf + dot, (size_t)(end - dot)))
 		return true;
 	/* Reverse-DNS identifiers (com.apple.finder, org.mozilla.firefox) name
 	 * software, not hosts: they start with a generic TLD and end in a word

@@ -4,7 +4,8 @@
 # typosquat of google.com in a search referrer; crafted lines give each kind
 # (homoglyph, IDN homograph, edit, hyphen, TLD, combination) with what the
 # record says of it, and nothing for the brands' own domains, file names,
-# path segments and reverse-DNS identifiers; in a capture the TLS server
+# path segments, reverse-DNS identifiers and dotted names in code, whose last
+# word is no TLD (Microsoft.XMLHTTP); in a capture the TLS server
 # name is judged. The evidence verifies.
 . "$(dirname "$0")/lib.sh"
 e2e_init "$1" "$2"
@@ -41,6 +42,7 @@ redirect to https://paypal.com.account-check.net/
 https://www.paypal.com/ https://login.microsoftonline.com/ www.google.co.in google.de
 GET /images/paypal-logo.png /x/paypa1.com com.apple.finder apple-touch-icon.png
 u=http%3A%2F%2Fwww.google.com%2Furl
+o = new ActiveXObject("Microsoft.XMLHTTP"); DXImageTransform.Microsoft.gradient google.hs.init
 LOG
 printf 'host=p\xd0\xb0ypal.com\n' >>"$T/c.log"
 cs_scan "$T/o2" --rules "$PACK" "$T/c.log"
@@ -52,7 +54,7 @@ br-0001 3 paypal-secure-login.com hyphen 0 paypal paypal-secure-login
 br-0002 4 micros0ft-support.net hyphen 0 microsoft micros0ft-support
 br-0001 4 paypall.com edit 1 paypal paypall
 br-0001 5 paypal.com.account-check.net tld 0 paypal paypal
-br-0001 9 pаypal.com homoglyph 0 paypal pаypal"
+br-0001 10 pаypal.com homoglyph 0 paypal pаypal"
 [ "$got" = "$want" ] || { fail "crafted: records differ"; printf '  got:\n%s\n  expected:\n%s\n' "$got" "$want" >&2; }
 
 # 3. A capture: the TLS server name google.de is the brand with another TLD,
