@@ -201,7 +201,8 @@ static bool pdq_flush(struct scan_ctx *c)
 	s->pdq_hits.limit = room ? room : 1; /* 0 would mean no limit; one more is dropped below */
 	if (!shapes_pdq_batch(&c->m->shapes, s->pdq, pos, pdq_push, &s->pdq_hits))
 		return false;
-	qsort(s->pdq_hits.v, s->pdq_hits.n, sizeof(*s->pdq_hits.v), cmp_hit_end);
+	if (s->pdq_hits.n > 1) /* v is NULL while nothing was ever kept */
+		qsort(s->pdq_hits.v, s->pdq_hits.n, sizeof(*s->pdq_hits.v), cmp_hit_end);
 	for (size_t i = 0; i < s->pdq_hits.n; i++) {
 		const struct matcher_hit *h = &s->pdq_hits.v[i];
 		if (!hits_push(out, h->start, h->end, h->ind))
