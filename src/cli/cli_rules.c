@@ -350,6 +350,19 @@ static bool add_value(struct cli_rules *r, const char *label, const char *id, en
 {
 	struct cs_diag d;
 	cs_diag_clear(&d);
+	/* A typed value (a domain, a hash, an IBAN) loses spaces and tabs at
+	 * either end, as a pack line's value does; a literal or regex is taken
+	 * as typed, as grep takes a pattern. */
+	if (t != IND_LITERAL && t != IND_REGEX) {
+		while (len > 0 && (v[0] == ' ' || v[0] == '\t')) {
+			v++;
+			len--;
+		}
+		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		if (len == 0)
+			return true; /* a blank line of a -f file */
+	}
 	/* Command-line literals are taken as typed (grep -F): protect their backslashes
 	 * from the pack format's escapes. */
 	char *raw = NULL;
@@ -370,8 +383,8 @@ static bool add_value(struct cli_rules *r, const char *label, const char *id, en
 	free(raw);
 	if (e == CS_OK)
 		return true;
-	if (!d.file[0])
-		snprintf(d.file, sizeof(d.file), "%s", label);
+	/* Named by where the value came from: "-e", or the -f file. */
+	snprintf(d.file, sizeof(d.file), "%s", label);
 	if (line)
 		d.line = line;
 	diag_error(r, &d, strict ? "" : " (value skipped)");
