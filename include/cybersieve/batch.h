@@ -35,7 +35,7 @@ struct batch_input {
 	uint64_t lines;
 	uint64_t matches;       /* records written for this input */
 	uint64_t lines_split;   /* lines longer than the cap, scanned in pieces */
-	uint64_t hits_dropped;  /* hits beyond the per-chunk cap */
+	uint64_t hits_dropped;  /* hits beyond the per-chunk cap, or a capture's held-records cap */
 	uint32_t gz_members;
 	uint32_t gz_resyncs;
 	bool records_written;      /* its records reached the evidence file */

@@ -566,6 +566,7 @@ static void on_capture(void *ctx, struct source *src, const uint8_t *prefix, siz
 		cap_note(in, INPUT_PARTIAL, &ck.d);
 	if (st.read_error)
 		cap_note(in, INPUT_PARTIAL, &st.read_diag);
+	in->hits_dropped += st.records_dropped; /* summary: matches_dropped */
 	if (st.records_dropped) {
 		/* Matches beyond the held-records cap were counted, not written. */
 		cs_diag_set(&d, in->path, CS_DIAG_NONE, CS_DIAG_NONE,
