@@ -344,8 +344,20 @@ static void stream_shape(struct stream_ctx *c, enum shape_kind k, uint64_t to)
 	if (reach > DOMSET_NAME_MAX + 1)
 		reach = DOMSET_NAME_MAX + 1;
 	uint64_t from = to > reach ? to - reach : 0;
+	struct shape_win sw = {c, from};
+	uint64_t seg_end = c->seg_start + c->len;
+	if (from >= c->seg_start && to <= seg_end) {
+		/* All in the segment: judged in place. A run of hex digits or
+		 * host bytes ends a candidate at every byte, and copying the
+		 * reach for each was most of the work. */
+		uint64_t stop = to + 2 < seg_end ? to + 2 : seg_end;
+		(void)shapes_confirm(&c->m->shapes, k, c->data + (from - c->seg_start),
+				     (size_t)(stop - from), to - from, stream_shape_emit, &sw);
+		return;
+	}
 	while (from < to && byte_at(c, from) < 0)
 		from++;
+	sw.base = from;
 	size_t n = 0;
 	for (uint64_t p = from; p < to + 2; p++) {
 		int b = byte_at(c, p);
@@ -355,7 +367,6 @@ static void stream_shape(struct stream_ctx *c, enum shape_kind k, uint64_t to)
 	}
 	if (n < to - from)
 		return;
-	struct shape_win sw = {c, from};
 	(void)shapes_confirm(&c->m->shapes, k, w, n, to - from, stream_shape_emit, &sw);
 }
 
