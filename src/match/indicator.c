@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <hs.h>
+#include <unicode/uidna.h>
 
 #include "cybersieve/iban.h"
 #include "cybersieve/pack.h"
@@ -201,6 +202,32 @@ static bool domain_check(const char *s, size_t len, char *why, size_t cap)
 	return true;
 }
 
+/* An internationalised name (UTF-8) in its xn-- form, UTS 46 as browsers
+ * map it; NULL when it is not a valid name (why says so) or out of memory. */
+static char *idn_to_ascii(const char *s, size_t n, size_t *out_n, char *why, size_t cap)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	UIDNA *idna = uidna_openUTS46(UIDNA_NONTRANSITIONAL_TO_ASCII | UIDNA_CHECK_BIDI, &st);
+	char *o = malloc(DOMAIN_MAX + 2);
+	if (U_FAILURE(st) || !o || n > INT32_MAX) {
+		snprintf(why, cap, "non-ASCII name that could not be converted to its xn-- form");
+		uidna_close(idna);
+		free(o);
+		return NULL;
+	}
+	UIDNAInfo info = UIDNA_INFO_INITIALIZER;
+	int32_t k = uidna_nameToASCII_UTF8(idna, s, (int32_t)n, o, DOMAIN_MAX + 1, &info, &st);
+	uidna_close(idna);
+	if (U_FAILURE(st) || info.errors || k <= 0 || k > DOMAIN_MAX) {
+		snprintf(why, cap, "not a valid internationalised name (UTS 46)");
+		free(o);
+		return NULL;
+	}
+	o[k] = '\0';
+	*out_n = (size_t)k;
+	return o;
+}
+
 static enum cs_err norm_domain(const char *raw, size_t len, char **out, size_t *out_len,
 			       struct cs_diag *d)
 {
@@ -213,7 +240,12 @@ static enum cs_err norm_domain(const char *raw, size_t len, char **out, size_t *
 	}
 	if (n > 0 && s[n - 1] == '.')
 		n--;
-	char *o = lower_dup(s, n);
+	bool ascii = true;
+	for (size_t i = 0; i < n; i++)
+		ascii &= (unsigned char)s[i] < 0x80;
+	char *o = ascii ? lower_dup(s, n) : idn_to_ascii(s, n, &n, why, sizeof(why));
+	if (!o && !ascii)
+		return ind_bad(d, IND_DOMAIN, raw, len, "%s", why);
 	if (!o)
 		return CS_ERR_NOMEM;
 	if (!domain_check(o, n, why, sizeof(why))) {

@@ -88,7 +88,13 @@ static void test_domain(void **state)
 	norm_ok(IND_DOMAIN, 0, "xn--bcher-kva.de", "xn--bcher-kva.de");
 	norm_ok(IND_DOMAIN, 0, "_dmarc.a-b.example", "_dmarc.a-b.example");
 	norm_bad(IND_DOMAIN, 0, "ex ample.com", "invalid domain 'ex ample.com': space in label");
-	norm_bad(IND_DOMAIN, 0, "b\xc3\xbc" "cher.de", "use the punycode (xn--) form");
+	/* Unicode names load in their xn-- form (UTS 46: case folded too). */
+	norm_ok(IND_DOMAIN, 0, "b\xc3\xbc" "cher.de", "xn--bcher-kva.de");
+	norm_ok(IND_DOMAIN, 0, "B\xc3\x9c" "CHER.de.", "xn--bcher-kva.de");
+	norm_ok(IND_DOMAIN, 0, "*.\xd0\xb0\xd1\x80\xd1\x80\xd3\x8f\xd0\xb5.com",
+		"xn--80ak6aa92e.com");
+	/* A right-to-left override is no letter of a name. */
+	norm_bad(IND_DOMAIN, 0, "a\xe2\x80\xae" "b.com", "not a valid internationalised name");
 	norm_bad(IND_DOMAIN, 0, "localhost", "no dot");
 	norm_bad(IND_DOMAIN, 0, "a..b", "empty label");
 	norm_bad(IND_DOMAIN, 0, ".example.com", "empty label");
