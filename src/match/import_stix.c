@@ -226,10 +226,22 @@ enum cs_err import_stix(struct import_ctx *c, const char *buf, size_t len)
 		e = CS_ERR_NOMEM;
 		goto out;
 	}
+	/* Observed objects of the matchable kinds are what was seen, not what
+	 * to look for: named, not loaded, so a bundle of them does not pass
+	 * for an empty feed. */
+	static const char *const sco[] = {"domain-name", "url", "ipv4-addr", "ipv6-addr",
+					  "email-addr", "file"};
 	for (size_t i = 0; objs && i < objs->n && !e; i++) {
 		const char *ot = json_read_str(&objs->items[i], "type");
-		if (ot && strcmp(ot, "indicator") == 0)
+		if (ot && strcmp(ot, "indicator") == 0) {
 			e = stix_indicator(c, &objs->items[i], cmp);
+			continue;
+		}
+		for (size_t k = 0; ot && k < sizeof(sco) / sizeof(sco[0]); k++)
+			if (strcmp(ot, sco[k]) == 0)
+				import_note(c, IMPORT_K_IGNORED,
+					    "STIX observables ignored (observed, not indicators)",
+					    json_read_str(&objs->items[i], "id"));
 	}
 out:
 	free(cmp);

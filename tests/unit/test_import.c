@@ -175,7 +175,9 @@ static void test_stix_or(void **state)
 		"{\"type\":\"indicator\",\"id\":\"indicator--c\",\"pattern_type\":\"sigma\","
 		"\"pattern\":\"x\"},"
 		"{\"type\":\"indicator\",\"id\":\"indicator--d\",\"pattern\":"
-		"\"[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E'] WITHIN 5 SECONDS\"}]}";
+		"\"[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E'] WITHIN 5 SECONDS\"},"
+		"{\"type\":\"domain-name\",\"id\":\"domain-name--e\",\"value\":\"seen.example\"},"
+		"{\"type\":\"malware\",\"id\":\"malware--f\",\"name\":\"x\"}]}";
 	struct import_report r;
 	struct pack *p = NULL;
 	assert_int_equal(import_parse("b.json", b, sizeof(b) - 1, NULL, &p, &r, NULL), CS_OK);
@@ -186,6 +188,12 @@ static void test_stix_or(void **state)
 	assert_int_equal(r.n_unsupported, 3);
 	assert_non_null(note_with(&r, "pattern_type sigma"));
 	assert_int_equal(note_with(&r, "pattern not an equality")->count, 2);
+	/* An observed domain is named, not loaded; a malware object is neither. */
+	const struct import_note *nt = note_with(&r, "observables ignored");
+	assert_non_null(nt);
+	assert_int_equal(nt->count, 1);
+	assert_string_equal(nt->ids[0], "domain-name--e");
+	assert_null(find_id(p, "domain-name--e"));
 	pack_destroy(p);
 }
 
