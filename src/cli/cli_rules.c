@@ -360,8 +360,8 @@ static bool add_value(struct cli_rules *r, const char *label, const char *id, en
 		}
 		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
 			len--;
-		if (len == 0)
-			return true; /* a blank line of a -f file */
+		if (len == 0 && line)
+			return true; /* a blank line of a -f file; an empty -e is refused below */
 	}
 	/* Command-line literals are taken as typed (grep -F): protect their backslashes
 	 * from the pack format's escapes. */

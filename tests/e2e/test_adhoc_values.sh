@@ -19,7 +19,7 @@ pay the wire fee today
 pay the  wire fee today
 LOG
 cs_scan "$T/o1" -f domain:"$T/list.txt" -f md5:"$T/md5.txt" -f literal:"$T/lit.txt" \
-	-e 'iban: GB82 WEST 1234 5698 7654 32 ' -e 'domain:bad value' "$T/in.log"
+	-e 'iban: GB82 WEST 1234 5698 7654 32 ' -e 'domain:bad value' -e 'domain:  ' "$T/in.log"
 # matches, and some values were skipped
 expect_rc "values" 3 "$CS_RC"
 got=$(python3 - "$T/o1/records.ndjson" <<'PY'
@@ -37,7 +37,9 @@ literal 5   wire fee"
 # Named by file and line (or -e); the blank line and the spaces are no error.
 expect_grep "-f error" "$T/o1.err" "$T/list.txt:3: invalid domain 'not_a_domain'"
 expect_grep "-e error" "$T/o1.err" "-e: invalid domain 'bad value'"
-[ "$(grep -c "invalid" "$T/o1.err")" = 2 ] || fail "two errors expected"
+# A -e of spaces only is an empty value, refused; a blank -f line is passed over.
+expect_grep "-e empty" "$T/o1.err" "-e: invalid domain '': empty"
+[ "$(grep -c "invalid" "$T/o1.err")" = 3 ] || fail "three errors expected"
 # The IBAN given with spaces around it loaded too.
 n=$(summary_get "$T/o1/summary.json" "sum(p['indicators'] for p in s['packs'])")
 [ "$n" = 5 ] || fail "indicators loaded: $n, expected 5 (2 domains, md5, literal, iban)"
