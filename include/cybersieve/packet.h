@@ -79,8 +79,11 @@ struct packet_opts {
 	void (*on_stats)(void *ctx, const struct packet_stats *st);
 	void *cb_ctx;
 	const char *spill_dir;       /* for records held until the capture's SHA-256 is known */
-	size_t held_cap;             /* bytes of records held (files), 0: 256 MiB; beyond
+	uint64_t held_cap;           /* bytes of records held (files), 0: 4 GiB; beyond
 				      * it matches are counted in records_dropped */
+	size_t held_mem;             /* of those, bytes in memory (0: 64 MiB); the rest
+				      * wait in an unlinked file in spill_dir (256 MiB in
+				      * memory when the file cannot be made) */
 	struct packet_swap *swap;    /* live only: new matchers handed in while the run
 				      * goes on (packet_swap_apply); NULL = fixed rules.
 				      * Not with st->ind_matches (indices change). */

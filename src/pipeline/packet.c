@@ -12,7 +12,9 @@
 #include "cybersieve/util.h"
 #include "pipeline/packet_int.h"
 
-#define PK_HELD_CAP ((size_t)256 << 20)
+#define PK_HELD_CAP ((uint64_t)4 << 30)
+#define PK_HELD_MEM ((size_t)64 << 20)
+#define PK_HELD_MEM_NO_FILE ((size_t)256 << 20)
 #define PK_HASH_SEED 0x5eedc0deu
 
 void packet_opts_default(struct packet_opts *o)
@@ -167,8 +169,11 @@ static enum cs_err workers_start(struct pk_run *run, struct cs_diag *d)
 		enum cs_err e = pk_worker_init(&run->workers[i], run, i, d);
 		if (e != CS_OK)
 			return e;
-		run->workers[i].out.cap_bytes =
-			(run->o->held_cap ? run->o->held_cap : PK_HELD_CAP) / run->n;
+		struct pk_out *o = &run->workers[i].out;
+		o->cap_bytes = (run->o->held_cap ? run->o->held_cap : PK_HELD_CAP) / run->n;
+		o->mem_cap = (run->o->held_mem ? run->o->held_mem : PK_HELD_MEM) / run->n;
+		o->mem_cap_max = PK_HELD_MEM_NO_FILE / run->n;
+		o->spill_dir = run->o->spill_dir;
 	}
 	if (run->n == 1)
 		return CS_OK;

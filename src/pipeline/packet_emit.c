@@ -6,9 +6,13 @@
  * the number of threads. Records of flow rules are held and written in the
  * same way, keyed by the last packet of their parts. Records that are not
  * matches (a rule switch) are rendered by their caller and written in the
- * same way as live records. */
+ * same way as live records. Held bodies past the worker's memory share go
+ * to an unlinked file in the evidence folder and are read back in order. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cybersieve/pack.h"
 #include "pipeline/packet_int.h"
@@ -19,7 +23,50 @@ void pk_out_fini(struct pk_out *o)
 {
 	free(o->v);
 	jbuf_fini(&o->bytes);
+	if (o->spill_fd >= 0)
+		close(o->spill_fd);
 	memset(o, 0, sizeof(*o));
+	o->spill_fd = -1;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		p += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+/* Room for one more held record: memory and file together under the cap,
+ * and memory under its limit when there is no file. */
+static bool out_room(const struct pk_out *o)
+{
+	return o->spilled + o->bytes.len < o->cap_bytes &&
+	       (!o->spill_failed || o->bytes.len < o->mem_cap_max);
+}
+
+/* Past the memory share, the bodies go to the spill file. Where it cannot
+ * be made or written they stay in memory (out_room then bounds them). No
+ * share set (a worker made outside a run): all in memory, under cap_bytes. */
+static void out_spill(struct pk_out *o)
+{
+	if (!o->mem_cap || o->bytes.len < o->mem_cap || o->spill_failed)
+		return;
+	if (o->spill_fd < 0 && o->spill_dir)
+		o->spill_fd = open(o->spill_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (o->spill_fd < 0 || !write_all(o->spill_fd, o->bytes.p, o->bytes.len)) {
+		/* A short write leaves bytes past `spilled` that nothing points at. */
+		o->spill_failed = true;
+		return;
+	}
+	o->spilled += o->bytes.len;
+	jbuf_reset(&o->bytes);
 }
 
 static void fill_record(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt,
@@ -137,7 +184,7 @@ static bool held_push(struct pk_out *o, const struct pk_held *h)
 static bool hold(struct pk_worker *w, size_t mark, uint64_t key)
 {
 	struct pk_out *o = &w->out;
-	struct pk_held h = {.key = key, .wseq = w->wseq++, .off = mark,
+	struct pk_held h = {.key = key, .wseq = w->wseq++, .off = o->spilled + mark,
 			    .len = (uint32_t)(o->bytes.len - mark), .worker = w->index};
 	if (o->bytes.failed || !held_push(o, &h)) {
 		o->bytes.failed = false;
@@ -164,13 +211,14 @@ void pk_emit(struct pk_worker *w, struct pk_flow *pf, const struct pk_match *mt)
 	}
 	struct pk_out *o = &w->out;
 	size_t mark = o->bytes.len;
-	if (mark >= o->cap_bytes) {
+	if (!out_room(o)) {
 		o->dropped++;
 		return;
 	}
 	ev_packet_record_render_body(&o->bytes, &r);
 	if (hold(w, mark, mt->pkt_last))
 		counted(w, mt->ind);
+	out_spill(o);
 }
 
 void pk_emit_rule(struct pk_worker *w, const struct ev_aggregate *a, uint32_t rule, uint64_t key)
@@ -184,17 +232,48 @@ void pk_emit_rule(struct pk_worker *w, const struct ev_aggregate *a, uint32_t ru
 	} else {
 		struct pk_out *o = &w->out;
 		size_t mark = o->bytes.len;
-		if (mark >= o->cap_bytes) {
+		if (!out_room(o)) {
 			o->dropped++;
 			return;
 		}
 		ev_aggregate_render_body(&o->bytes, a);
 		ok = hold(w, mark, key);
+		out_spill(o);
 	}
 	if (ok) {
 		counted(w, rule);
 		w->rule_records++;
 	}
+}
+
+/* The body of h from its worker's spill file into *buf. */
+static enum cs_err read_back(const struct pk_out *o, const struct pk_held *h, char **buf,
+			     size_t *cap, const char *label, struct cs_diag *d)
+{
+	if (*cap < h->len) {
+		char *nb = realloc(*buf, h->len);
+		if (!nb) {
+			cs_diag_set(d, label, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "out of memory reading held records back");
+			return CS_ERR_NOMEM;
+		}
+		*buf = nb;
+		*cap = h->len;
+	}
+	size_t got = 0;
+	while (got < h->len) {
+		ssize_t k = pread(o->spill_fd, *buf + got, h->len - got, (off_t)(h->off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			cs_diag_set(d, label, CS_DIAG_NONE, CS_DIAG_NONE,
+				    "cannot read held records back from their spill file: %s",
+				    k < 0 ? strerror(errno) : "file shorter than written");
+			return CS_ERR_IO;
+		}
+		got += (size_t)k;
+	}
+	return CS_OK;
 }
 
 static int cmp_held(const void *a, const void *b)
@@ -232,10 +311,19 @@ enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_
 	qsort(all, total, sizeof(*all), cmp_held);
 	struct jbuf j;
 	jbuf_init(&j);
+	char *back = NULL; /* a body read back from a spill file */
+	size_t back_cap = 0;
 	enum cs_err err = CS_OK;
 	for (size_t i = 0; i < total && err == CS_OK; i++) {
 		const struct pk_held *h = &all[i];
-		char *body = run->workers[h->worker].out.bytes.p + h->off;
+		const struct pk_out *o = &run->workers[h->worker].out;
+		const char *body = back;
+		if (h->off >= o->spilled)
+			body = o->bytes.p + (h->off - o->spilled);
+		else if ((err = read_back(o, h, &back, &back_cap, run->o->source_label, d)) != CS_OK)
+			break;
+		else
+			body = back;
 		size_t start = j.len;
 		ev_record_render_head(&j, run->o->run_id, ev_writer_next_seq(run->w));
 		jbuf_raw(&j, body, h->len);
@@ -253,6 +341,7 @@ enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_
 		}
 	}
 	jbuf_fini(&j);
+	free(back);
 	free(all);
 	return err;
 }

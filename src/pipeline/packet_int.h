@@ -155,8 +155,14 @@ struct pk_held {
 struct pk_out {
 	struct pk_held *v;
 	size_t n, cap;
-	struct jbuf bytes;      /* record bodies (ev_packet_record_render_body) */
-	size_t cap_bytes;       /* beyond it records are dropped (counted) */
+	struct jbuf bytes;      /* record bodies (ev_packet_record_render_body) not spilled */
+	uint64_t spilled;       /* bytes of bodies moved to spill_fd; held offsets count them */
+	int spill_fd;           /* unlinked file in spill_dir, -1 until memory is full */
+	bool spill_failed;      /* no file: bodies stay in memory, up to mem_cap_max */
+	const char *spill_dir;
+	size_t mem_cap;         /* bodies kept in memory before they go to the file */
+	size_t mem_cap_max;     /* in memory when there is no file */
+	uint64_t cap_bytes;     /* beyond it (memory and file) records are dropped (counted) */
 	uint64_t dropped;
 };
 

@@ -751,6 +751,7 @@ enum cs_err pk_worker_init(struct pk_worker *w, struct pk_run *run, unsigned ind
 		w->swap_gen = atomic_load(&o->swap->gen);
 	jbuf_init(&w->rec);
 	jbuf_init(&w->out.bytes);
+	w->out.spill_fd = -1;
 	w->hits.limit = 4096;
 	if (run->count_ind) {
 		w->ind_matches = calloc(matcher_count(w->m) ? matcher_count(w->m) : 1,

@@ -184,6 +184,10 @@ static struct pack *make_pack(const char *const *ids, const enum ind_type *types
 	return p;
 }
 
+/* Held records' memory share and spill folder for run_pack (0, NULL: the defaults). */
+static size_t g_held_mem;
+static const char *g_spill_dir;
+
 /* The capture through the packet pipeline with pack p: the records file's
  * text (caller frees). st->ind_matches may point at a count per indicator. */
 static char *run_pack(struct cap_buf *c, struct pack *p, unsigned threads, struct packet_stats *st)
@@ -207,6 +211,8 @@ static char *run_pack(struct cap_buf *c, struct pack *p, unsigned threads, struc
 	o.source_label = "mem.pcap";
 	o.flow.mem_cap = 64u << 20;
 	o.flow.max_flows = 1024;
+	o.held_mem = g_held_mem;
+	o.spill_dir = g_spill_dir;
 	assert_int_equal(packet_run(m, cap, w, &o, NULL, NULL, st, &d), CS_OK);
 	capture_destroy(cap);
 	assert_int_equal(ev_writer_close(w, &d), CS_OK);
@@ -307,6 +313,24 @@ static void test_pipeline(void **state)
 	for (unsigned t = 2; t <= 4; t++) {
 		char *more = run_once(&c, t, &st);
 		assert_int_equal(st.matches, 6);
+		for (int i = 0; i < 6; i++) {
+			char x[4096], y[4096];
+			assert_string_equal(line(one, i, x, sizeof(x)), line(more, i, y, sizeof(y)));
+		}
+		free(more);
+	}
+	/* The same again when every held body goes to the spill file (a memory
+	 * share of one byte), and when that file cannot be made (they stay in
+	 * memory). */
+	static const char *const dirs[] = {"/tmp", "/nonexistent-cs-spill-dir"};
+	for (int k = 0; k < 2; k++) {
+		g_held_mem = 1;
+		g_spill_dir = dirs[k];
+		char *more = run_once(&c, 2, &st);
+		g_held_mem = 0;
+		g_spill_dir = NULL;
+		assert_int_equal(st.matches, 6);
+		assert_int_equal(st.records_dropped, 0);
 		for (int i = 0; i < 6; i++) {
 			char x[4096], y[4096];
 			assert_string_equal(line(one, i, x, sizeof(x)), line(more, i, y, sizeof(y)));
