@@ -33,7 +33,10 @@ want="domain 1 evil.example
 domain 2 bad.example
 md5 3 d41d8cd98f00b204e9800998ecf8427e
 literal 5   wire fee"
-[ "$got" = "$want" ] || { fail "records differ"; printf '  got:\n%s\n  want:\n%s\n' "$got" "$want" >&2; }
+if [ "$got" != "$want" ]; then
+	fail "records differ"
+	printf '  got:\n%s\n  want:\n%s\n' "$got" "$want" >&2
+fi
 # Named by file and line (or -e); the blank line and the spaces are no error.
 expect_grep "-f error" "$T/o1.err" "$T/list.txt:3: invalid domain 'not_a_domain'"
 expect_grep "-e error" "$T/o1.err" "-e: invalid domain 'bad value'"
