@@ -225,8 +225,8 @@ struct app_body_result {
 	uint64_t encoded_len;    /* bytes after removing chunked framing */
 	uint64_t wire_len;       /* message-body bytes on the wire */
 	uint8_t md5[16], sha1[20], sha256[32];
-	/* With APP_HTTP_HASH_ENCODED and a content coding: the digests of the
-	 * body as sent (after chunked framing is removed, before decoding). */
+	/* With APP_HTTP_HASH_ENCODED and a content coding that is decoded: the
+	 * digests of the body as sent (after chunked framing, before decoding). */
 	uint8_t enc_md5[16], enc_sha1[20], enc_sha256[32];
 };
 

@@ -38,6 +38,11 @@ double util_now_mono(void);
 
 /* Number of '\n' bytes in p[0..n). */
 uint64_t util_count_nl(const uint8_t *p, size_t n);
+/* Move *s past leading spaces and tabs and shorten *n past trailing ones. */
+void util_trim_blanks(const char **s, size_t *n);
+/* Write all of p[0..n) to fd, retried on EINTR and short writes; false on
+ * an error (errno says which) or a write of nothing. */
+bool util_write_all(int fd, const void *p, size_t n);
 /* Read a whole file (at most max bytes; `what` names it in the error) into a new
  * NUL-terminated buffer. CS_ERR_IO (errno in d), CS_ERR_LIMIT, CS_ERR_NOMEM. */
 enum cs_err util_read_file(const char *path, size_t max, const char *what, char **out,

@@ -15,6 +15,7 @@
 #include "cli_rules.h"
 #include "cybersieve/import.h"
 #include "cybersieve/savedb.h"
+#include "cybersieve/util.h"
 
 void cli_rules_error(struct cli_rules *r, const char *text)
 {
@@ -354,12 +355,7 @@ static bool add_value(struct cli_rules *r, const char *label, const char *id, en
 	 * either end, as a pack line's value does; a literal or regex is taken
 	 * as typed, as grep takes a pattern. */
 	if (t != IND_LITERAL && t != IND_REGEX) {
-		while (len > 0 && (v[0] == ' ' || v[0] == '\t')) {
-			v++;
-			len--;
-		}
-		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-			len--;
+		util_trim_blanks(&v, &len);
 		if (len == 0 && line)
 			return true; /* a blank line of a -f file; an empty -e is refused below */
 	}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cybersieve/evidence.h"
+#include "cybersieve/util.h"
 
 #define PENDING_KEY "\"sha256\":\""
 #define PENDING_IO_BLOCK (1u << 20)
@@ -39,20 +40,6 @@ enum cs_err ev_pending_create(const char *spill_dir, size_t mem_cap, struct ev_p
 	return CS_OK;
 }
 
-static enum cs_err write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return CS_ERR_IO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return CS_OK;
-}
-
 static enum cs_err spill(struct ev_pending *p, struct cs_diag *d)
 {
 	if (p->spill_fd < 0) {
@@ -63,7 +50,7 @@ static enum cs_err spill(struct ev_pending *p, struct cs_diag *d)
 			return CS_ERR_IO;
 		}
 	}
-	if (write_all(p->spill_fd, p->mem.p, p->mem.len) != CS_OK) {
+	if (!util_write_all(p->spill_fd, p->mem.p, p->mem.len)) {
 		cs_diag_set(d, p->dir, CS_DIAG_NONE, CS_DIAG_NONE,
 			    "cannot write spill file for pending records: %s", strerror(errno));
 		return CS_ERR_IO;

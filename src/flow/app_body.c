@@ -352,7 +352,9 @@ enum cs_err app_body_begin_layers(struct app_body *b, const struct app_http_env 
 	b->enc_hashing = false;
 	if (enc == APP_ENC_UNSUPPORTED)
 		b->flags |= APP_BODY_UNDECODED;
-	if (b->hashing && enc != APP_ENC_IDENTITY && (e->flags & APP_HTTP_HASH_ENCODED))
+	/* A coding not decoded is hashed as sent already: no second pass. */
+	if (b->hashing && enc != APP_ENC_IDENTITY && enc != APP_ENC_UNSUPPORTED &&
+	    (e->flags & APP_HTTP_HASH_ENCODED))
 		b->enc_hashing = ctx_start(b, b->enc_ctx, &b->enc_md5_lane, e);
 	/* Inflating serves the digests and the body scanner: skip it when
 	 * neither wants the decoded bytes. */

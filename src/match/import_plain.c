@@ -11,20 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cybersieve/util.h"
 #include "match/import_int.h"
 
 #define CSV_COLS 32
 #define CSV_LINE_MAX (64u * 1024u)
-
-static void trim(const char **s, size_t *n)
-{
-	while (*n > 0 && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		(*n)--;
-	}
-	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-		(*n)--;
-}
 
 /* "# key: value" in the leading comment block. */
 bool import_comment_kv(const char *s, size_t n, const char **key, size_t *kn, const char **v,
@@ -32,7 +23,7 @@ bool import_comment_kv(const char *s, size_t n, const char **key, size_t *kn, co
 {
 	s++;
 	n--;
-	trim(&s, &n);
+	util_trim_blanks(&s, &n);
 	const char *colon = memchr(s, ':', n);
 	if (!colon)
 		return false;
@@ -40,7 +31,7 @@ bool import_comment_kv(const char *s, size_t n, const char **key, size_t *kn, co
 	*kn = (size_t)(colon - s);
 	*v = colon + 1;
 	*vn = n - *kn - 1;
-	trim(v, vn);
+	util_trim_blanks(v, vn);
 	return true;
 }
 
@@ -77,7 +68,7 @@ static void hosts_form(const char **s, size_t *n)
 		if (*n > l + 1 && memcmp(*s, pfx[i], l) == 0 && (s[0][l] == ' ' || s[0][l] == '\t')) {
 			*s += l;
 			*n -= l;
-			trim(s, n);
+			util_trim_blanks(s, n);
 			return;
 		}
 	}
@@ -91,7 +82,7 @@ static enum cs_err plain_value(struct import_ctx *c, const char *s, size_t n, ui
 	const char *hash = memchr(s, '#', n);
 	if (hash && (!has_type || type != IND_LITERAL)) {
 		n = (size_t)(hash - s); /* trailing comment */
-		trim(&s, &n);
+		util_trim_blanks(&s, &n);
 	}
 	if (!has_type) {
 		hosts_form(&s, &n);
@@ -116,7 +107,7 @@ enum cs_err import_plain(struct import_ctx *c, const char *buf, size_t len)
 	enum cs_err e = CS_OK;
 	while (!e && import_next_line(buf, len, &pos, &s, &n)) {
 		line++;
-		trim(&s, &n);
+		util_trim_blanks(&s, &n);
 		if (n == 0)
 			continue;
 		if (s[0] == '#' || (s[0] == '!' && leading)) {

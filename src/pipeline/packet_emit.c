@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cybersieve/pack.h"
+#include "cybersieve/util.h"
 #include "pipeline/packet_int.h"
 
 #define PK_WRITE_BLOCK ((size_t)1 << 20)
@@ -27,20 +28,6 @@ void pk_out_fini(struct pk_out *o)
 		close(o->spill_fd);
 	memset(o, 0, sizeof(*o));
 	o->spill_fd = -1;
-}
-
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
 }
 
 /* Room for one more held record: memory and file together under the cap,
@@ -60,7 +47,7 @@ static void out_spill(struct pk_out *o)
 		return;
 	if (o->spill_fd < 0 && o->spill_dir)
 		o->spill_fd = open(o->spill_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (o->spill_fd < 0 || !write_all(o->spill_fd, o->bytes.p, o->bytes.len)) {
+	if (o->spill_fd < 0 || !util_write_all(o->spill_fd, o->bytes.p, o->bytes.len)) {
 		/* A short write leaves bytes past `spilled` that nothing points at. */
 		o->spill_failed = true;
 		return;
@@ -317,13 +304,15 @@ enum cs_err pk_emit_merge(struct pk_run *run, const char *sha256_hex, struct cs_
 	for (size_t i = 0; i < total && err == CS_OK; i++) {
 		const struct pk_held *h = &all[i];
 		const struct pk_out *o = &run->workers[h->worker].out;
-		const char *body = back;
-		if (h->off >= o->spilled)
+		const char *body;
+		if (h->off >= o->spilled) {
 			body = o->bytes.p + (h->off - o->spilled);
-		else if ((err = read_back(o, h, &back, &back_cap, run->o->source_label, d)) != CS_OK)
+		} else {
+			err = read_back(o, h, &back, &back_cap, run->o->source_label, d);
+			body = back; /* read_back may have moved it */
+		}
+		if (err != CS_OK)
 			break;
-		else
-			body = back;
 		size_t start = j.len;
 		ev_record_render_head(&j, run->o->run_id, ev_writer_next_seq(run->w));
 		jbuf_raw(&j, body, h->len);

@@ -492,10 +492,9 @@ static void on_body_done(void *user, const struct app_body_result *r)
 	mt.body_length = r->decoded_len;
 	mt.content_encoding = enc_name(r->enc);
 	body_digest_hits(w, pf, r->md5, r->sha1, r->sha256, &mt);
-	/* Not coded, or the digests above are already of the bytes as sent (a
+	/* Not decoded, or the digests above are already of the bytes as sent (a
 	 * coding named but not applied is passed over). */
-	if (!(r->flags & APP_BODY_ENC_DIGESTS) || (r->flags & APP_BODY_UNDECODED) ||
-	    r->enc == APP_ENC_UNSUPPORTED ||
+	if (!(r->flags & APP_BODY_ENC_DIGESTS) ||
 	    (memcmp(r->md5, r->enc_md5, 16) == 0 && memcmp(r->sha1, r->enc_sha1, 20) == 0 &&
 	     memcmp(r->sha256, r->enc_sha256, 32) == 0))
 		return;

@@ -144,6 +144,16 @@ __attribute__((target("avx512bw,popcnt"))) static uint64_t count_nl_avx512(const
 }
 #endif
 
+void util_trim_blanks(const char **s, size_t *n)
+{
+	while (*n > 0 && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
 uint64_t util_count_nl(const uint8_t *p, size_t n)
 {
 #if defined(__x86_64__)

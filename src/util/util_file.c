@@ -12,6 +12,21 @@
 
 #define UTIL_PAGE ((size_t)4096)
 
+bool util_write_all(int fd, const void *p, size_t n)
+{
+	const char *b = p;
+	while (n) {
+		ssize_t k = write(fd, b, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		b += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
 void *util_alloc_io(size_t n)
 {
 	/* From 2 MiB up (a compiled rules file read whole, say) on huge pages,
